@@ -1,0 +1,51 @@
+"""Plain HTTP values: the seam between the layers and whatever server hosts them.
+
+Only `turnout.proxy` turns mitmproxy flows into these; everything else is tested with them alone.
+Headers are an ordered list of (name, value) pairs, kept as received: order, case and duplicates
+are part of what a transparent proxy must preserve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Headers = list[tuple[str, str]]
+
+
+def header(headers: Headers, name: str) -> str | None:
+    """The first value of header `name` (case-insensitive), or None."""
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def headers_dict(headers: Headers) -> dict[str, str]:
+    """Lower-cased names to the first value of each: for lookups, not for forwarding."""
+    result: dict[str, str] = {}
+    for key, value in headers:
+        result.setdefault(key.lower(), value)
+    return result
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str  # path and query string, as on the request line
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return header(self.headers, name)
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+    reason: str = ""
+
+    def header(self, name: str) -> str | None:
+        return header(self.headers, name)
