@@ -1,0 +1,7 @@
+"""Turnout's configuration file, `turnout.yaml`, validated with file, line and field in every error."""
+
+from ._errors import ConfigError
+from ._proxy import ProxyConfig, check_upstream, load_proxy_config
+from ._yaml import Node, load_yaml, parse_yaml
+
+__all__ = ["ConfigError", "Node", "ProxyConfig", "check_upstream", "load_proxy_config", "load_yaml", "parse_yaml"]

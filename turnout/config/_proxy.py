@@ -1,0 +1,116 @@
+"""`turnout.yaml`: what the proxy listens on, where the legacy bus is, what it records and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..soap import XmlLimits
+from ._errors import ConfigError
+from ._yaml import Node, load_yaml
+
+_TOP_LEVEL = {
+    "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
+    "timeouts", "keep_host_header",
+}
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    upstream: str
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    record_dir: Path | None = None
+    #: the raw `recordings.redaction` section; turned into a Redactor by the recording layer
+    redaction: dict[str, Any] = field(default_factory=dict)
+    limits: XmlLimits = XmlLimits()
+    #: answer a Fault for a request that cannot be read as SOAP, instead of forwarding it
+    reject_unreadable: bool = False
+    #: "pass": forward a SOAPAction/Body disagreement to the bus (recorded); "reject": a Fault
+    soapaction_mismatch: str = "pass"
+    upstream_timeout: float = 10.0
+    connect_timeout: float = 3.0
+    #: forward the client's Host header (so the bus renders WSDL addresses that point at us)
+    keep_host_header: bool = True
+    source: Path | None = None
+
+    def with_overrides(self, **changes: Any) -> "ProxyConfig":
+        """A copy with command-line overrides applied; None means "not given"."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "upstream" in given:
+            check_upstream(given["upstream"])
+        return replace(self, **given)
+
+
+def check_upstream(url: str, node: Node | None = None) -> str:
+    parts = urlsplit(url)
+    problem = None
+    if parts.scheme not in ("http", "https"):
+        problem = f"must be an http:// or https:// URL, not {url!r}"
+    elif not parts.hostname:
+        problem = f"has no host: {url!r}"
+    if problem:
+        raise node.error(problem) if node else ConfigError(problem, field="upstream")
+    return url.rstrip("/")
+
+
+def load_proxy_config(path: Path) -> ProxyConfig:
+    """Read and validate `turnout.yaml`. Every error names file, line and field."""
+    root = load_yaml(path).mapping(_TOP_LEVEL)
+    upstream_node = root.get("upstream")
+    if upstream_node is None:
+        raise root.error("missing field: upstream (the legacy bus URL)")
+    values: dict[str, Any] = {"upstream": check_upstream(upstream_node.string(), upstream_node)}
+
+    if (listen := root.get("listen")) is not None:
+        listen.mapping({"host", "port"})
+        if (host := listen.get("host")) is not None:
+            values["listen_host"] = host.string()
+        if (port := listen.get("port")) is not None:
+            values["listen_port"] = port.integer(0, 65535)
+
+    if (recordings := root.get("recordings")) is not None:
+        recordings.mapping({"dir", "redaction"})
+        if (directory := recordings.get("dir")) is not None:
+            values["record_dir"] = (path.parent / directory.string()).resolve()
+        if (redaction := recordings.get("redaction")) is not None:
+            values["redaction"] = _checked_redaction(redaction)
+
+    if (limits := root.get("limits")) is not None:
+        limits.mapping({"max_body_bytes", "max_depth"})
+        kwargs: dict[str, int] = {}
+        if (size := limits.get("max_body_bytes")) is not None:
+            kwargs["max_bytes"] = size.integer(1024, 256 * 1024 * 1024)
+        if (depth := limits.get("max_depth")) is not None:
+            kwargs["max_depth"] = depth.integer(4, 255)
+        values["limits"] = XmlLimits(**kwargs)
+
+    if (timeouts := root.get("timeouts")) is not None:
+        timeouts.mapping({"upstream", "connect"})
+        if (upstream_timeout := timeouts.get("upstream")) is not None:
+            values["upstream_timeout"] = upstream_timeout.number(0.05, 600)
+        if (connect := timeouts.get("connect")) is not None:
+            values["connect_timeout"] = connect.number(0.05, 600)
+
+    if (flag := root.get("reject_unreadable")) is not None:
+        values["reject_unreadable"] = flag.boolean()
+    if (flag := root.get("keep_host_header")) is not None:
+        values["keep_host_header"] = flag.boolean()
+    if (mismatch := root.get("soapaction_mismatch")) is not None:
+        values["soapaction_mismatch"] = mismatch.choice(("pass", "reject"))
+    return ProxyConfig(source=path, **values)
+
+
+def _checked_redaction(node: Node) -> dict[str, Any]:
+    """Validate the redaction section now, so a bad XPath fails at load, not at the first write."""
+    from ..recording import redactor_from_config  # recording owns the rules' meaning
+
+    node.mapping({"namespaces", "body", "headers"})
+    section = node.plain()
+    try:
+        redactor_from_config(section)
+    except ValueError as exc:
+        raise node.error(str(exc)) from None
+    return section
