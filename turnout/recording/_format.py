@@ -1,0 +1,42 @@
+"""The recording file format: one exchange per human-readable YAML document.
+
+```yaml
+turnout_exchange: 1
+id: 20261125T075301.123Z-1a2b3c4d
+started_at: '2026-11-25T07:53:01.123456Z'
+operation:
+  service: /pnc
+  name: PersonEnquiry
+  namespace: urn:police:pnc:v1
+soap_version: '1.1'
+...
+request:
+  method: POST
+  path: /pnc
+  headers:
+  - [Content-Type, text/xml; charset=utf-8]
+  body: |
+    <soap:Envelope ...>
+```
+
+A body is stored in exactly one of three ways:
+- `body`: the text, as a literal block, when it is UTF-8 and provably loads back byte for byte;
+  a body whose lines all end in CRLF is written with LF and `body_newline: crlf`;
+- `body_base64`: anything else (not UTF-8, stray CRs, characters YAML cannot carry);
+- `body_omitted` (a reason), `body_sha256`, `body_length`: redaction could not read it, so the
+  text was never written.
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 1
+VERSION_KEY = "turnout_exchange"
+CRLF = "crlf"
+
+TOP_KEYS = (
+    VERSION_KEY, "id", "started_at", "operation", "soap_version", "action", "route", "outcome",
+    "notes", "client", "timings", "request", "response", "extra",
+)  # fmt: skip
+REQUEST_KEYS = ("method", "path", "headers")
+RESPONSE_KEYS = ("status", "reason", "headers")
+BODY_KEYS = ("body_newline", "body", "body_base64", "body_omitted", "body_sha256", "body_length")

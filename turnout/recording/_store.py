@@ -1,0 +1,228 @@
+"""The recording store: one YAML file per exchange, under a directory per operation.
+
+```
+root/pnc/PersonEnquiry/20261125T075301.123Z-1a2b3c4d.yaml
+root/_unreadable/...      no operation could be named
+root/_rejected/...        a threat, answered by the proxy itself
+```
+
+Path segments come from what clients send, so each is escaped before it becomes a directory:
+nothing can climb out of `root` or hide in a dot-directory, and names starting with `_` are
+left to the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+from ._deserialize import loads
+from ._errors import AmbiguousExchangeId, ExchangeNotFound, RecordingError
+from ._exchange import Exchange, is_exchange_id
+from ._redact import Redactor
+from ._serialize import dumps
+from ._summary import REJECTED, UNREADABLE, StoreSummary, summarise
+
+log = logging.getLogger("turnout.recording")
+
+SUFFIX = ".yaml"
+_TEMP_SUFFIX = ".tmp"
+_FILE_MODE = 0o600  # recordings may hold personal data even when redacted
+_MAX_SEGMENT = 120
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class RecordingStore:
+    """Writes exchanges (redacted first, if given a `Redactor`) and reads them back."""
+
+    def __init__(self, root: Path, redactor: Redactor | None = None) -> None:
+        self.root = Path(root)
+        self.redactor = redactor
+        if redactor is None:
+            log.warning("recording to %s without redaction", self.root)
+
+    # -- writing
+
+    def path_for(self, exchange: Exchange) -> Path:
+        """Where `write` puts `exchange`."""
+        if not is_exchange_id(exchange.id):
+            raise RecordingError(f"{exchange.id!r} is not an exchange id")
+        if exchange.operation is None:
+            directory = self.root / (REJECTED if exchange.outcome == "rejected" else UNREADABLE)
+        else:
+            segments = exchange.operation.service.strip("/")
+            parts = [_segment(s) for s in segments.split("/")] if segments else []
+            directory = self.root.joinpath(*parts, _segment(exchange.operation.name))
+        return directory / f"{exchange.id}{SUFFIX}"
+
+    def write(self, exchange: Exchange) -> Path:
+        """Redact, serialise and write `exchange` atomically; return its path.
+
+        Readers see either no file or the whole file, never a torn one, and a failure leaves
+        nothing behind. Raises `RecordingError`.
+        """
+        if self.redactor is not None:
+            exchange = self.redactor.redact(exchange)
+        data = dumps(exchange).encode("utf-8")
+        path = self.path_for(exchange)
+        _atomic_write(path, data)
+        return path
+
+    # -- reading
+
+    def iter_exchanges(self) -> Iterator[Exchange]:
+        """Every exchange in the store, in id (that is, time) order. Raises on a bad file."""
+        for _, path in self._files():
+            yield read_exchange(path)
+
+    def get(self, id_or_prefix: str) -> Exchange:
+        """The one exchange whose id starts with `id_or_prefix`.
+
+        Raises `ExchangeNotFound` or `AmbiguousExchangeId`.
+        """
+        if not id_or_prefix:
+            raise ExchangeNotFound("no exchange id given", source=str(self.root))
+        matches = [path for found, path in self._files() if found.startswith(id_or_prefix)]
+        if not matches:
+            raise ExchangeNotFound(
+                f"no exchange id starts with {id_or_prefix!r}", source=str(self.root)
+            )
+        if len(matches) > 1:
+            names = [str(p.relative_to(self.root)) for p in matches]
+            shown = ", ".join(p.stem for p in matches[:5])
+            more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+            raise AmbiguousExchangeId(
+                f"{len(matches)} exchanges start with {id_or_prefix!r}: {shown}{more}",
+                matches=names,
+                source=str(self.root),
+            )
+        return read_exchange(matches[0])
+
+    def summary(self) -> StoreSummary:
+        """Counts, statuses and latencies per operation; unreadable files listed, not fatal."""
+        errors: list[RecordingError] = []
+
+        def readable() -> Iterator[Exchange]:
+            for _, path in self._files():
+                try:
+                    yield read_exchange(path)
+                except RecordingError as exc:
+                    errors.append(exc)
+
+        result = summarise(readable())
+        result.errors = errors
+        return result
+
+    def _files(self) -> list[tuple[str, Path]]:
+        """(id, path) of every exchange file, sorted; temp files and dot-entries skipped."""
+        found = []
+        for directory, subdirs, files in os.walk(self.root):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            for name in files:
+                if name.endswith(SUFFIX) and is_exchange_id(name[: -len(SUFFIX)]):
+                    found.append((name[: -len(SUFFIX)], Path(directory, name)))
+        found.sort()
+        return found
+
+
+def read_exchange(path: Path) -> Exchange:
+    """Load one exchange file; `RecordingError` names the file when anything is wrong."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise RecordingError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"not UTF-8 text: {exc.reason}", source=str(path)) from exc
+    exchange = loads(text, source=str(path))
+    if path.name.endswith(SUFFIX) and path.name[: -len(SUFFIX)] != exchange.id:
+        raise RecordingError(
+            f"holds exchange {exchange.id}, but its name says {path.stem}", source=str(path)
+        )
+    return exchange
+
+
+def _segment(name: str) -> str:
+    """One path segment or operation name as a safe, collision-free directory name."""
+    if not name:
+        return "_"  # `_` is the store's own, so an empty segment cannot collide
+    encoded = quote(name, safe="", errors="surrogatepass")  # leaves letters, digits, `_.-~`
+    if encoded[0] in "._":
+        encoded = f"%{ord(encoded[0]):02X}{encoded[1:]}"
+    if len(encoded) > _MAX_SEGMENT:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        encoded = f"{encoded[: _MAX_SEGMENT - 17]}~{digest}"
+    return encoded
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file in the same directory, fsync'd, then renamed."""
+    directory = path.parent
+    try:
+        _make_dirs(directory)
+    except OSError as exc:
+        raise RecordingError(f"cannot create directory: {exc}", source=str(directory)) from exc
+    temp = directory / f".{path.name[: -len(SUFFIX)]}{_TEMP_SUFFIX}"
+    try:
+        fd = os.open(
+            temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, _FILE_MODE
+        )
+    except OSError as exc:
+        raise RecordingError(f"cannot create temp file: {exc}", source=str(temp)) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException as exc:
+        _remove_quietly(temp)
+        if isinstance(exc, OSError):
+            raise RecordingError(f"cannot write: {exc}", source=str(path)) from exc
+        raise
+    try:
+        _fsync_dir(directory)
+    except OSError as exc:
+        raise RecordingError(f"written but not synced: {exc}", source=str(path)) from exc
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create missing directories, syncing each new entry into its parent."""
+    if directory.is_dir():
+        return
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue  # another writer made it first
+        _fsync_dir(new.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":
+        return  # directories cannot be opened for fsync on Windows
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.error("could not remove temp file %s: %s", path, exc)
