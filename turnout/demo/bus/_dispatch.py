@@ -1,0 +1,86 @@
+"""One SOAP request in, one response or fault envelope out: the bus's whole POST handling.
+
+Pure over bytes and headers, so it is tested without HTTP. The request is read only with
+`turnout.soap.read_envelope`, the hardened parser.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Mapping
+
+from lxml import etree
+
+from ...soap import XmlThreat, XmlUnreadable, read_envelope
+from ..data import DemoStore
+from ._codec import Fields
+from ._envelope import fault_envelope, response_envelope
+from ._fault import (
+    ACTION_MISMATCH,
+    SYSTEM_ERROR,
+    UNKNOWN_OPERATION,
+    UNREADABLE_MESSAGE,
+    VERSION_MISMATCH,
+    BusFault,
+)
+from ._service import BusService
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BusReply:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def answer(
+    service: BusService, store: DemoStore, body: bytes, headers: Mapping[str, str]
+) -> BusReply:
+    """The bus's reply to `body` posted to `service`: 200 and a response, or 500 and a Fault."""
+    content_type = service.version.content_type
+    try:
+        payload = _handle(service, store, body, headers)
+    except BusFault as fault:
+        return BusReply(500, content_type, fault_envelope(service, fault, store.now()))
+    return BusReply(200, content_type, response_envelope(service, payload, store.now()))
+
+
+def _handle(
+    service: BusService, store: DemoStore, body: bytes, headers: Mapping[str, str]
+) -> etree._Element:
+    try:
+        envelope = read_envelope(body, service.path, headers)
+    except XmlThreat as threat:
+        raise BusFault(UNREADABLE_MESSAGE, f"message refused: {threat}") from None
+    except XmlUnreadable as error:
+        raise BusFault(UNREADABLE_MESSAGE, f"unreadable message: {error}") from None
+    if envelope.version is not service.version:
+        raise BusFault(
+            VERSION_MISMATCH,
+            f"{service.path} speaks SOAP {service.version}, not SOAP {envelope.version}",
+            version_mismatch=True,
+        )
+    operation = envelope.operation
+    handler = service.handlers.get(operation.name)
+    if handler is None or operation.namespace != service.namespace:
+        raise BusFault(
+            UNKNOWN_OPERATION,
+            f"{service.path} has no operation {{{operation.namespace}}}{operation.name}",
+        )
+    if envelope.action_mismatch:
+        raise BusFault(
+            ACTION_MISMATCH,
+            f"action {envelope.action!r} does not name operation {operation.name}",
+        )
+    try:
+        return handler(store, Fields(envelope.payload))
+    except BusFault:
+        raise
+    except Exception:  # the bus answers every request; a bug becomes a Receiver fault
+        _log.exception("%s %s failed", service.path, operation.name)
+        raise BusFault(
+            SYSTEM_ERROR, "the service failed to process the request", sender=False
+        ) from None

@@ -1,0 +1,41 @@
+"""What one legacy service is: path, SOAP version, namespace, documents and operations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from lxml import etree
+
+from ...soap import SoapVersion
+from ..data import DemoStore
+from ._codec import Fields
+
+# A handler reads the fields of the request element and returns the response element
+# (`<Op>Response`), or raises BusFault.
+Handler = Callable[[DemoStore, Fields], etree._Element]
+
+
+@dataclass(frozen=True)
+class BusService:
+    name: str  # "pnc"
+    title: str  # "Police National Computer enquiries"
+    version: SoapVersion
+    namespace: str  # "urn:police:pnc:v1"
+    prefix: str  # the namespace prefix the bus writes: "pnc"
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def wsdl_file(self) -> str:
+        return f"{self.name}.wsdl"
+
+    @property
+    def xsd_file(self) -> str:
+        return f"{self.name}.xsd"
+
+    def soap_action(self, operation: str) -> str:
+        return f"{self.namespace}#{operation}"

@@ -1,0 +1,283 @@
+"""A scripted, deterministic day on the bus, driven by real zeep clients.
+
+`run_scenario(base_url)` fetches each WSDL from `base_url` (the proxy, or the bus itself), then
+calls every operation: enquiries that match, miss and fail, crime reports filed and read back,
+witness statements against them. The script is fixed; only what the bus allocates (references,
+message ids, timestamps) varies from one bus to another. Expected faults are recorded, never
+raised.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import zeep
+from lxml import etree
+from zeep.exceptions import Fault, TransportError
+from zeep.transports import Transport
+
+TIMEOUT_SECONDS = 10.0
+SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms")
+
+
+@dataclass(frozen=True)
+class ScenarioCall:
+    operation: str  # "/pnc PersonEnquiry", the route-table key
+    label: str  # what the call is for, e.g. "unknown vehicle"
+    ok: bool  # True when the call was answered without a fault
+    expected_fault: bool
+    latency_ms: float
+    fault_code: str | None = None  # "soap:Client", "soap:Sender", or "HTTP 502" for non-SOAP
+    fault_reason: str | None = None
+    error_code: str | None = None  # the bus's own code from the ServiceFault detail, "NOREC"
+
+    @property
+    def as_expected(self) -> bool:
+        return self.ok != self.expected_fault
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One scripted call: where, what, why, and whether a fault is the right answer."""
+
+    path: str
+    operation: str
+    label: str
+    args: dict[str, Any]
+    fault: bool = False
+
+
+class _Run:
+    """Holds the clients and the calls made so far."""
+
+    def __init__(self, base_url: str, session: requests.Session) -> None:
+        transport = Transport(
+            session=session, timeout=TIMEOUT_SECONDS, operation_timeout=TIMEOUT_SECONDS
+        )
+        base = base_url.rstrip("/")
+        self.clients = {
+            path: zeep.Client(f"{base}{path}?wsdl", transport=transport) for path in SERVICE_PATHS
+        }
+        self.calls: list[ScenarioCall] = []
+
+    def call(self, step: _Step) -> Any:
+        """Make one call; returns zeep's result, or None after a fault."""
+        method = getattr(self.clients[step.path].service, step.operation)
+        started = time.perf_counter()
+        result: Any = None
+        code = reason = error_code = None
+        try:
+            result = method(**step.args)
+        except Fault as exc:
+            code, reason, error_code = exc.code, exc.message, _error_code(exc.detail)
+        except TransportError as exc:  # a non-SOAP answer, e.g. a proxy's 502
+            code, reason = f"HTTP {exc.status_code}", str(exc)
+        latency = (time.perf_counter() - started) * 1000.0
+        self.calls.append(
+            ScenarioCall(
+                operation=f"{step.path} {step.operation}",
+                label=step.label,
+                ok=code is None,
+                expected_fault=step.fault,
+                latency_ms=round(latency, 3),
+                fault_code=code,
+                fault_reason=reason,
+                error_code=error_code,
+            )
+        )
+        return result
+
+
+def _error_code(detail: etree._Element | None) -> str | None:
+    if detail is None or not isinstance(detail, etree._Element):
+        return None
+    code: str | None = detail.findtext("{*}ServiceFault/{*}errorCode")
+    return code
+
+
+def _body(result: Any) -> Any:
+    """The body of a reply (the bus declares a response header, so zeep returns both)."""
+    return None if result is None else result.body
+
+
+def _pnc(label: str, *, fault: bool = False, **args: Any) -> _Step:
+    operation = "VehicleEnquiry" if "registrationMark" in args else "PersonEnquiry"
+    return _Step("/pnc", operation, label, args, fault)
+
+
+def _geo(label: str, *, fault: bool = False, **args: Any) -> _Step:
+    return _Step("/geo", "ResolveLocation", label, args, fault)
+
+
+def _cris(operation: str, label: str, *, fault: bool = False, **args: Any) -> _Step:
+    return _Step("/cris", operation, label, args, fault)
+
+
+# spelled as officers type them: any case, with or without the space
+_KNOWN_VEHICLES = (
+    "TB19 XKF",
+    "TB68 LMR",
+    "tb21qpa",
+    "TB15 DVE",
+    "TB70 HNW",
+    "TB17 ZRC",
+    "TB64 KTB",
+    "TB12DVH",
+    "TB66 JKF",
+    "TB18 RUF",
+)
+
+#: the enquiries and searches: fixed requests, whatever the bus holds
+_READS: tuple[_Step, ...] = (
+    _pnc("surname with two matches", surname="Thistlewood"),
+    _pnc("surname and forename", surname="THISTLEWOOD", forenames="Barnaby"),
+    _pnc("surname and date of birth", surname="Penhallow", dateOfBirth="09/05/1975"),
+    _pnc("family at one address", surname="Marchbank"),
+    _pnc("forename prefix", surname="ashgrove", forenames="win"),
+    _pnc("missing person", surname="Quillfeather"),
+    _pnc("wanted, with warning markers", surname="Blackthorn"),
+    _pnc("born on a leap day", surname="Drummond-Vale", dateOfBirth="29/02/1968"),
+    _pnc("missing teenager", surname="Lindqvist-Hart"),
+    _pnc("no match is an empty list", surname="Zzyzx-Nonesuch"),
+    _pnc("ISO date, not DD/MM/YYYY", fault=True, surname="Golightly", dateOfBirth="1965-09-30"),
+    _pnc("no such calendar date", fault=True, surname="Ormerod", dateOfBirth="31/02/1958"),
+    *(_pnc("known vehicle", registrationMark=mark) for mark in _KNOWN_VEHICLES),
+    _pnc("unknown vehicle", fault=True, registrationMark="ZZ99 ZZZ"),
+    _pnc("unknown vehicle", fault=True, registrationMark="TB00 NON"),
+    _geo("postcode", postcode="TB1 4LX"),
+    _geo("postcode without a space", postcode="tb25sa"),
+    _geo("postcode", postcode="TB3 9WS"),
+    _geo("address line", addressLine="52 Quarry Lane, Turnbridge"),
+    _geo("address line, odd case", addressLine="turnbridge market square"),
+    _geo("postcode wins", postcode="TB3 6RW", addressLine="9 Brackenfold Way, Turnbridge"),
+    _geo("unknown postcode", fault=True, postcode="TB9 9ZZ"),
+    _geo("neither address nor postcode", fault=True),
+    _cris("SearchCrimeReports", "by offence", offenceCode="BURG"),
+    _cris("SearchCrimeReports", "by beat", beatCode="TC02"),
+    _cris("SearchCrimeReports", "by offence and beat", offenceCode="TOMV", beatCode="TN02"),
+    *(
+        _cris("SearchCrimeReports", "paged", beatCode="TC01", pageNumber=page, pageSize=1)
+        for page in (1, 2, 3)
+    ),
+    _cris("SearchCrimeReports", "no criteria", fault=True, pageNumber=1, pageSize=10),
+    *(
+        _cris("GetCrimeReport", "seeded crime", crimeReference=f"CR/2026/000{number}")
+        for number in (101, 104, 108, 110)
+    ),
+    _cris("GetCrimeReport", "unknown reference", fault=True, crimeReference="CR/2026/999999"),
+    _cris("GetCrimeReport", "malformed reference", fault=True, crimeReference="CR-2026-17"),
+)
+
+
+_NEW_CRIMES: tuple[dict[str, str], ...] = (
+    {
+        "offenceCode": "THFV",
+        "committedDate": "20260305",
+        "committedTime": "2215",
+        "beatCode": "TS02",
+        "addressLine": "112 Riverside Walk, Turnbridge",
+        "postcode": "TB3 6RW",
+        "summary": "Rear window of a parked hatchback smashed, rucksack taken from the back seat.",
+        "reportingOfficer": "PC5518",
+        "victimPncId": "98/136620Y",
+    },
+    {
+        "offenceCode": "CRDM",
+        "committedDate": "20260308",
+        "beatCode": "TN01",
+        "addressLine": "14 Larkspur Close, Turnbridge",
+        "postcode": "TB1 4LX",
+        "summary": "Garden fence panels kicked through overnight.",
+        "reportingOfficer": "PC4127",
+    },
+    {
+        "offenceCode": "SHOP",
+        "committedDate": "20260311",
+        "committedTime": "1105",
+        "beatCode": "TC01",
+        "addressLine": "Turnbridge Market Square",
+        "postcode": "TB2 2MS",
+        "summary": "Two phone chargers taken from a stall, suspect detained by the stallholder.",
+        "reportingOfficer": "PC3309",
+    },
+)
+
+
+def _crime_reports(run: _Run) -> list[str]:
+    """Files the new crimes and reads each back; returns their references."""
+    references = []
+    for crime in _NEW_CRIMES:
+        reply = _body(run.call(_Step("/cris", "CreateCrimeReport", "new crime", dict(crime))))
+        if reply is not None:
+            references.append(reply.crimeReference)
+    bad_date = {**_NEW_CRIMES[1], "committedDate": "20261341"}
+    run.call(_Step("/cris", "CreateCrimeReport", "no such calendar date", bad_date, fault=True))
+    for reference in references:
+        run.call(_cris("GetCrimeReport", "read back a new crime", crimeReference=reference))
+    run.call(_cris("SearchCrimeReports", "new crime on its beat", beatCode="TS02"))
+    return references
+
+
+def _witness(surname: str, forenames: str, born: str, address: str, code: str) -> dict[str, str]:
+    return {
+        "surname": surname,
+        "forenames": forenames,
+        "dateOfBirth": born,
+        "addressLine": address,
+        "postcode": code,
+    }
+
+
+_WITNESSES = (
+    _witness("Oakenshaw", "Wilhelmina", "17/06/1971", "110 Riverside Walk, Turnbridge", "TB3 6RW"),
+    _witness("Featherstonehaugh", "Crispin Lyle", "03/10/1984", "16 Larkspur Close", "TB1 4LX"),
+    _witness("Abernathy-Quince", "Delphine", "29/02/2000", "Turnbridge Market Square", "TB2 2MS"),
+)
+
+
+def _statement(label: str, *, fault: bool = False, **args: Any) -> _Step:
+    args = {"officerId": "PC5518", **args}
+    return _Step("/eforms", "SubmitWitnessStatement", label, args, fault)
+
+
+def _statements(run: _Run, references: list[str]) -> None:
+    targets = (references + ["CR/2026/000104"] * len(_WITNESSES))[: len(_WITNESSES)]
+    for witness, reference in zip(_WITNESSES, targets, strict=True):
+        text = f"I saw what happened and I am willing to attend court ({reference})."
+        step = _statement(
+            "witness statement", witness=witness, statementText=text, crimeReference=reference
+        )
+        run.call(step)
+    unknown_crime = _statement(
+        "unknown crime reference",
+        fault=True,
+        witness=_WITNESSES[0],
+        statementText="I heard shouting.",
+        crimeReference="CR/2026/999999",
+    )
+    run.call(unknown_crime)
+    iso_date = _statement(
+        "ISO date of birth",
+        fault=True,
+        witness={**_WITNESSES[1], "dateOfBirth": "1984-10-03"},
+        statementText="I saw a cyclist.",
+        crimeReference="CR/2026/000108",
+    )
+    run.call(iso_date)
+
+
+def run_scenario(base_url: str) -> list[ScenarioCall]:
+    """Drive the scripted scenario at `base_url` (`http://host:port`); one entry per call.
+
+    Raises only when the bus cannot be reached or its WSDLs cannot be read.
+    """
+    with requests.Session() as session:
+        run = _Run(base_url, session)
+        for step in _READS:
+            run.call(step)
+        references = _crime_reports(run)
+        _statements(run, references)
+    return run.calls
