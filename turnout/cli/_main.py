@@ -1,0 +1,25 @@
+"""The command group and the error handling every command shares."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from ._demo import demo
+from ._proxy import proxy
+from ._recordings import recordings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="turnout")
+def main(verbose: int) -> None:
+    """Turnout: retire a legacy SOAP bus one operation at a time."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(proxy)
+main.add_command(demo)
+main.add_command(recordings)

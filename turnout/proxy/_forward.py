@@ -1,0 +1,75 @@
+"""LegacyForwarder: sends what the guard let through to the legacy bus, with its own timeouts.
+
+An upstream failure becomes a SOAP Fault of the caller's version that says what happened,
+never mitmproxy's HTML 502 page. The hook catches everything it can foresee and turns the rest
+into a Fault too: mitmproxy's default, when a hook raises, is to forward the request anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mitmproxy import http
+
+from ..soap import Fault, version_for_content_type
+from ._convert import answer, request_of, to_mitmproxy
+from ._inspect import Inspection, fault_answer
+from ._state import META_KEY, FlowNote, ProxyState
+from ._upstream import UpstreamClient, UpstreamError, UpstreamTimeouts
+
+log = logging.getLogger("turnout.proxy")
+
+
+class LegacyForwarder:
+    def __init__(self, state: ProxyState) -> None:
+        self.state = state
+        self.client: UpstreamClient | None = None
+
+    def _ensure_client(self) -> UpstreamClient:
+        config = self.state.config
+        assert config is not None
+        if self.client is None or self.client.base_url != config.upstream:
+            # Created lazily inside the running loop; a config reload with a new upstream
+            # simply gets a new pool (the old one is closed in done()).
+            self.client = UpstreamClient(
+                config.upstream, UpstreamTimeouts(config.upstream_timeout, config.connect_timeout)
+            )
+        return self.client
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or self.state.config is None:
+            return
+        note: FlowNote | None = flow.metadata.get(META_KEY)
+        if note is None:  # the guard did not run (should not happen); be safe, not silent
+            log.error("flow reached the forwarder without inspection; answering a fault")
+            version = version_for_content_type(flow.request.headers.get("content-type"))
+            flow.response = _fault(Inspection(version), "internal", "request was not inspected", sender=False)
+            return
+        try:
+            response, upstream_ms = await self._ensure_client().send(request_of(flow))
+        except UpstreamError as exc:
+            self.state.stats.count(exc.kind)
+            log.error("%s: %s", note.inspection.operation or flow.request.path, exc)
+            note.outcome = "upstream-error"
+            note.notes.append(exc.kind)
+            flow.response = _fault(note.inspection, exc.kind, str(exc), sender=False)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug here must not let mitmproxy forward
+            log.exception("forwarding failed unexpectedly")
+            note.outcome = "upstream-error"
+            note.notes.append("internal")
+            flow.response = _fault(note.inspection, "internal", f"proxy error: {type(exc).__name__}", sender=False)
+            return
+        note.upstream_ms = upstream_ms
+        flow.response = to_mitmproxy(response)
+
+    async def done(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+
+
+def _fault(inspection: Inspection, kind: str, reason: str, sender: bool = True) -> http.Response:
+    reply = fault_answer(inspection.version, Fault(reason, sender=sender, kind=kind))
+    return answer(reply.status, reply.content_type, reply.body)
+

@@ -1,0 +1,148 @@
+"""Start mitmproxy in reverse mode with Turnout's addons: `turnout proxy`, tests and the demo.
+
+Nobody needs mitmdump flags: the launcher sets the options Turnout relies on. `lazy` connection
+strategy, so mitmproxy never opens its own upstream connection (our forwarder does, with
+timeouts); no flow list and no dumper, so no flow stays in memory after it is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from typing import Any, Callable
+
+from mitmproxy import options
+from mitmproxy.tools.dump import DumpMaster
+
+from ..config import ProxyConfig
+from ..recording import RecordingStore, RecordingWriter, redactor_from_config
+from . import _error_pages
+from ._forward import LegacyForwarder
+from ._guard import ThreatGuard
+from ._recorder import Recorder
+from ._state import ProxyState
+
+log = logging.getLogger("turnout.proxy")
+
+
+def make_addons(state: ProxyState) -> list[Any]:
+    """Turnout's addons in hook order: read and guard, then forward, then record."""
+    return [ThreatGuard(state), LegacyForwarder(state), Recorder(state)]
+
+
+def make_writer(config: ProxyConfig) -> RecordingWriter | None:
+    if config.record_dir is None:
+        return None
+    store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
+    return RecordingWriter(store)
+
+
+def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
+    """The mitmproxy options Turnout runs with (set after the addons that declare them load)."""
+    return {
+        "mode": [f"reverse:{config.upstream}"],
+        "listen_host": config.listen_host,
+        "listen_port": config.listen_port,
+        "connection_strategy": "lazy",
+        "body_size_limit": str(config.limits.max_bytes),
+        "keep_host_header": config.keep_host_header,
+    }
+
+
+class _Ready:
+    """Reports the bound address once mitmproxy's servers are up (port 0 picks a free one)."""
+
+    def __init__(self, callback: Callable[[str, int], None]) -> None:
+        self.callback = callback
+
+    def running(self) -> None:
+        from mitmproxy import ctx
+
+        server = ctx.master.addons.get("proxyserver")
+        host, port = server.listen_addrs()[0][:2]
+        self.callback(host, port)
+
+
+async def serve(
+    config: ProxyConfig,
+    state: ProxyState | None = None,
+    on_ready: Callable[[str, int], None] | None = None,
+    on_master: Callable[[DumpMaster], None] | None = None,
+    handle_signals: bool = False,
+) -> ProxyState:
+    """Run the proxy until shut down. Returns the state (counters) when it stops.
+
+    With `handle_signals`, SIGINT and SIGTERM shut it down cleanly: pending recordings are
+    written before the process exits.
+    """
+    _error_pages.install(config.limits.max_bytes)
+    state = state or ProxyState(config)
+    state.config = config
+    if state.writer is None:
+        state.writer = make_writer(config)
+    master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False)
+    master.options.update(**mitmproxy_options(config))
+    master.addons.add(*make_addons(state))
+    if on_ready is not None:
+        master.addons.add(_Ready(on_ready))
+    if on_master is not None:
+        on_master(master)
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, master.shutdown)
+    await master.run()
+    return state
+
+
+class ProxyThread:
+    """The proxy on a background thread with its own event loop: for tests, the demo and benches."""
+
+    def __init__(self, config: ProxyConfig, start_timeout: float = 15.0) -> None:
+        self.config = config
+        self.state = ProxyState(config)
+        self.start_timeout = start_timeout
+        self.host = ""
+        self.port = 0
+        self._ready = threading.Event()
+        self._master: DumpMaster | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="turnout-proxy", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        def ready(host: str, port: int) -> None:
+            self.host, self.port = host, port
+            self._ready.set()
+
+        def keep(master: DumpMaster) -> None:
+            self._master = master
+
+        try:
+            asyncio.run(serve(self.config, self.state, ready, keep))
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            self._error = exc
+            self._ready.set()
+
+    def start(self) -> "ProxyThread":
+        self._thread.start()
+        if not self._ready.wait(self.start_timeout) or self._error is not None:
+            self.stop()
+            raise RuntimeError(f"proxy did not start: {self._error!r}")
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._master is not None:
+            self._master.shutdown()
+        self._thread.join(timeout)
+
+    def __enter__(self) -> "ProxyThread":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,83 @@
+"""Recorder: hands every finished SOAP exchange to the background writer, never blocking a flow.
+
+Redaction and the atomic write happen on the writer's thread, before anything touches disk.
+GET requests (WSDL downloads) pass through and are counted, not recorded: they are not
+operations and a golden test has nothing to replay in them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mitmproxy import http
+
+from ..recording import Exchange, new_exchange_id
+from ..soap import version_for_content_type
+from ._convert import request_of, response_of
+from ._inspect import Inspection
+from ._state import META_KEY, FlowNote, ProxyState
+
+log = logging.getLogger("turnout.proxy")
+
+
+class Recorder:
+    def __init__(self, state: ProxyState) -> None:
+        self.state = state
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        note: FlowNote | None = flow.metadata.get(META_KEY)
+        if note is None or note.outcome == "passthrough":
+            return
+        self.state.stats.count(f"status.{flow.response.status_code if flow.response else 0}")
+        self._submit(flow, note)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """A flow that ended without a response: refused for size, or the client went away."""
+        if flow.response is not None:
+            return
+        message = flow.error.msg if flow.error else "unknown error"
+        note: FlowNote | None = flow.metadata.get(META_KEY)
+        if note is None:
+            version = version_for_content_type(flow.request.headers.get("content-type"))
+            note = FlowNote(inspection=Inspection(version))
+        if "body_size_limit" in message:
+            note.outcome = "rejected"
+            note.notes.append("threat:too-large")
+            self.state.stats.count("outcome.rejected")
+        else:
+            note.outcome = "client-error"
+            note.notes.append(message)
+            self.state.stats.count("outcome.client-error")
+        self._submit(flow, note)
+
+    def _submit(self, flow: http.HTTPFlow, note: FlowNote) -> None:
+        writer = self.state.writer
+        if writer is None:
+            return
+        inspection = note.inspection
+        timings = {"total": round(note.elapsed_ms(), 3)}
+        if note.upstream_ms is not None:
+            timings["upstream"] = round(note.upstream_ms, 3)
+        peer = flow.client_conn.peername
+        exchange = Exchange(
+            id=new_exchange_id(),
+            started_at=note.started_at,
+            operation=inspection.operation,
+            soap_version=inspection.version.name if inspection.envelope else None,
+            action=inspection.action,
+            route=note.route,
+            outcome=note.outcome,
+            notes=list(note.notes),
+            client=f"{peer[0]}:{peer[1]}" if peer else "",
+            request=request_of(flow),
+            response=response_of(flow),
+            timings=timings,
+            extra={},
+        )
+        if not writer.submit(exchange):
+            self.state.stats.count("recording.dropped")
+            log.error("recording queue full: exchange %s for %s dropped", exchange.id, inspection.operation)
+
+    def done(self) -> None:
+        if self.state.writer is not None:
+            self.state.writer.close(timeout=10.0)

@@ -1,0 +1,56 @@
+"""State shared by the proxy's addons: the config, counters, and what each flow learned."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..config import ProxyConfig
+from ..recording import RecordingWriter
+from ._inspect import Inspection
+
+META_KEY = "turnout"
+
+
+class ProxyStats:
+    """Thread-safe counters: what the proxy saw and did. Logged, and shown by the CLI."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+@dataclass
+class FlowNote:
+    """Everything Turnout attaches to one flow, from `request` to `response` or `error`."""
+
+    inspection: Inspection
+    route: str = "legacy"
+    outcome: str = "forwarded"
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started: float = field(default_factory=time.perf_counter)
+    upstream_ms: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+class ProxyState:
+    """One per running proxy; every addon holds a reference to the same instance."""
+
+    def __init__(self, config: ProxyConfig | None = None, writer: RecordingWriter | None = None) -> None:
+        self.config = config
+        self.writer = writer
+        self.stats = ProxyStats()
