@@ -43,8 +43,7 @@ class RecordingStore:
     def __init__(self, root: Path, redactor: Redactor | None = None) -> None:
         self.root = Path(root)
         self.redactor = redactor
-        if redactor is None:
-            log.warning("recording to %s without redaction", self.root)
+        self._warned = False
 
     # -- writing
 
@@ -68,6 +67,9 @@ class RecordingStore:
         """
         if self.redactor is not None:
             exchange = self.redactor.redact(exchange)
+        elif not self._warned:
+            self._warned = True
+            log.warning("recording to %s without redaction", self.root)
         data = dumps(exchange).encode("utf-8")
         path = self.path_for(exchange)
         _atomic_write(path, data)

@@ -1,0 +1,117 @@
+"""`turnout recordings list|show`: read what the proxy recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.syntax import Syntax
+from rich.table import Table
+
+from lxml import etree
+
+from ..recording import Exchange, RecordingError, RecordingStore
+from ..soap import SoapError, parse_xml
+from ._render import console, fail, render_summary
+
+_DIR = click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("recordings"),
+    show_default=True, help="The recording directory.",
+)
+
+
+@click.group()
+def recordings() -> None:
+    """Read recorded exchanges."""
+
+
+@recordings.command("list")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--operation", "-o", help="Only this operation, e.g. '/pnc VehicleEnquiry'.")
+@click.option("--summary", is_flag=True, help="One row per operation instead of one per exchange.")
+def list_(directory: Path, operation: str | None, summary: bool) -> None:
+    """List the exchanges recorded under DIRECTORY."""
+    store = RecordingStore(directory)
+    if summary:
+        render_summary(store.summary(), f"recordings in {directory}")
+        return
+    table = Table(title=f"recordings in {directory}")
+    for column in ("id", "operation", "route", "outcome", "status", "ms", "notes"):
+        table.add_column(
+            column, justify="right" if column in ("status", "ms") else "left",
+            no_wrap=column in ("id", "operation"),
+        )
+    shown = 0
+    try:
+        for exchange in store.iter_exchanges():
+            key = exchange.operation.key if exchange.operation else "-"
+            if operation and key != operation:
+                continue
+            shown += 1
+            table.add_row(
+                exchange.id, key, exchange.route, exchange.outcome,
+                str(exchange.response.status) if exchange.response else "-",
+                f"{exchange.timings.get('total', 0):.1f}", ", ".join(exchange.notes),
+            )
+    except RecordingError as exc:
+        fail(str(exc))
+    table.caption = f"{shown} exchanges"
+    console.print(table)
+
+
+@recordings.command("show")
+@click.argument("exchange_id")
+@_DIR
+@click.option("--raw", is_flag=True, help="Bodies exactly as recorded, not indented for reading.")
+def show(exchange_id: str, directory: Path, raw: bool) -> None:
+    """Show one exchange by its id (or a unique prefix of it)."""
+    try:
+        exchange = RecordingStore(directory).get(exchange_id)
+    except RecordingError as exc:
+        fail(str(exc))
+    render_exchange(exchange, pretty=not raw)
+
+
+def render_exchange(exchange: Exchange, pretty: bool = True) -> None:
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("id", exchange.id)
+    head.add_row("operation", exchange.operation.key if exchange.operation else "-")
+    head.add_row("started", exchange.started_at.isoformat())
+    head.add_row("route / outcome", f"{exchange.route} / {exchange.outcome}")
+    head.add_row("SOAP", f"{exchange.soap_version or '-'}  action: {exchange.action or '-'}")
+    head.add_row("timings ms", ", ".join(f"{k} {v:.1f}" for k, v in exchange.timings.items()))
+    if exchange.notes:
+        head.add_row("notes", ", ".join(exchange.notes))
+    console.print(head)
+    request = exchange.request
+    _message(f"request: {request.method} {request.path}", request.headers, request.body,
+             exchange.omitted_bodies.get("request"), pretty)
+    if exchange.response is not None:
+        response = exchange.response
+        _message(f"response: {response.status} {response.reason}", response.headers, response.body,
+                 exchange.omitted_bodies.get("response"), pretty)
+
+
+def _message(
+    title: str, headers: list[tuple[str, str]], body: bytes, omitted: object, pretty: bool
+) -> None:
+    console.rule(title)
+    for name, value in headers:
+        console.print(f"[cyan]{name}[/]: {value}", highlight=False)
+    if omitted is not None:
+        console.print(f"[yellow]body not stored:[/] {omitted}")
+    elif body:
+        text = _indented(body) if pretty else body.decode("utf-8", "replace")
+        console.print(Syntax(text, "xml", word_wrap=True))
+
+
+def _indented(body: bytes) -> str:
+    """The body re-indented for reading (display only; the file keeps the original bytes)."""
+    try:
+        root = parse_xml(body)
+    except SoapError:
+        return body.decode("utf-8", "replace")
+    etree.indent(root)
+    return etree.tostring(root, encoding="unicode")
