@@ -23,6 +23,8 @@ class ProxyConfig:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     record_dir: Path | None = None
+    #: exchanges waiting for the writer; past this, new ones are dropped and counted (never blocked)
+    record_queue: int = 10_000
     #: the raw `recordings.redaction` section; turned into a Redactor by the recording layer
     redaction: dict[str, Any] = field(default_factory=dict)
     limits: XmlLimits = XmlLimits()
@@ -72,7 +74,9 @@ def load_proxy_config(path: Path) -> ProxyConfig:
             values["listen_port"] = port.integer(0, 65535)
 
     if (recordings := root.get("recordings")) is not None:
-        recordings.mapping({"dir", "redaction"})
+        recordings.mapping({"dir", "redaction", "queue"})
+        if (queue := recordings.get("queue")) is not None:
+            values["record_queue"] = queue.integer(1, 1_000_000)
         if (directory := recordings.get("dir")) is not None:
             values["record_dir"] = (path.parent / directory.string()).resolve()
         if (redaction := recordings.get("redaction")) is not None:

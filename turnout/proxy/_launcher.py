@@ -26,6 +26,10 @@ from ._state import ProxyState
 
 log = logging.getLogger("turnout.proxy")
 
+#: mitmproxy keeps process-wide state (`mitmproxy.ctx`: the master, its options), so a second
+#: master in the same process would run the first one's addons on its own event loop.
+_one_per_process = threading.Lock()
+
 
 def make_addons(state: ProxyState) -> list[Any]:
     """Turnout's addons in hook order: read and guard, then forward, then record."""
@@ -36,7 +40,7 @@ def make_writer(config: ProxyConfig) -> RecordingWriter | None:
     if config.record_dir is None:
         return None
     store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
-    return RecordingWriter(store)
+    return RecordingWriter(store, max_queue=config.record_queue)
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
@@ -49,6 +53,13 @@ def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
         "body_size_limit": str(config.limits.max_bytes),
         "keep_host_header": config.keep_host_header,
     }
+
+
+def _quiet_on_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Connections still open at shutdown are cancelled; that is the plan, not an error."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 class _Ready:
@@ -71,20 +82,45 @@ async def serve(
     on_ready: Callable[[str, int], None] | None = None,
     on_master: Callable[[DumpMaster], None] | None = None,
     handle_signals: bool = False,
+    bare: bool = False,
 ) -> ProxyState:
     """Run the proxy until shut down. Returns the state (counters) when it stops.
 
     With `handle_signals`, SIGINT and SIGTERM shut it down cleanly: pending recordings are
-    written before the process exits.
+    written before the process exits. `bare` runs mitmproxy's own reverse proxy with none of
+    Turnout's addons: the baseline `bench/proxy_overhead.py` measures Turnout against.
     """
-    _error_pages.install(config.limits.max_bytes)
+    if not _one_per_process.acquire(blocking=False):
+        raise RuntimeError("a Turnout proxy is already running in this process (one per process)")
+    try:
+        return await _serve(config, state, on_ready, on_master, handle_signals, bare)
+    finally:
+        _one_per_process.release()
+
+
+async def _serve(
+    config: ProxyConfig,
+    state: ProxyState | None,
+    on_ready: Callable[[str, int], None] | None,
+    on_master: Callable[[DumpMaster], None] | None,
+    handle_signals: bool,
+    bare: bool,
+) -> ProxyState:
     state = state or ProxyState(config)
-    state.config = config
-    if state.writer is None:
-        state.writer = make_writer(config)
+    asyncio.get_running_loop().set_exception_handler(_quiet_on_cancel)
     master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False)
-    master.options.update(**mitmproxy_options(config))
-    master.addons.add(*make_addons(state))
+    if bare:
+        master.options.update(
+            mode=[f"reverse:{config.upstream}"], listen_host=config.listen_host,
+            listen_port=config.listen_port,
+        )
+    else:
+        _error_pages.install(config.limits.max_bytes)
+        state.config = config
+        if state.writer is None:
+            state.writer = make_writer(config)
+        master.options.update(**mitmproxy_options(config))
+        master.addons.add(*make_addons(state))
     if on_ready is not None:
         master.addons.add(_Ready(on_ready))
     if on_master is not None:
@@ -100,8 +136,9 @@ async def serve(
 class ProxyThread:
     """The proxy on a background thread with its own event loop: for tests, the demo and benches."""
 
-    def __init__(self, config: ProxyConfig, start_timeout: float = 15.0) -> None:
+    def __init__(self, config: ProxyConfig, start_timeout: float = 15.0, bare: bool = False) -> None:
         self.config = config
+        self.bare = bare
         self.state = ProxyState(config)
         self.start_timeout = start_timeout
         self.host = ""
@@ -124,7 +161,7 @@ class ProxyThread:
             self._master = master
 
         try:
-            asyncio.run(serve(self.config, self.state, ready, keep))
+            asyncio.run(serve(self.config, self.state, ready, keep, bare=self.bare))
         except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
             self._error = exc
             self._ready.set()
