@@ -14,6 +14,8 @@ from ._yaml import Node, load_yaml
 _TOP_LEVEL = {
     "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
     "timeouts", "keep_host_header",
+    # validated by turnout.routing (live-reloaded) and the translators loader, not here:
+    "routes", "canary", "translators", "services", "shadow",
 }
 
 

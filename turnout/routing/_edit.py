@@ -1,0 +1,109 @@
+"""`turnout routes set OP MODE`: change one route in the file people also edit by hand.
+
+The file is edited round-trip (comments, order and layout kept), the result is validated as a
+whole before anything is written, and it replaces the old file atomically, so the watcher of a
+running proxy sees either the old routes or the new ones and never a half-written file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap
+
+from ..config import ConfigError, Node, parse_yaml
+from ._files import read_trusted, replace_atomically
+from ._load import parse_route_table
+from ._route import MODES, operation_key_problem
+from ._table import RouteTable
+from ._yamledit import dump, keeping_trailing_comments, round_trip
+
+
+def set_route(
+    path: Path | str, operation_key: str, mode: str, percent: float | None = None,
+) -> RouteTable:
+    """Set the mode (and, for a canary, the percent) of one operation's route in `path`.
+
+    Other fields of the route (translator, timeout, writes, ...) are kept; `percent` is dropped
+    when the mode is no longer canary, and kept when a canary is set again without one. Creates
+    the `routes:` section and the route if absent. Raises `ConfigError`, leaving the file
+    untouched, when the edited file would not validate - for example a write switched to
+    `translator` while it says `on_error: legacy`. Returns the new table.
+    """
+    path = Path(path)
+    field = f"routes.{operation_key}"
+    if (problem := operation_key_problem(operation_key)) is not None:
+        raise ConfigError(problem, file=path, field="routes")
+    if mode not in MODES:
+        raise ConfigError(f"must be one of {', '.join(MODES)}, not {mode!r}", file=path,
+                          field=f"{field}.mode")
+    if percent is not None and mode != "canary":
+        raise ConfigError(f"percent only applies to mode canary, not {mode}", file=path,
+                          field=f"{field}.percent")
+
+    original = read_trusted(path)
+    before = parse_yaml(original, path)  # a syntax error is reported as the file's, with its line
+    data, yaml = round_trip(original)
+    if not isinstance(data, CommentedMap):
+        raise before.error("the file must be a mapping of sections (routes:, upstream:, ...)")
+
+    with keeping_trailing_comments(data):
+        routes = data.get("routes")
+        if routes is None:
+            data["routes"] = routes = CommentedMap()
+        elif not isinstance(routes, CommentedMap):
+            raise _node(before, "routes").error("must be a mapping of operation key to route")
+        with keeping_trailing_comments(routes):
+            route = routes.get(operation_key)
+            if route is None:
+                routes[operation_key] = route = CommentedMap()
+            elif not isinstance(route, CommentedMap):
+                raise _node(before, "routes", operation_key).error("must be a mapping")
+            with keeping_trailing_comments(route):
+                _set_fields(route, mode, percent)
+
+    proposed = dump(yaml, data)
+    try:
+        table = parse_route_table(proposed, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc.message} (refused: {path.name} was not changed)",
+                          file=exc.file, line=exc.line, field=exc.field) from None
+    _check_only_routes_changed(before.plain(), parse_yaml(proposed, path).plain(), path)
+    if proposed != original:
+        replace_atomically(path, proposed, expected=original)
+    return table
+
+
+def _set_fields(route: CommentedMap, mode: str, percent: float | None) -> None:
+    if "mode" in route:
+        route["mode"] = mode
+    else:
+        route.insert(0, "mode", mode)
+    if mode != "canary":
+        route.pop("percent", None)
+    elif percent is not None:
+        value = int(percent) if float(percent).is_integer() else float(percent)
+        if "percent" in route:
+            route["percent"] = value
+        else:
+            route.insert(list(route).index("mode") + 1, "percent", value)
+
+
+def _node(root: Node, *keys: str) -> Node:
+    node = root
+    for key in keys:
+        child = node.get(key)
+        if child is None:
+            return node
+        node = child
+    return node
+
+
+def _check_only_routes_changed(before: object, after: object, path: Path) -> None:
+    """A guard against the round trip touching anything but `routes:` (upstream, redaction...)."""
+    def rest(data: object) -> object:
+        return {k: v for k, v in data.items() if k != "routes"} if isinstance(data, dict) else data
+
+    if rest(before) != rest(after):
+        raise ConfigError("editing routes would have changed other sections of the file; "
+                          "nothing written (please report this)", file=path)

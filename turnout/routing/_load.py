@@ -1,0 +1,145 @@
+"""Reading the `routes:` and `canary:` sections of `turnout.yaml`, with every rule checked.
+
+Errors name file, line and field (`turnout.yaml:14: routes./pnc PersonEnquiry.percent: ...`).
+Other top-level keys belong to other layers and are not looked at here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..config import ConfigError, Node, parse_yaml
+from ._files import read_trusted
+from ._route import DEFAULT_TIMEOUT, MAX_TIMEOUT, MODES, ON_ERROR, Route, operation_key_problem
+from ._table import RouteTable
+
+ROUTE_FIELDS = {"mode", "percent", "translator", "timeout", "on_error", "writes", "shadow_target"}
+CANARY_FIELDS = {"sticky_header", "salt"}
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+def load_route_table(path: Path | str) -> RouteTable:
+    """Read the route table from `path` (normally `turnout.yaml`), refusing an unsafe file."""
+    path = Path(path)
+    return parse_route_table(read_trusted(path), path)
+
+
+def parse_route_table(text: str, path: Path | str) -> RouteTable:
+    """Validate `text` as the file `path` and build its route table."""
+    return route_table_from_node(parse_yaml(text, path))
+
+
+def route_table_from_node(root: Node) -> RouteTable:
+    """The route table from an already parsed `turnout.yaml` (see `turnout.config.parse_yaml`)."""
+    if not isinstance(root.value, dict):
+        raise root.error("the file must be a mapping of sections (routes:, upstream:, ...)")
+    sticky_header, salt = None, ""
+    if (canary := root.get("canary")) is not None and canary.value is not None:
+        canary.mapping(CANARY_FIELDS)
+        if (header := canary.get("sticky_header")) is not None:
+            sticky_header = header.string().strip()
+            if not _HEADER_NAME.match(sticky_header):
+                raise header.error(f"{sticky_header!r} is not an HTTP header name")
+        if (salt_node := canary.get("salt")) is not None:
+            salt = salt_node.string()
+    routes: list[Route] = []
+    if (section := root.get("routes")) is not None and section.value is not None:
+        if not isinstance(section.value, dict):
+            raise section.error("must be a mapping of operation key to route, e.g. "
+                                "'/pnc VehicleEnquiry: {mode: translator}'")
+        for key in section.value:
+            routes.append(_route(section.get(key), key))  # type: ignore[arg-type]
+    return RouteTable(routes, sticky_header=sticky_header, salt=salt, source=root.file)
+
+
+def _route(node: Node, key: Any) -> Route:
+    if (problem := operation_key_problem(key)) is not None:
+        raise node.error(problem)
+    node.mapping(ROUTE_FIELDS)
+
+    def field(name: str) -> Node | None:
+        child = node.get(name)
+        return child if child is not None and child.value is not None else None
+
+    mode_node, writes_node = field("mode"), field("writes")
+    mode = mode_node.choice(MODES) if mode_node else "legacy"
+    writes = writes_node.boolean() if writes_node else False
+
+    percent = None
+    percent_node = field("percent")
+    if mode == "canary":
+        if percent_node is None:
+            raise node.error("mode canary needs percent: the share of callers (0..100) sent to "
+                             "the translator")
+        percent = percent_node.number(0, 100)
+    elif percent_node is not None:
+        raise percent_node.error(f"percent only applies to mode canary; this route is {mode}")
+
+    translator = None
+    if (t := field("translator")) is not None:
+        translator = t.string().strip()
+        if not _NAME.match(translator):
+            raise t.error(f"{translator!r} is not a translator name like 'pnc/VehicleEnquiry'")
+
+    timeout = DEFAULT_TIMEOUT
+    if (t := field("timeout")) is not None:
+        timeout = t.number(0, MAX_TIMEOUT)
+        if timeout <= 0:
+            raise t.error(f"must be more than 0 seconds (at most {MAX_TIMEOUT:g}), not {t.value}")
+
+    on_error_node = field("on_error")
+    on_error = on_error_node.choice(ON_ERROR) if on_error_node else ("fault" if writes else "legacy")
+
+    shadow_target = None
+    if (s := field("shadow_target")) is not None:
+        shadow_target = s.string().strip()
+        if not _NAME.match(shadow_target):
+            raise s.error(f"{shadow_target!r} is not a target name like 'dry-run'")
+
+    if writes:
+        _check_write(node, mode, on_error, on_error_node, shadow_target)
+    return Route(
+        key=key, mode=mode, percent=percent, translator=translator, timeout=timeout,  # type: ignore[arg-type]
+        on_error=on_error, writes=writes, shadow_target=shadow_target,  # type: ignore[arg-type]
+        line=node.line, source=node.file,
+    )
+
+
+def _check_write(node: Node, mode: str, on_error: str, on_error_node: Node | None,
+                 shadow_target: str | None) -> None:
+    """A write must happen exactly once. Refuse every route that could make it happen twice."""
+    if mode == "shadow" and shadow_target is None:
+        raise node.error(
+            "a write cannot be shadowed against the live modern service: the bus and the "
+            "modern service would both perform it; give shadow_target (e.g. dry-run) so the "
+            "translator calls an endpoint that acts on nothing"
+        )
+    if mode in ("translator", "canary") and on_error == "legacy":
+        raise (on_error_node or node).error(
+            "a write cannot fall back to legacy: the modern service may already have acted "
+            "before it failed or timed out, and the bus would do the write a second time; "
+            "use on_error: fault"
+        )
+
+
+def check_translators(table: RouteTable, known: set[str]) -> None:
+    """Refuse a table whose non-legacy routes name a translator that does not exist.
+
+    The proxy calls this at start and before accepting a reload, so a typo cannot send live
+    traffic to nothing.
+    """
+    for route in table:
+        if route.uses_translator and route.translator_name not in known:
+            where = "translator" if route.translator else None
+            field = f"routes.{route.key}" + (f".{where}" if where else "")
+            names = sorted(known)
+            hint = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "none loaded"
+            how = "" if route.translator else " (the default for this operation; set translator:)"
+            raise ConfigError(
+                f"no translator named {route.translator_name!r}{how}; known: {hint}",
+                file=route.source or table.source, line=route.line, field=field,
+            )
