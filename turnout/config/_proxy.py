@@ -113,7 +113,7 @@ def _checked_redaction(node: Node) -> dict[str, Any]:
     """Validate the redaction section now, so a bad XPath fails at load, not at the first write."""
     from ..recording import redactor_from_config  # recording owns the rules' meaning
 
-    node.mapping({"namespaces", "body", "headers"})
+    node.mapping({"namespaces", "body", "headers", "json"})
     section = node.plain()
     try:
         redactor_from_config(section)

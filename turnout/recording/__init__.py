@@ -27,6 +27,7 @@ from ._redact import (
     fixed_token,
 )
 from ._redact_config import redactor_from_config
+from ._redact_json import JsonRule, compile_json_rule
 from ._serialize import dumps
 from ._store import RecordingStore, read_exchange
 from ._summary import LatencyStats, OperationSummary, StoreSummary
@@ -43,6 +44,7 @@ __all__ = [
     "Exchange",
     "ExchangeNotFound",
     "HeaderRule",
+    "JsonRule",
     "LatencyStats",
     "OmittedBody",
     "OperationSummary",
@@ -54,6 +56,7 @@ __all__ = [
     "Rule",
     "StoreSummary",
     "compile_body_rule",
+    "compile_json_rule",
     "dumps",
     "fixed_token",
     "is_exchange_id",

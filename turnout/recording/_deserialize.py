@@ -147,6 +147,14 @@ def loads(text: str, source: str) -> Exchange:
         response = _read_response(
             r, r.mapping(response_doc, "response", doc.line_of("response")), omitted
         )
+    translated = None
+    translated_doc = doc.get("translated")
+    if translated_doc is not None:
+        translated = _read_response(
+            r, r.mapping(translated_doc, "translated", doc.line_of("translated")), omitted,
+            "translated",
+        )
+    translation = r.get(doc, "translation", dict, "", optional=True) or {}
 
     return Exchange(
         id=exchange_id,
@@ -160,6 +168,8 @@ def loads(text: str, source: str) -> Exchange:
         client=r.get(doc, "client", str, ""),
         request=request,
         response=response,
+        translated=translated,
+        translation=_plain(translation),
         timings={str(k): float(v) for k, v in timings.items()},
         extra=_plain(extra),
         omitted_bodies=omitted,
@@ -222,14 +232,14 @@ def _read_request(
 
 
 def _read_response(
-    r: _Reader, doc: _yaml.MarkedDict, omitted: dict[str, OmittedBody]
+    r: _Reader, doc: _yaml.MarkedDict, omitted: dict[str, OmittedBody], where: str = "response"
 ) -> HttpResponse:
-    r.check_keys(doc, RESPONSE_KEYS + BODY_KEYS, "response")
+    r.check_keys(doc, RESPONSE_KEYS + BODY_KEYS, where)
     return HttpResponse(
-        status=r.get(doc, "status", int, "response"),
-        reason=r.get(doc, "reason", str, "response", optional=True) or "",
-        headers=_read_headers(r, doc, "response"),
-        body=_read_body(r, doc, "response", omitted),
+        status=r.get(doc, "status", int, where),
+        reason=r.get(doc, "reason", str, where, optional=True) or "",
+        headers=_read_headers(r, doc, where),
+        body=_read_body(r, doc, where, omitted),
     )
 
 

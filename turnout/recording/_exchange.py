@@ -29,7 +29,7 @@ TOKEN = re.compile(r"[a-z][a-z0-9-]{0,39}")
 #: width, so sorting ids as strings sorts them by time.
 EXCHANGE_ID = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")
 
-_MESSAGES = ("request", "response")
+_MESSAGES = ("request", "response", "translated")
 
 
 def new_exchange_id(at: datetime | None = None) -> str:
@@ -76,10 +76,16 @@ class Exchange:
     response: HttpResponse | None = None
     #: milliseconds, e.g. "total" (client in to client out) and "upstream"
     timings: dict[str, float] = field(default_factory=dict)
-    #: free-form data of later slices: JSON call and reply, translated envelope, diff.
-    #: NOTE: the redactor does not look inside it.
+    #: the response a translator built (translator and canary: what the client got; shadow: what
+    #: it would have got). Redacted like `response`.
+    translated: HttpResponse | None = None
+    #: how the translator got there: {"call": {service, method, path, query, body}, "reply":
+    #: {status, body}, "diff": [...], "error": ..., "dry_run": bool}. JSON values are redacted
+    #: by the JSON rules, diff values always.
+    translation: dict[str, Any] = field(default_factory=dict)
+    #: free-form data. NOTE: the redactor does not look inside it; keep personal data out.
     extra: dict[str, Any] = field(default_factory=dict)
-    #: bodies dropped by redaction, keyed "request" / "response"; the message body is then b""
+    #: bodies dropped by redaction, keyed "request" / "response" / "translated"; body is then b""
     omitted_bodies: dict[str, OmittedBody] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,4 +103,4 @@ class Exchange:
             raise ValueError(f"soap_version {self.soap_version!r} is not 1.1 or 1.2")
         unknown = set(self.omitted_bodies) - set(_MESSAGES)
         if unknown:
-            raise ValueError(f"omitted_bodies keys must be request/response, not {unknown}")
+            raise ValueError(f"omitted_bodies keys must be one of {_MESSAGES}, not {unknown}")

@@ -35,7 +35,7 @@ CRLF = "crlf"
 
 TOP_KEYS = (
     VERSION_KEY, "id", "started_at", "operation", "soap_version", "action", "route", "outcome",
-    "notes", "client", "timings", "request", "response", "extra",
+    "notes", "client", "timings", "request", "response", "translated", "translation", "extra",
 )  # fmt: skip
 REQUEST_KEYS = ("method", "path", "headers")
 RESPONSE_KEYS = ("status", "reason", "headers")

@@ -5,6 +5,7 @@ redaction:
   namespaces: {pnc: "urn:police:pnc:v1"}
   body: ["//pnc:surname", "//pnc:dateOfBirth"]
   headers: ["Authorization", "X-Officer-Id"]
+  json: ["**.surname", "dob"]      # JSON calls' query parameters and JSON bodies
 ```
 
 Strict on purpose: a misspelt key would otherwise mean personal data written in clear.
@@ -17,6 +18,7 @@ from typing import Any, Mapping
 
 from turnout.soap import DEFAULT_LIMITS, XmlLimits
 
+from ._redact_json import JsonRule, compile_json_rule
 from ._redact import (
     BodyRule,
     HeaderRule,
@@ -27,7 +29,7 @@ from ._redact import (
     fixed_token,
 )
 
-_KEYS = ("namespaces", "body", "headers")
+_KEYS = ("namespaces", "body", "headers", "json")
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # RFC 9110 token characters
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -63,6 +65,13 @@ def redactor_from_config(
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"redaction.headers[{index}]: {name!r} is not a header name")
         rules.append(HeaderRule(name=name))
+    for index, pattern in enumerate(_strings(data.get("json"), "redaction.json")):
+        json_rule = JsonRule(pattern=pattern)
+        try:
+            compile_json_rule(json_rule)
+        except ValueError as exc:
+            raise ValueError(f"redaction.json[{index}]: {exc}") from None
+        rules.append(json_rule)
     return Redactor(rules, replacement=replacement, limits=limits)
 
 

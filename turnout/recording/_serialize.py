@@ -44,12 +44,17 @@ def dumps(exchange: Exchange) -> str:
         "response": _response_doc(exchange.response, exchange.omitted_bodies.get("response")),
         "extra": exchange.extra,
     }
+    if exchange.translated is not None or exchange.translation:
+        doc["translated"] = _response_doc(
+            exchange.translated, exchange.omitted_bodies.get("translated")
+        )
+        doc["translation"] = exchange.translation
     # Blocks are written by hand (see _yaml): dump a placeholder token, then swap the block in.
     nonce = secrets.token_hex(8)
     placed: dict[str, Any] = dict(doc)
     blocks: list[tuple[str, str]] = []
-    for name in ("request", "response"):
-        message = doc[name]
+    for name in ("request", "response", "translated"):
+        message = doc.get(name)
         if message is None:
             continue
         placed[name] = dict(message)
