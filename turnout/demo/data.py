@@ -346,6 +346,12 @@ class DemoStore:
             self._crimes[reference] = crime
             return crime
 
+    def next_crime_reference(self) -> str:
+        """The reference the next `create_crime` would allocate. Allocates nothing: for dry runs,
+        and only a prediction (a create in between takes it)."""
+        with self._lock:
+            return f"CR/{self._year}/{self._next_crime:06d}"
+
     def set_crime_status(self, reference: str, status: str) -> Crime:
         if status not in CRIME_STATUSES:
             raise InvalidRecord("status", f"unknown crime status {status!r}")
@@ -365,6 +371,12 @@ class DemoStore:
     def statements(self) -> list[WitnessStatement]:
         with self._lock:
             return sorted(self._statements.values(), key=lambda s: s.statement_id)
+
+    def next_statement_id(self) -> str:
+        """The id the next `add_statement` would allocate; allocates nothing (see
+        `next_crime_reference`)."""
+        with self._lock:
+            return f"WS/{self._year}/{self._next_statement:06d}"
 
     def add_statement(
         self,
