@@ -9,6 +9,7 @@ import click
 from ._demo import demo
 from ._proxy import proxy
 from ._recordings import recordings
+from ._routes import routes
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +24,4 @@ def main(verbose: int) -> None:
 main.add_command(proxy)
 main.add_command(demo)
 main.add_command(recordings)
+main.add_command(routes)

@@ -36,7 +36,9 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
     except ConfigError as exc:
         fail(str(exc))
 
-    from ..proxy import serve  # imported late: mitmproxy is slow to import
+    from ..proxy import ProxyState, serve  # imported late: mitmproxy is slow to import
+
+    state = ProxyState(config)
 
     def ready(bound_host: str, bound_port: int) -> None:
         console.print(
@@ -44,9 +46,15 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
             f"-> {config.upstream}"
             + (f", recording to {config.record_dir}" if config.record_dir else ", not recording")
         )
+        table = state.routes.get()
+        moved = [f"{r.key} {r.describe()}" for r in table if r.mode != "legacy"]
+        console.print(f"routes: {', '.join(moved) if moved else 'every operation legacy'}"
+                      + (f" (watching {config.source})" if config.source else ""))
 
     try:
-        state = asyncio.run(serve(config, on_ready=ready, handle_signals=True))
+        asyncio.run(serve(config, state, on_ready=ready, handle_signals=True))
     except KeyboardInterrupt:
         return
+    except ConfigError as exc:
+        fail(str(exc))
     render_counters(state.stats.snapshot())

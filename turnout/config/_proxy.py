@@ -14,8 +14,9 @@ from ._yaml import Node, load_yaml
 _TOP_LEVEL = {
     "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
     "timeouts", "keep_host_header",
-    # validated by turnout.routing (live-reloaded) and the translators loader, not here:
-    "routes", "canary", "translators", "services", "shadow",
+    "translators", "services", "shadow", "compare", "admin",
+    # validated by turnout.routing (the route table is live-reloaded from this same file):
+    "routes", "canary",
 }
 
 
@@ -38,7 +39,22 @@ class ProxyConfig:
     connect_timeout: float = 3.0
     #: forward the client's Host header (so the bus renders WSDL addresses that point at us)
     keep_host_header: bool = True
+    #: directory of translators (mapping files and Python classes)
+    translators_dir: Path | None = None
+    #: modern service name -> base URL, for translators' JSON calls
+    services: dict[str, str] = field(default_factory=dict)
+    shadow_concurrency: int = 4
+    shadow_queue: int = 200
+    #: per-operation compare rules (ignore volatile fields...) for shadow diffs and reports
+    compare_rules: Path | None = None
+    #: a loopback-only admin endpoint (route table and counters as JSON); None: off
+    admin_host: str = "127.0.0.1"
+    admin_port: int | None = None
     source: Path | None = None
+
+    def without_routes(self) -> "ProxyConfig":
+        """A copy that reads no route file (every operation legacy) and has no admin endpoint."""
+        return replace(self, source=None, admin_port=None)
 
     def with_overrides(self, **changes: Any) -> "ProxyConfig":
         """A copy with command-line overrides applied; None means "not given"."""
@@ -99,6 +115,32 @@ def load_proxy_config(path: Path) -> ProxyConfig:
             values["upstream_timeout"] = upstream_timeout.number(0.05, 600)
         if (connect := timeouts.get("connect")) is not None:
             values["connect_timeout"] = connect.number(0.05, 600)
+
+    if (translators := root.get("translators")) is not None:
+        values["translators_dir"] = (path.parent / translators.string()).resolve()
+    if (services := root.get("services")) is not None:
+        services.mapping(set(services.value or {}))
+        values["services"] = {
+            str(name): check_upstream(node.string(), node)
+            for name in services.value
+            if (node := services.get(str(name))) is not None
+        }
+    if (shadow := root.get("shadow")) is not None:
+        shadow.mapping({"concurrency", "queue"})
+        if (concurrency := shadow.get("concurrency")) is not None:
+            values["shadow_concurrency"] = concurrency.integer(1, 256)
+        if (queue := shadow.get("queue")) is not None:
+            values["shadow_queue"] = queue.integer(1, 100_000)
+    if (compare := root.get("compare")) is not None:
+        compare.mapping({"rules"})
+        if (rules := compare.get("rules")) is not None:
+            values["compare_rules"] = (path.parent / rules.string()).resolve()
+    if (admin := root.get("admin")) is not None:
+        admin.mapping({"host", "port"})
+        if (host := admin.get("host")) is not None:
+            values["admin_host"] = host.string()
+        if (port := admin.get("port")) is not None:
+            values["admin_port"] = port.integer(0, 65535)
 
     if (flag := root.get("reject_unreadable")) is not None:
         values["reject_unreadable"] = flag.boolean()

@@ -45,6 +45,11 @@ class LegacyForwarder:
             version = version_for_content_type(flow.request.headers.get("content-type"))
             flow.response = _fault(Inspection(version), "internal", "request was not inspected", sender=False)
             return
+        if not note.forward_allowed:  # a translated route whose router did not finish
+            log.error("%s: not forwarded to the bus: its route does not allow it", note.inspection.operation)
+            note.outcome = "translator-fault"
+            flow.response = _fault(note.inspection, "internal", "the request could not be answered", sender=False)
+            return
         try:
             response, upstream_ms = await self._ensure_client().send(request_of(flow))
         except UpstreamError as exc:

@@ -31,7 +31,6 @@ class ThreatGuard:
         flow.metadata[META_KEY] = note
         stats = self.state.stats
         stats.count("requests")
-        stats.count(f"outcome.{inspection.outcome}")
         if "soapaction-mismatch" in inspection.notes:
             stats.count("soapaction-mismatch")
             log.warning(

@@ -19,9 +19,12 @@ from mitmproxy.tools.dump import DumpMaster
 from ..config import ProxyConfig
 from ..recording import RecordingStore, RecordingWriter, redactor_from_config
 from . import _error_pages
+from ._differ import make_differ
 from ._forward import LegacyForwarder
 from ._guard import ThreatGuard
 from ._recorder import Recorder
+from ._router import Router
+from ._runtime import Runtime, prepare
 from ._state import ProxyState
 
 log = logging.getLogger("turnout.proxy")
@@ -32,8 +35,8 @@ _one_per_process = threading.Lock()
 
 
 def make_addons(state: ProxyState) -> list[Any]:
-    """Turnout's addons in hook order: read and guard, then forward, then record."""
-    return [ThreatGuard(state), LegacyForwarder(state), Recorder(state)]
+    """Turnout's per-flow addons in hook order: guard, route (translate), forward, record."""
+    return [ThreatGuard(state), Router(state), LegacyForwarder(state), Recorder(state)]
 
 
 def make_writer(config: ProxyConfig) -> RecordingWriter | None:
@@ -117,10 +120,11 @@ async def _serve(
     else:
         _error_pages.install(config.limits.max_bytes)
         state.config = config
+        prepare(state, config, make_differ(config))  # ConfigError before anything listens
         if state.writer is None:
             state.writer = make_writer(config)
         master.options.update(**mitmproxy_options(config))
-        master.addons.add(*make_addons(state))
+        master.addons.add(*make_addons(state), Runtime(state))
     if on_ready is not None:
         master.addons.add(_Ready(on_ready))
     if on_master is not None:

@@ -12,7 +12,7 @@ import logging
 from mitmproxy import http
 
 from ..recording import Exchange, new_exchange_id
-from ..soap import version_for_content_type
+from ..soap import HttpResponse, version_for_content_type
 from ._convert import request_of, response_of
 from ._inspect import Inspection
 from ._state import META_KEY, FlowNote, ProxyState
@@ -26,7 +26,10 @@ class Recorder:
 
     def response(self, flow: http.HTTPFlow) -> None:
         note: FlowNote | None = flow.metadata.get(META_KEY)
-        if note is None or note.outcome == "passthrough":
+        if note is None:
+            return
+        self.state.stats.count(f"outcome.{note.outcome}")  # final: after routing and forwarding
+        if note.outcome == "passthrough":
             return
         self.state.stats.count(f"status.{flow.response.status_code if flow.response else 0}")
         self._submit(flow, note)
@@ -52,7 +55,9 @@ class Recorder:
 
     def _submit(self, flow: http.HTTPFlow, note: FlowNote) -> None:
         writer = self.state.writer
-        if writer is None:
+        shadow = self.state.shadow
+        shadowed = note.route == "shadow" and note.decided is not None and flow.response is not None
+        if writer is None and not shadowed:
             return
         inspection = note.inspection
         timings = {"total": round(note.elapsed_ms(), 3)}
@@ -72,12 +77,22 @@ class Recorder:
             request=request_of(flow),
             response=response_of(flow),
             timings=timings,
-            extra={},
         )
+        run = note.translation
+        if run is not None:
+            exchange.translation = run.record()
+            if run.reply is not None:
+                exchange.translated = HttpResponse(
+                    run.reply.status, [("Content-Type", run.reply.content_type)], run.reply.body
+                )
+        if shadowed and inspection.envelope is not None:
+            assert note.decided is not None
+            if shadow is not None and shadow.submit(exchange, inspection.envelope, note.decided):
+                return  # the shadow runner records it, with the translation and the diff
+            exchange.notes.append("shadow-dropped")
+            log.warning("shadow queue full: %s answered by legacy only", inspection.operation)
+        if writer is None:
+            return
         if not writer.submit(exchange):
             self.state.stats.count("recording.dropped")
             log.error("recording queue full: exchange %s for %s dropped", exchange.id, inspection.operation)
-
-    def done(self) -> None:
-        if self.state.writer is not None:
-            self.state.writer.close(timeout=10.0)

@@ -8,9 +8,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING, Any
+
 from ..config import ProxyConfig
 from ..recording import RecordingWriter
+from ..routing import Route, RouteHolder, RouteWatcher
 from ._inspect import Inspection
+
+if TYPE_CHECKING:
+    from ._services import ServiceClients
+    from ._shadow import ShadowRunner
+    from ._translate import TranslationRun
 
 META_KEY = "turnout"
 
@@ -42,6 +50,13 @@ class FlowNote:
     started: float = field(default_factory=time.perf_counter)
     upstream_ms: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: the route the request was decided on (from the table in force when it arrived)
+    decided: Route | None = None
+    #: whether the legacy forwarder may send this request to the bus. The router clears it
+    #: before running a translator and sets it again only for an explicit fallback, so a router
+    #: that fails half-way can never let a request (a write) reach the bus by default.
+    forward_allowed: bool = True
+    translation: "TranslationRun | None" = None
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -54,3 +69,11 @@ class ProxyState:
         self.config = config
         self.writer = writer
         self.stats = ProxyStats()
+        self.routes = RouteHolder()
+        #: translator name -> translator (empty: every route is legacy)
+        self.translators: dict[str, Any] = {}
+        self.services: "ServiceClients | None" = None
+        self.shadow: "ShadowRunner | None" = None
+        self.watcher: RouteWatcher | None = None
+        #: where the read-only admin endpoint listens, once it does
+        self.admin_url: str | None = None

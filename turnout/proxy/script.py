@@ -15,7 +15,9 @@ from mitmproxy import ctx, exceptions
 
 from turnout.config import ConfigError, load_proxy_config
 from turnout.proxy import _error_pages
+from turnout.proxy._differ import make_differ
 from turnout.proxy._launcher import make_addons, make_writer
+from turnout.proxy._runtime import Runtime, prepare
 from turnout.proxy._state import ProxyState
 
 
@@ -37,11 +39,15 @@ class ConfigLoader:
             raise exceptions.OptionsError(str(exc)) from None
         _error_pages.install(config.limits.max_bytes)
         ctx.options.update(body_size_limit=str(config.limits.max_bytes), connection_strategy="lazy")
-        if self.state.writer is not None:
-            self.state.writer.close(timeout=10.0)
+        if self.state.config is not None:
+            raise exceptions.OptionsError("turnout_config cannot change while running; restart")
+        try:
+            prepare(self.state, config, make_differ(config))
+        except ConfigError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
         self.state.config = config
         self.state.writer = make_writer(config)
 
 
 _state = ProxyState()
-addons = [ConfigLoader(_state), *make_addons(_state)]
+addons = [ConfigLoader(_state), *make_addons(_state), Runtime(_state)]

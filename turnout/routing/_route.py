@@ -88,6 +88,15 @@ class Route:
         """True when some requests may reach the translator (every mode but legacy)."""
         return self.mode != "legacy"
 
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for JSON (the admin endpoint) and tables (`turnout routes list`)."""
+        return {
+            "operation": self.key, "mode": self.mode, "percent": self.percent,
+            "translator": self.translator_name if self.uses_translator else None,
+            "timeout": self.timeout, "on_error": self.on_error, "writes": self.writes,
+            "shadow_target": self.shadow_target,
+        }
+
     def describe(self) -> str:
         """A short summary for logs: `canary 10%`, `translator (on_error fault, writes)`."""
         text = f"canary {_pct(self.percent)}" if self.mode == "canary" else self.mode

@@ -1,0 +1,119 @@
+"""Running one translator for one request: to_call, the HTTP call, to_reply, within a timeout.
+
+Plain asyncio, no mitmproxy: the router and the shadow runner both use it. Every way this can
+fail ends as a `TranslationRun` with `reply=None` and a `kind`; nothing raises, because the caller
+must decide explicitly (fall back to the bus, or a Fault), never mitmproxy's default of
+forwarding the request when a hook raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..soap import Envelope
+from ..translators import (
+    Answered,
+    JsonCall,
+    JsonReply,
+    RequestRejected,
+    SoapReply,
+    TranslationError,
+    Translator,
+)
+from ._services import ServiceClients, ServiceError
+
+log = logging.getLogger("turnout.proxy")
+
+
+@dataclass
+class TranslationRun:
+    translator: str
+    reply: SoapReply | None = None
+    call: JsonCall | None = None
+    json_reply: JsonReply | None = None
+    #: ok | answered | rejected | translation-error | translator-crash | timeout | service.*
+    kind: str = "ok"
+    error: str | None = None
+    #: False only when the service certainly did not receive the call (a write is then safe)
+    may_have_acted: bool = False
+    dry_run: bool = False
+    ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.reply is not None
+
+    def record(self) -> dict[str, Any]:
+        """What goes into `Exchange.translation` (redacted by the recorder before writing)."""
+        doc: dict[str, Any] = {"translator": self.translator, "kind": self.kind, "ms": round(self.ms, 3)}
+        if self.dry_run:
+            doc["dry_run"] = True
+        if self.call is not None:
+            doc["call"] = {
+                "service": self.call.service, "method": self.call.method, "path": self.call.path,
+                "query": dict(self.call.query), "body": self.call.body,
+            }
+        if self.json_reply is not None:
+            doc["reply"] = {"status": self.json_reply.status, "body": self.json_reply.body}
+        if self.error:
+            doc["error"] = self.error
+        return doc
+
+
+async def run_translation(
+    translator: Translator,
+    envelope: Envelope,
+    clients: ServiceClients,
+    timeout: float,
+    dry_run: bool = False,
+) -> TranslationRun:
+    run = TranslationRun(translator.name, dry_run=dry_run)
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(_run(translator, envelope, clients, timeout, run), timeout)
+    except asyncio.TimeoutError:
+        run.kind, run.error = "timeout", f"translator took longer than {timeout:g} s"
+        run.may_have_acted = run.call is not None
+        run.reply = None
+    run.ms = (time.perf_counter() - started) * 1000
+    return run
+
+
+async def _run(
+    translator: Translator, envelope: Envelope, clients: ServiceClients, timeout: float,
+    run: TranslationRun,
+) -> None:
+    try:
+        call = translator.to_call(envelope, dry_run=run.dry_run)
+    except (Answered, RequestRejected) as exc:
+        if exc.reply is not None:  # what the bus would answer, known without a call
+            run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
+            return
+        run.kind, run.error = "translation-error", str(exc)
+        return
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+        return
+    except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
+        log.exception("translator %s crashed in to_call", translator.name)
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_call"
+        return
+    run.call = call
+    try:
+        json_reply = await clients.call(call, timeout)
+    except ServiceError as exc:
+        run.kind, run.error, run.may_have_acted = exc.kind, str(exc), exc.may_have_acted
+        return
+    run.json_reply = json_reply
+    run.may_have_acted = True
+    try:
+        run.reply = translator.to_reply(json_reply, envelope)
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("translator %s crashed in to_reply", translator.name)
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
