@@ -1,14 +1,14 @@
-"""`turnout demo`: the legacy bus, the proxy in front of it, and real SOAP traffic through both."""
+"""`turnout demo`: the legacy bus, modern services, the proxy, and real SOAP traffic through it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import statistics
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from ._render import console, errors, render_counters, render_summary
+from ._render import console, errors
 
 
 @click.group(invoke_without_command=True)
@@ -18,12 +18,17 @@ from ._render import console, errors, render_counters, render_summary
 def demo(ctx: click.Context, out: Path) -> None:
     """Run the embedded demo end to end (or one of its parts, see the commands below).
 
-    Starts a legacy SOAP bus and the Turnout proxy on free loopback ports, sends a scripted
-    scenario of real zeep calls through the proxy, and shows what the proxy recorded.
+    Starts a legacy SOAP bus, the modern JSON services and the Turnout proxy on free loopback
+    ports and drives a scripted scenario of real zeep calls through the proxy four times: all
+    legacy; reads in shadow (with their parity); reads on the translators; and a broken route
+    edit that is refused while traffic flows. Exits non-zero if anything did not go as scripted.
     """
     if ctx.invoked_subcommand is not None:
         return
-    ok = run_demo(out)
+    from ._demo_run import run_demo
+
+    run = run_demo(out, on_phase=_render_phase, on_start=_render_start)
+    ok = _render_end(run)
     ctx.exit(0 if ok else 1)
 
 
@@ -38,45 +43,84 @@ def legacy(host: str, port: int) -> None:
     run_legacy(host, port)
 
 
-def run_demo(out: Path) -> bool:
-    from ..demo import DemoStore, ServerThread, make_legacy_app
-    from ..demo.config import demo_proxy_config
-    from ..demo.scenario import run_scenario
-    from ..proxy import ProxyThread
-    from ..recording import RecordingStore
+@demo.command("services")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=9000, show_default=True)
+def services(host: str, port: int) -> None:
+    """Serve the modern JSON services alone (see docs/modern-services.md)."""
+    from ..demo import run_services
 
-    run_dir = (out / datetime.now(timezone.utc).strftime("run-%Y%m%dT%H%M%SZ")).resolve()
-    with ServerThread(make_legacy_app(DemoStore())) as bus:
-        config = demo_proxy_config(bus.url, run_dir)
-        with ProxyThread(config) as proxy:
-            console.print(f"legacy bus  {bus.url}   (WSDLs: {bus.url}/services)")
-            console.print(f"proxy       {proxy.url}  -> legacy bus, recording to {run_dir}")
-            with console.status("sending the scenario through the proxy with zeep..."):
-                calls = run_scenario(proxy.url)
-        counters = proxy.state.stats.snapshot()
+    console.print(f"modern JSON services on http://{host}:{port}")
+    run_services(host, port)
 
-    summary = RecordingStore(run_dir).summary()
-    render_summary(summary, "what the proxy saw (from its recordings)")
-    render_counters(counters)
-    surprises = [call for call in calls if not call.as_expected]
-    faults = sum(1 for call in calls if not call.ok)
-    console.print(
-        f"{len(calls)} calls, {faults} answered with a Fault as scripted, "
-        f"{summary.total} exchanges recorded (personal fields redacted)."
-    )
-    if surprises:
-        table = Table(title="calls that did not go as scripted", style="red")
-        for column in ("operation", "call", "fault"):
-            table.add_column(column)
-        for call in surprises:
-            table.add_row(call.operation, call.label, f"{call.fault_code} {call.fault_reason or ''}")
-        errors.print(table)
-    ok = not surprises and summary.total == len(calls) and not summary.errors
-    console.print(
-        f"recordings: {run_dir}\n"
-        f"  turnout recordings list {run_dir}\n"
-        f"  turnout recordings show <id> --dir {run_dir}"
-    )
-    if not ok:
-        errors.print("[bold red]the demo did not run as scripted[/]")
-    return ok
+
+def _render_start(run) -> None:  # type: ignore[no-untyped-def]
+    console.print(f"legacy bus       {run.bus_url}   (WSDLs: {run.bus_url}/services)")
+    console.print(f"modern services  {run.services_url}")
+    console.print(f"proxy            {run.proxy_url}   config and recordings: {run.directory}")
+
+
+def _render_phase(run, phase) -> None:  # type: ignore[no-untyped-def]
+    console.rule(f"[bold]{phase.title}")
+    by_operation: dict[str, list] = {}
+    for exchange in phase.exchanges:
+        if exchange.operation is not None:
+            by_operation.setdefault(exchange.operation.key, []).append(exchange)
+    if by_operation:
+        table = Table(show_edge=False)
+        for column in ("operation", "route", "calls", "outcome", "parity", "p50 ms"):
+            table.add_column(column, justify="right" if column in ("calls", "p50 ms") else "left",
+                             no_wrap=column == "operation")
+        for key in sorted(by_operation):
+            exchanges = by_operation[key]
+            outcomes: dict[str, int] = {}
+            for exchange in exchanges:
+                outcomes[exchange.outcome] = outcomes.get(exchange.outcome, 0) + 1
+            table.add_row(
+                key, phase.routes.get(key, "legacy"), str(len(exchanges)),
+                " ".join(f"{k}×{v}" for k, v in sorted(outcomes.items())),
+                _parity(exchanges),
+                f"{statistics.median(e.timings.get('total', 0.0) for e in exchanges):.1f}",
+            )
+        console.print(table)
+    faults = sum(1 for call in phase.calls if not call.ok)
+    console.print(f"{len(phase.calls)} zeep calls, {faults} answered with a Fault as scripted, "
+                  f"{len(phase.surprises)} surprises")
+    for message in phase.refusals:
+        console.print(f"[yellow]proxy log:[/] {message}", highlight=False)
+    if phase.name == "bad-edit":
+        console.print("routes still in force: " + ", ".join(
+            f"{op} {mode}" for op, mode in sorted(phase.routes.items()) if mode != "legacy"))
+    for call in phase.surprises:
+        errors.print(f"[red]not as scripted:[/] {call.operation} ({call.label}): "
+                     f"{call.fault_code} {call.fault_reason or ''}")
+
+
+def _parity(exchanges: list) -> str:
+    shadowed = [e for e in exchanges if "equal" in e.translation]
+    if not shadowed:
+        return ""
+    equal = sum(1 for e in shadowed if e.translation["equal"])
+    return f"{equal}/{len(shadowed)} = {100 * equal / len(shadowed):.0f}%"
+
+
+def _render_end(run) -> bool:  # type: ignore[no-untyped-def]
+    problems = []
+    for phase in run.phases:
+        if phase.surprises:
+            problems.append(f"{phase.name}: {len(phase.surprises)} calls not as scripted")
+    shadow = next((p for p in run.phases if p.name == "shadow"), None)
+    if shadow is not None:
+        unequal = [e for e in shadow.exchanges if e.translation.get("equal") is False]
+        if unequal:
+            problems.append(f"shadow: {len(unequal)} translated answers differ from the bus")
+    bad_edit = run.phases[-1]
+    if not bad_edit.refusals:
+        problems.append("the broken route edit was not refused")
+    console.rule()
+    console.print(f"recordings: {run.directory / 'recordings'}\n"
+                  f"  turnout recordings list {run.directory / 'recordings'} --summary\n"
+                  f"  turnout routes list --config {run.directory / 'turnout.yaml'}")
+    for problem in problems:
+        errors.print(f"[bold red]{problem}[/]")
+    return not problems
