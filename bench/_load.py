@@ -35,7 +35,9 @@ class LoadResult:
         return self.percentile(0.99)
 
 
-async def _run(name: str, url: str, body: bytes, headers: dict[str, str], n: int, concurrency: int) -> LoadResult:
+async def _run(
+    name: str, url: str, body: bytes | None, headers: dict[str, str], n: int, concurrency: int
+) -> LoadResult:
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -52,7 +54,8 @@ async def _run(name: str, url: str, body: bytes, headers: dict[str, str], n: int
                 except asyncio.QueueEmpty:
                     return
                 started = time.perf_counter()
-                async with session.post(url, data=body, headers=headers) as reply:
+                method = "GET" if body is None else "POST"
+                async with session.request(method, url, data=body, headers=headers) as reply:
                     await reply.read()
                     if reply.status != 200:
                         errors += 1
@@ -64,7 +67,10 @@ async def _run(name: str, url: str, body: bytes, headers: dict[str, str], n: int
     return LoadResult(name, n, seconds, latencies, errors)
 
 
-def run_load(name: str, url: str, body: bytes, headers: dict[str, str], n: int, concurrency: int) -> LoadResult:
+def run_load(
+    name: str, url: str, body: bytes | None, headers: dict[str, str], n: int, concurrency: int
+) -> LoadResult:
+    """N requests, `concurrency` at a time: a POST of `body`, or a GET when `body` is None."""
     return asyncio.run(_run(name, url, body, headers, n, concurrency))
 
 
