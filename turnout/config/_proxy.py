@@ -98,7 +98,7 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         if (directory := recordings.get("dir")) is not None:
             values["record_dir"] = (path.parent / directory.string()).resolve()
         if (redaction := recordings.get("redaction")) is not None:
-            values["redaction"] = _checked_redaction(redaction)
+            values["redaction"] = _checked_redaction(redaction, path, values.get("record_dir"))
 
     if (limits := root.get("limits")) is not None:
         limits.mapping({"max_body_bytes", "max_depth"})
@@ -151,12 +151,17 @@ def load_proxy_config(path: Path) -> ProxyConfig:
     return ProxyConfig(source=path, **values)
 
 
-def _checked_redaction(node: Node) -> dict[str, Any]:
+def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[str, Any]:
     """Validate the redaction section now, so a bad XPath fails at load, not at the first write."""
     from ..recording import redactor_from_config  # recording owns the rules' meaning
 
-    node.mapping({"namespaces", "body", "headers", "json"})
+    node.mapping({"namespaces", "body", "headers", "json", "key_env", "key_file"})
     section = node.plain()
+    if (key_file := node.get("key_file")) is not None:
+        resolved = (path.parent / key_file.string()).resolve()
+        if record_dir is not None and resolved.is_relative_to(record_dir):
+            raise key_file.error("the key must not be stored beside the recordings")
+        section["key_file"] = str(resolved)
     try:
         redactor_from_config(section)
     except ValueError as exc:

@@ -34,6 +34,8 @@ def write_demo_config(directory: Path, bus_url: str, services_url: str, record_d
         doc["services"][name] = services_url
     doc["admin"]["port"] = 0
     doc["recordings"]["dir"] = str(record_dir)
+    redaction = doc["recordings"]["redaction"]
+    redaction["key_file"] = str(here / redaction["key_file"])
     out = StringIO()
     yaml.dump(doc, out)
     directory.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from ._redact import (
     fixed_token,
 )
 from ._redact_config import redactor_from_config
+from ._pseudonym import Pseudonymiser
 from ._redact_json import JsonRule, compile_json_rule
 from ._serialize import dumps
 from ._store import RecordingStore, read_exchange
@@ -48,6 +49,7 @@ __all__ = [
     "LatencyStats",
     "OmittedBody",
     "OperationSummary",
+    "Pseudonymiser",
     "RecordingError",
     "RecordingStore",
     "RecordingWriter",

@@ -6,18 +6,25 @@ redaction:
   body: ["//pnc:surname", "//pnc:dateOfBirth"]
   headers: ["Authorization", "X-Officer-Id"]
   json: ["**.surname", "dob"]      # JSON calls' query parameters and JSON bodies
+  key_env: TURNOUT_REDACTION_KEY   # or key_file: a path; with a key, values become pseudonyms
 ```
+
+Without a key every value becomes `REDACTED`; with one, a keyed, format-preserving pseudonym
+(see `_pseudonym`), so the same person has the same token everywhere and recordings still replay.
 
 Strict on purpose: a misspelt key would otherwise mean personal data written in clear.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
 from turnout.soap import DEFAULT_LIMITS, XmlLimits
 
+from ._pseudonym import Pseudonymiser
 from ._redact_json import JsonRule, compile_json_rule
 from ._redact import (
     BodyRule,
@@ -29,7 +36,7 @@ from ._redact import (
     fixed_token,
 )
 
-_KEYS = ("namespaces", "body", "headers", "json")
+_KEYS = ("namespaces", "body", "headers", "json", "key_env", "key_file")
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # RFC 9110 token characters
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -52,6 +59,10 @@ def redactor_from_config(
     for key in data:
         if key not in _KEYS:
             raise ValueError(f"redaction: unknown key {key!r} (expected one of {', '.join(_KEYS)})")
+    if replacement is fixed_token:
+        key = _key(data)
+        if key is not None:
+            replacement = Pseudonymiser(key)
     namespaces = _namespaces(data.get("namespaces"))
     rules: list[Rule] = []
     for index, xpath in enumerate(_strings(data.get("body"), "redaction.body")):
@@ -101,3 +112,31 @@ def _strings(value: Any, where: str) -> list[str]:
         if not isinstance(item, str) or not item.strip():
             raise ValueError(f"{where}[{index}]: expected a non-empty string, got {item!r}")
     return [item.strip() for item in value]
+
+
+def _key(data: Mapping[str, Any]) -> bytes | None:
+    """The pseudonymisation key the section names, or None for the fixed token.
+
+    A key that is named but missing is an error, not a quiet fallback: the recordings would
+    change format without anyone having asked for it.
+    """
+    env, file = data.get("key_env"), data.get("key_file")
+    if env is not None and file is not None:
+        raise ValueError("redaction: give key_env or key_file, not both")
+    if env is not None:
+        if not isinstance(env, str) or not env:
+            raise ValueError("redaction.key_env: expected the name of an environment variable")
+        value = os.environ.get(env)
+        if not value:
+            raise ValueError(f"redaction.key_env: environment variable {env} is not set")
+        key = value.encode()
+    elif file is not None:
+        try:
+            key = Path(str(file)).read_bytes().strip()
+        except OSError as exc:
+            raise ValueError(f"redaction.key_file: cannot read {file}: {exc.strerror}") from None
+    else:
+        return None
+    if len(key) < 16:
+        raise ValueError("redaction: the key must be at least 16 bytes")
+    return key
