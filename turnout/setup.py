@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .compare import Readiness, shadow_readiness
 from .config import ConfigError, ProxyConfig
+from .recording import RecordingStore
 from .routing import RouteTable, check_translators, load_route_table
 from .translators import Translator, load_translators
 
@@ -47,3 +49,20 @@ def load_setup(config: ProxyConfig) -> Setup:
     routes = load_route_table(config.source) if config.source is not None else RouteTable()
     check_routes(routes, translators, config)
     return Setup(config, routes, translators)
+
+
+def readiness_of(config: ProxyConfig, operations: list[str]) -> dict[str, Readiness]:
+    """Each operation's recorded shadow parity against the config's readiness bar.
+
+    Reads the recordings once. With no recording directory there is no evidence: every
+    operation has no samples, and so is not ready.
+    """
+    exchanges = []
+    if config.record_dir is not None and config.record_dir.is_dir():
+        exchanges = list(RecordingStore(config.record_dir).iter_exchanges())
+    return {
+        op: shadow_readiness(
+            exchanges, op, config.readiness_min_parity, config.readiness_min_samples
+        )
+        for op in operations
+    }

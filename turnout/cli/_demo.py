@@ -83,6 +83,8 @@ def _render_phase(run, phase) -> None:  # type: ignore[no-untyped-def]
                 f"{statistics.median(e.timings.get('total', 0.0) for e in exchanges):.1f}",
             )
         console.print(table)
+    for operation, verdict in sorted(phase.readiness.items()):
+        console.print(f"readiness gate passed: {operation}: {verdict}", highlight=False)
     faults = sum(1 for call in phase.calls if not call.ok)
     console.print(f"{len(phase.calls)} zeep calls, {faults} answered with a Fault as scripted, "
                   f"{len(phase.surprises)} surprises")

@@ -19,10 +19,12 @@ from typing import Callable
 from ..config import load_proxy_config
 from ..demo import DemoStore, ServerThread, make_legacy_app, make_modern_app
 from ..demo.config import write_demo_config
+from ..demo.drain import wait_for_recordings as _wait_for_recordings
 from ..demo.scenario import ScenarioCall, run_scenario
 from ..proxy import ProxyThread
 from ..recording import Exchange, RecordingStore
 from ..routing import set_route
+from ..setup import readiness_of
 
 READS = (
     "/pnc PersonEnquiry", "/pnc VehicleEnquiry", "/geo ResolveLocation",
@@ -39,6 +41,8 @@ class Phase:
     routes: dict[str, str]
     counters: dict[str, int]
     refusals: list[str] = field(default_factory=list)
+    #: operation -> the readiness verdict it was switched on (translator phase)
+    readiness: dict[str, str] = field(default_factory=dict)
 
     @property
     def surprises(self) -> list[ScenarioCall]:
@@ -79,6 +83,7 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
             recordings = RecordingStore(run.directory / "recordings")
 
             def phase(name: str, title: str, modes: dict[str, str]) -> Phase:
+                verdicts = _gate(config_path, modes)
                 for operation, mode in modes.items():
                     set_route(config_path, operation, mode)
                 _wait_for_routes(proxy, modes)
@@ -87,7 +92,8 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
                 _wait_for_recordings(proxy)
                 exchanges = [e for e in recordings.iter_exchanges() if e.started_at >= started]
                 routes = {r.key: r.mode for r in proxy.state.routes.get()}
-                result = Phase(name, title, calls, exchanges, routes, proxy.state.stats.snapshot())
+                result = Phase(name, title, calls, exchanges, routes, proxy.state.stats.snapshot(),
+                               readiness=verdicts)
                 run.phases.append(result)
                 on_phase(run, result)
                 return result
@@ -130,6 +136,19 @@ def _bad_edit(proxy: ProxyThread, config_path: Path, on_phase: Callable[[DemoRun
     return result
 
 
+def _gate(config_path: Path, modes: dict[str, str]) -> dict[str, str]:
+    """The readiness gate `turnout routes set OP translator` applies; the demo obeys it too."""
+    moving = [op for op, mode in modes.items() if mode == "translator"]
+    if not moving:
+        return {}
+    verdicts = readiness_of(load_proxy_config(config_path), moving)
+    not_ready = {op: r for op, r in verdicts.items() if not r.ready}
+    if not_ready:
+        raise RuntimeError("not ready for translator: " + "; ".join(
+            f"{op}: {', '.join(r.missing)}" for op, r in not_ready.items()))
+    return {op: r.describe() for op, r in verdicts.items()}
+
+
 def _wait_for_routes(proxy: ProxyThread, modes: dict[str, str], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -138,17 +157,3 @@ def _wait_for_routes(proxy: ProxyThread, modes: dict[str, str], timeout: float =
             return
         time.sleep(0.05)
     raise RuntimeError(f"the proxy did not pick up the route change within {timeout:g} s")
-
-
-def _wait_for_recordings(proxy: ProxyThread, timeout: float = 10.0) -> None:
-    """Shadow jobs and the writer run behind the answers; let them catch up before reading."""
-    deadline = time.monotonic() + timeout
-    state = proxy.state
-    while time.monotonic() < deadline:
-        shadow_busy = state.shadow is not None and state.shadow.pending > 0
-        writer_busy = state.writer is not None and state.writer.pending > 0
-        if not shadow_busy and not writer_busy:
-            time.sleep(0.2)  # a job may be between the two queues
-            if not (state.shadow and state.shadow.pending) and not (state.writer and state.writer.pending):
-                return
-        time.sleep(0.05)

@@ -10,6 +10,7 @@ from ._demo import demo
 from ._proxy import proxy
 from ._recordings import recordings
 from ._routes import routes
+from ._status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,3 +26,4 @@ main.add_command(proxy)
 main.add_command(demo)
 main.add_command(recordings)
 main.add_command(routes)
+main.add_command(status)

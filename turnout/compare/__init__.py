@@ -11,6 +11,7 @@ from ._load import load_rules, parse_rules
 from ._model import CHANGED, EXTRA, KINDS, MISSING, REORDERED, Diff, Difference
 from ._normalise import NORMALISERS, Normaliser
 from ._patterns import RuleError
+from ._readiness import Readiness, shadow_readiness
 from ._rules import Ignore, Normalise, Rules, Unordered, rules_for
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Ignore",
     "Normalise",
     "Normaliser",
+    "Readiness",
     "RuleError",
     "Rules",
     "Unordered",
@@ -33,4 +35,5 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "rules_for",
+    "shadow_readiness",
 ]

@@ -14,7 +14,7 @@ from ._yaml import Node, load_yaml
 _TOP_LEVEL = {
     "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
     "timeouts", "keep_host_header",
-    "translators", "services", "shadow", "compare", "admin",
+    "translators", "services", "shadow", "compare", "admin", "readiness",
     # validated by turnout.routing (the route table is live-reloaded from this same file):
     "routes", "canary",
 }
@@ -48,6 +48,9 @@ class ProxyConfig:
     #: per-operation compare rules (ignore volatile fields...) for shadow diffs and reports
     compare_rules: Path | None = None
     #: a loopback-only admin endpoint (route table and counters as JSON); None: off
+    #: `turnout routes set OP translator` needs this shadow parity over this many samples
+    readiness_min_parity: float = 100.0
+    readiness_min_samples: int = 20
     admin_host: str = "127.0.0.1"
     admin_port: int | None = None
     source: Path | None = None
@@ -135,6 +138,12 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         compare.mapping({"rules"})
         if (rules := compare.get("rules")) is not None:
             values["compare_rules"] = (path.parent / rules.string()).resolve()
+    if (readiness := root.get("readiness")) is not None:
+        readiness.mapping({"min_parity", "min_samples"})
+        if (parity := readiness.get("min_parity")) is not None:
+            values["readiness_min_parity"] = parity.number(0, 100)
+        if (samples := readiness.get("min_samples")) is not None:
+            values["readiness_min_samples"] = samples.integer(1, 1_000_000)
     if (admin := root.get("admin")) is not None:
         admin.mapping({"host", "port"})
         if (host := admin.get("host")) is not None:

@@ -8,8 +8,9 @@ running proxy sees either the old routes or the new ones and never a half-writte
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..config import ConfigError, Node, parse_yaml
 from ._files import read_trusted, replace_atomically
@@ -21,6 +22,8 @@ from ._yamledit import dump, keeping_trailing_comments, round_trip
 
 def set_route(
     path: Path | str, operation_key: str, mode: str, percent: float | None = None,
+    history: dict[str, object] | None = None,
+    validate: Callable[[RouteTable], None] | None = None,
 ) -> RouteTable:
     """Set the mode (and, for a canary, the percent) of one operation's route in `path`.
 
@@ -29,6 +32,11 @@ def set_route(
     the `routes:` section and the route if absent. Raises `ConfigError`, leaving the file
     untouched, when the edited file would not validate - for example a write switched to
     `translator` while it says `on_error: legacy`. Returns the new table.
+
+    `history`, when given, is appended to the route's `history:` list (e.g. why a switch was
+    forced past the readiness gate), so the reason stays in the file beside the route.
+    `validate(table)` may raise ConfigError to refuse the result (e.g. a missing translator)
+    before anything is written.
     """
     path = Path(path)
     field = f"routes.{operation_key}"
@@ -61,6 +69,8 @@ def set_route(
                 raise _node(before, "routes", operation_key).error("must be a mapping")
             with keeping_trailing_comments(route):
                 _set_fields(route, mode, percent)
+                if history is not None:
+                    _append_history(route, history)
 
     proposed = dump(yaml, data)
     try:
@@ -69,6 +79,8 @@ def set_route(
         raise ConfigError(f"{exc.message} (refused: {path.name} was not changed)",
                           file=exc.file, line=exc.line, field=exc.field) from None
     _check_only_routes_changed(before.plain(), parse_yaml(proposed, path).plain(), path)
+    if validate is not None:
+        validate(table)
     if proposed != original:
         replace_atomically(path, proposed, expected=original)
     return table
@@ -87,6 +99,17 @@ def _set_fields(route: CommentedMap, mode: str, percent: float | None) -> None:
             route["percent"] = value
         else:
             route.insert(list(route).index("mode") + 1, "percent", value)
+
+
+def _append_history(route: CommentedMap, entry: dict[str, object]) -> None:
+    if route.fa.flow_style():
+        route.fa.set_block_style()  # a one-line route grows a history: write it as a block
+    history = route.get("history")
+    if not isinstance(history, CommentedSeq):
+        history = route["history"] = CommentedSeq()
+    item = CommentedMap(entry)
+    item.fa.set_flow_style()
+    history.append(item)
 
 
 def _node(root: Node, *keys: str) -> Node:

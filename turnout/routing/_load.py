@@ -15,7 +15,10 @@ from ._files import read_trusted
 from ._route import DEFAULT_TIMEOUT, MAX_TIMEOUT, MODES, ON_ERROR, Route, operation_key_problem
 from ._table import RouteTable
 
-ROUTE_FIELDS = {"mode", "percent", "translator", "timeout", "on_error", "writes", "shadow_target"}
+ROUTE_FIELDS = {
+    "mode", "percent", "translator", "timeout", "on_error", "writes", "shadow_target",
+    "history",  # switches forced past the readiness gate, with their reasons; not routing
+}
 CANARY_FIELDS = {"sticky_header", "salt"}
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -60,6 +63,9 @@ def _route(node: Node, key: Any) -> Route:
     if (problem := operation_key_problem(key)) is not None:
         raise node.error(problem)
     node.mapping(ROUTE_FIELDS)
+    if (history := node.get("history")) is not None and history.value is not None:
+        for entry in history.items():
+            entry.mapping({"at", "mode", "reason", "parity", "samples"})
 
     def field(name: str) -> Node | None:
         child = node.get(name)
