@@ -20,6 +20,7 @@ from ..config import ProxyConfig
 from ..recording import RecordingStore, RecordingWriter, redactor_from_config
 from . import _error_pages
 from ._differ import make_differ
+from ._drain import InFlight, drain_and_stop
 from ._forward import LegacyForwarder
 from ._guard import ThreatGuard
 from ._recorder import Recorder
@@ -43,6 +44,7 @@ def make_writer(config: ProxyConfig) -> RecordingWriter | None:
     if config.record_dir is None:
         return None
     store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
+    store.remove_stale_temp_files()
     return RecordingWriter(store, max_queue=config.record_queue)
 
 
@@ -112,6 +114,7 @@ async def _serve(
     state = state or ProxyState(config)
     asyncio.get_running_loop().set_exception_handler(_quiet_on_cancel)
     master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False)
+    in_flight = InFlight()
     if bare:
         master.options.update(
             mode=[f"reverse:{config.upstream}"], listen_host=config.listen_host,
@@ -124,15 +127,24 @@ async def _serve(
         if state.writer is None:
             state.writer = make_writer(config)
         master.options.update(**mitmproxy_options(config))
-        master.addons.add(*make_addons(state), Runtime(state))
+        master.addons.add(in_flight, *make_addons(state), Runtime(state))
     if on_ready is not None:
         master.addons.add(_Ready(on_ready))
     if on_master is not None:
         on_master(master)
     if handle_signals:
         loop = asyncio.get_running_loop()
+        drain = config.upstream_timeout + 5  # long enough for the slowest answer we would wait for
+        stopping: list[asyncio.Task[None]] = []
+
+        def on_signal() -> None:
+            if stopping or bare:  # a second signal, or nothing to drain: stop now
+                master.shutdown()
+                return
+            stopping.append(asyncio.ensure_future(drain_and_stop(master, in_flight, drain)))
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, master.shutdown)
+            loop.add_signal_handler(signum, on_signal)
     await master.run()
     return state
 

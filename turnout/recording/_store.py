@@ -77,6 +77,23 @@ class RecordingStore:
 
     # -- reading
 
+    def remove_stale_temp_files(self) -> int:
+        """Delete temp files a killed writer left (`.<id>.tmp`); returns how many.
+
+        A process killed mid-write (SIGKILL, power loss) cannot clean up; the rename never
+        happened, so the exchange was never a recording. Call at start-up, before writing.
+        """
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for temp in self.root.rglob(f".*{_TEMP_SUFFIX}"):
+            if temp.is_file() and is_exchange_id(temp.name[1 : -len(_TEMP_SUFFIX)]):
+                temp.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.warning("removed %d unfinished recordings left by an earlier stop", removed)
+        return removed
+
     def iter_exchanges(self) -> Iterator[Exchange]:
         """Every exchange in the store, in id (that is, time) order. Raises on a bad file."""
         for _, path in self._files():
