@@ -10,9 +10,9 @@ from rich.table import Table
 
 from lxml import etree
 
-from ..recording import Exchange, RecordingError, RecordingStore
+from ..recording import PATTERNS, Exchange, RecordingError, RecordingStore, parse_age, prune, scan
 from ..soap import SoapError, parse_xml
-from ._render import console, fail, render_summary
+from ._render import console, errors, fail, render_summary
 
 _DIR = click.option(
     "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("recordings"),
@@ -115,3 +115,52 @@ def _indented(body: bytes) -> str:
         return body.decode("utf-8", "replace")
     etree.indent(root)
     return etree.tostring(root, encoding="unicode")
+
+
+@recordings.command("scan")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--known", "known_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of raw values that must not appear, one per line.")
+@click.option("--demo", is_flag=True, help="Look for the demo's seeded people (names, dates of birth, addresses).")
+@click.option("--pattern", "patterns", multiple=True, type=click.Choice(sorted(PATTERNS)),
+              help="Also look for values of this shape (may give false positives).")
+def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[str, ...]) -> None:
+    """Check recordings for raw personal values; exit 1 on any hit.
+
+    Hits name the file, line and kind of value, never the value.
+    """
+    known: list[str] = []
+    if known_file is not None:
+        known.extend(line.strip() for line in known_file.read_text(encoding="utf-8").splitlines())
+    if demo:
+        from ..demo.data import personal_values
+
+        known.extend(personal_values())
+    if not known and not patterns:
+        fail("nothing to look for: give --known FILE, --demo or --pattern")
+    hits = scan(directory, known, patterns)
+    files = len(list(directory.rglob("*.yaml")))
+    for hit in hits[:50]:
+        errors.print(f"[red]raw value:[/] {hit}", highlight=False)
+    if len(hits) > 50:
+        errors.print(f"... and {len(hits) - 50} more")
+    if hits:
+        errors.print(f"[bold red]{len(hits)} hits[/] in {files} recordings")
+        raise click.exceptions.Exit(1)
+    console.print(f"[green]clean[/]: {files} recordings, {len(set(known))} known values"
+                  + (f", patterns {', '.join(patterns)}" if patterns else ""))
+
+
+@recordings.command("prune")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--older-than", "age", required=True, help="e.g. 30d, 12h, 6w.")
+@click.option("--dry-run", is_flag=True, help="List what would go; delete nothing.")
+def prune_(directory: Path, age: str, dry_run: bool) -> None:
+    """Delete recordings older than an age (retention)."""
+    try:
+        older_than = parse_age(age)
+    except ValueError as exc:
+        fail(str(exc))
+    removed = prune(directory, older_than, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"{verb} {len(removed)} recordings older than {age} in {directory}")

@@ -164,7 +164,7 @@ def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[
     """Validate the redaction section now, so a bad XPath fails at load, not at the first write."""
     from ..recording import redactor_from_config  # recording owns the rules' meaning
 
-    node.mapping({"namespaces", "body", "headers", "json", "key_env", "key_file"})
+    node.mapping({"namespaces", "body", "quoted", "headers", "json", "key_env", "key_file"})
     section = node.plain()
     if (key_file := node.get("key_file")) is not None:
         resolved = (path.parent / key_file.string()).resolve()

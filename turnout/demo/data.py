@@ -417,3 +417,22 @@ class DemoStore:
 
 def _person_order(person: Person) -> tuple[str, str, date, str]:
     return (person.surname.casefold(), person.forenames.casefold(), person.born_on, person.pnc_id)
+
+
+def personal_values(store: DemoStore | None = None) -> list[str]:
+    """Every personal value the seeded data holds, spelled as the bus and the services spell
+    them: names (as recorded and upper-cased), dates of birth in each format, addresses (whole
+    and in their comma-separated parts) and postcodes. What `turnout recordings scan --demo`
+    looks for: none of it may appear in a recording."""
+    store = store or DemoStore()
+    values: set[str] = set()
+    for person in store.people():
+        values.update({person.surname, person.forenames})
+        values.update(person.forenames.split())
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d"):
+            values.add(person.born_on.strftime(fmt))
+        location = store.location(person.location_id)
+        if location is not None:
+            values.update({location.address_line, location.postcode})
+            values.update(part for part in location.address_line.split(", ") if any(c.isdigit() for c in part))
+    return sorted(values)

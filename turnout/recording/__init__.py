@@ -29,6 +29,8 @@ from ._redact import (
 from ._redact_config import redactor_from_config
 from ._pseudonym import Pseudonymiser
 from ._redact_json import JsonRule, compile_json_rule
+from ._retention import parse_age, prune, recorded_at
+from ._scan import PATTERNS, Hit, scan
 from ._serialize import dumps
 from ._store import RecordingStore, read_exchange
 from ._summary import LatencyStats, OperationSummary, StoreSummary
@@ -38,6 +40,7 @@ __all__ = [
     "EXCHANGE_ID",
     "FORMAT_VERSION",
     "OUTCOMES",
+    "PATTERNS",
     "REDACTED",
     "ROUTES",
     "AmbiguousExchangeId",
@@ -45,6 +48,7 @@ __all__ = [
     "Exchange",
     "ExchangeNotFound",
     "HeaderRule",
+    "Hit",
     "JsonRule",
     "LatencyStats",
     "OmittedBody",
@@ -63,6 +67,10 @@ __all__ = [
     "fixed_token",
     "is_exchange_id",
     "loads",
+    "parse_age",
+    "prune",
+    "recorded_at",
+    "scan",
     "new_exchange_id",
     "read_exchange",
     "redactor_from_config",

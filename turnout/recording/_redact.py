@@ -39,10 +39,19 @@ REDACTED = "REDACTED"
 
 @dataclass(frozen=True)
 class BodyRule:
-    """Hide the text of every element (whole subtree) and attribute the XPath selects."""
+    """Hide the text of every element (whole subtree) and attribute the XPath selects.
+
+    With `quoted`, hide only what the text quotes ('...' or "..."): legacy systems echo the
+    caller's values in their messages (`dateOfBirth '1965-09-30' is not a date`), and the rest
+    of the message must stay readable and comparable.
+    """
 
     xpath: str
     namespaces: Mapping[str, str] = field(default_factory=dict)
+    quoted: bool = False
+
+
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 
 
 @dataclass(frozen=True)
@@ -233,7 +242,7 @@ class Redactor:
             raise _Unredactable("redaction-failed")
         if not item:
             return False
-        new = self.replacement(str(item), rule)
+        new = self._text(str(item), rule)
         smart: Any = item  # lxml's "smart string": knows where in the tree it came from
         if smart.is_attribute:
             parent.set(smart.attrname, new)
@@ -243,6 +252,17 @@ class Redactor:
             parent.text = new
         return True
 
+    def _text(self, text: str, rule: BodyRule) -> str:
+        if not rule.quoted:
+            return self.replacement(text, rule)
+
+        def hide(match: re.Match[str]) -> str:
+            quote = match.group(0)[0]
+            inner = match.group(1) if match.group(1) is not None else match.group(2)
+            return quote + self.replacement(inner, rule) + quote
+
+        return _QUOTED.sub(hide, text)
+
     def _replace_subtree(self, element: etree._Element, rule: BodyRule) -> bool:
         """Every text inside `element`, however deep, so a container hides all it holds.
 
@@ -251,10 +271,10 @@ class Redactor:
         changed = False
         for node in element.iter():
             if node.text and not node.text.isspace():
-                node.text = self.replacement(node.text, rule)
+                node.text = self._text(node.text, rule)
                 changed = True
             if node is not element and node.tail and not node.tail.isspace():
-                node.tail = self.replacement(node.tail, rule)
+                node.tail = self._text(node.tail, rule)
                 changed = True
         return changed
 

@@ -4,6 +4,7 @@
 redaction:
   namespaces: {pnc: "urn:police:pnc:v1"}
   body: ["//pnc:surname", "//pnc:dateOfBirth"]
+  quoted: ["//faultstring"]        # only the values these texts quote back
   headers: ["Authorization", "X-Officer-Id"]
   json: ["**.surname", "dob"]      # JSON calls' query parameters and JSON bodies
   key_env: TURNOUT_REDACTION_KEY   # or key_file: a path; with a key, values become pseudonyms
@@ -36,7 +37,7 @@ from ._redact import (
     fixed_token,
 )
 
-_KEYS = ("namespaces", "body", "headers", "json", "key_env", "key_file")
+_KEYS = ("namespaces", "body", "quoted", "headers", "json", "key_env", "key_file")
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # RFC 9110 token characters
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -72,6 +73,13 @@ def redactor_from_config(
         except ValueError as exc:
             raise ValueError(f"redaction.body[{index}]: {exc}") from None
         rules.append(rule)
+    for index, xpath in enumerate(_strings(data.get("quoted"), "redaction.quoted")):
+        quoted_rule = BodyRule(xpath=xpath, namespaces=namespaces, quoted=True)
+        try:
+            compile_body_rule(quoted_rule)
+        except ValueError as exc:
+            raise ValueError(f"redaction.quoted[{index}]: {exc}") from None
+        rules.append(quoted_rule)
     for index, name in enumerate(_strings(data.get("headers"), "redaction.headers")):
         if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"redaction.headers[{index}]: {name!r} is not a header name")

@@ -1,0 +1,75 @@
+"""`turnout recordings scan` finds raw personal values; `prune` enforces retention."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from turnout.cli import main
+from turnout.demo.data import personal_values
+from turnout.recording import Exchange, RecordingStore, parse_age, prune, redactor_from_config, scan
+from turnout.soap import HttpRequest, HttpResponse, OperationName
+
+FAULT = (
+    "<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'><s:Body><s:Fault>"
+    "<faultcode>s:Client</faultcode><faultstring>dateOfBirth '{dob}' is not a date</faultstring>"
+    "</s:Fault></s:Body></s:Envelope>"
+)
+
+
+def write(store: RecordingStore, body: str, at: datetime | None = None) -> Path:
+    return store.write(Exchange(
+        request=HttpRequest("POST", "/pnc", [], b"<x/>"),
+        response=HttpResponse(500, [], body.encode()),
+        client="127.0.0.1",
+        started_at=at or datetime.now(timezone.utc),
+        operation=OperationName("/pnc", "PersonEnquiry"),
+    ))
+
+
+def test_scan_finds_a_raw_value_and_names_file_and_line_but_not_the_value(tmp_path: Path) -> None:
+    person = personal_values()
+    dob = next(v for v in person if v.count("-") == 2)
+    path = write(RecordingStore(tmp_path), FAULT.format(dob=dob))
+    hits = scan(tmp_path, person)
+    assert hits and hits[0].path == path and hits[0].kind == "known value"
+    result = CliRunner().invoke(main, ["recordings", "scan", str(tmp_path), "--demo"])
+    assert result.exit_code == 1
+    assert f"{path}:" in result.output and dob not in result.output
+
+
+def test_quoted_rule_hides_only_what_a_message_quotes(tmp_path: Path) -> None:
+    redactor = redactor_from_config({"quoted": ["//faultstring"]})
+    store = RecordingStore(tmp_path, redactor)
+    path = write(store, FAULT.format(dob="1965-09-30"))
+    text = path.read_text()
+    assert "1965-09-30" not in text and "is not a date" in text
+    assert scan(tmp_path, ["1965-09-30"]) == []
+
+
+def test_scan_patterns_and_clean_exit(tmp_path: Path) -> None:
+    write(RecordingStore(tmp_path), "<ok>TB1 4LX</ok>")
+    assert [h.kind for h in scan(tmp_path, patterns=["postcode"])] == ["postcode"]
+    clean = CliRunner().invoke(main, ["recordings", "scan", str(tmp_path), "--known", str(_file(tmp_path, "Nobody"))])
+    assert clean.exit_code == 0 and "clean" in clean.output
+
+
+def test_prune_deletes_only_what_is_older_than_the_age(tmp_path: Path) -> None:
+    store = RecordingStore(tmp_path)
+    now = datetime.now(timezone.utc)
+    old = write(store, "<old/>", now - timedelta(days=31))
+    new = write(store, "<new/>", now - timedelta(days=29))
+    assert prune(tmp_path, parse_age("30d"), dry_run=True) == [old] and old.exists()
+    result = CliRunner().invoke(main, ["recordings", "prune", str(tmp_path), "--older-than", "30d"])
+    assert result.exit_code == 0 and "deleted 1" in result.output
+    assert not old.exists() and new.exists()
+    bad = CliRunner().invoke(main, ["recordings", "prune", str(tmp_path), "--older-than", "a month"])
+    assert bad.exit_code == 2 and "30d" in bad.output
+
+
+def _file(tmp_path: Path, *values: str) -> Path:
+    path = tmp_path / "known.txt"
+    path.write_text("\n".join(values))
+    return path
