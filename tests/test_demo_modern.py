@@ -29,6 +29,8 @@ from turnout.demo.data import (
 from turnout.demo.modern import MAX_BODY_BYTES, PROBLEM_BASE, SERVICE_ROUTES, vocab
 from turnout.soap import parse_xml
 
+from .support.asgi import SwappableApp
+
 SERVICE = {service.name: service for service in SERVICES}
 NOW = datetime(2026, 3, 10, 9, 15, 2, 345678, tzinfo=timezone.utc)
 TIMEOUT = 5
@@ -37,31 +39,12 @@ TIMEOUT = 5
 # --- servers: one modern and one legacy for the module, a fresh store per test --------------
 
 
-class _Swappable:
-    """An ASGI app forwarding to whichever app the current test installed."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        assert self.target is not None, "no app installed"
-        await self.target(scope, receive, send)
-
-
 @dataclass
 class Sides:
     modern: str  # base URL of the modern services
     legacy: str  # base URL of the legacy bus
     store: DemoStore
-    modern_app: _Swappable
+    modern_app: SwappableApp
 
     def get(self, path: str, **params: Any) -> requests.Response:
         return requests.get(self.modern + path, params=params, timeout=TIMEOUT)
@@ -71,14 +54,14 @@ class Sides:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[ServerThread, ServerThread, _Swappable, _Swappable]]:
-    modern, legacy = _Swappable(), _Swappable()
+def servers() -> Iterator[tuple[ServerThread, ServerThread, SwappableApp, SwappableApp]]:
+    modern, legacy = SwappableApp(), SwappableApp()
     with ServerThread(modern) as modern_server, ServerThread(legacy) as legacy_server:
         yield modern_server, legacy_server, modern, legacy
 
 
 @pytest.fixture
-def sides(servers: tuple[ServerThread, ServerThread, _Swappable, _Swappable]) -> Iterator[Sides]:
+def sides(servers: tuple[ServerThread, ServerThread, SwappableApp, SwappableApp]) -> Iterator[Sides]:
     modern_server, legacy_server, modern, legacy = servers
     store = DemoStore(clock=lambda: NOW)
     modern.target = make_modern_app(store)

@@ -35,31 +35,14 @@ from turnout.translators import (
     load_translators,
 )
 
+from .support.asgi import SwappableApp
+
 SERVICE = {service.name: service for service in SERVICES}
 NOW = datetime(2026, 3, 10, 9, 15, 2, tzinfo=UTC)
 VOLATILE = ("messageId", "timestamp")
 
 
 # --- servers: one legacy bus and one modern app for the module, fresh stores per test --------
-
-
-class _Swappable:
-    """An ASGI app forwarding to whatever app the current test installed (uvicorn is slow to
-    start and stop, so the servers live for the module and the apps change per test)."""
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        await self.target(scope, receive, send)
 
 
 @dataclass
@@ -101,8 +84,8 @@ class Sides:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[str, _Swappable, str, _Swappable]]:
-    legacy_app, modern_app = _Swappable(), _Swappable()
+def servers() -> Iterator[tuple[str, SwappableApp, str, SwappableApp]]:
+    legacy_app, modern_app = SwappableApp(), SwappableApp()
     with ServerThread(legacy_app) as legacy, ServerThread(modern_app) as modern:
         yield legacy.url, legacy_app, modern.url, modern_app
 

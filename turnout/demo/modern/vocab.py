@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timezone
 
+from ..data import COLOUR_CODES
+
 SEX: dict[str, str] = {"M": "male", "F": "female", "U": "unknown"}
 
 WARNING_MARKERS: dict[str, str] = {
@@ -23,18 +25,7 @@ WARNING_MARKERS: dict[str, str] = {
     "CO": "contagious",
 }
 
-COLOURS: dict[str, str] = {
-    "BLK": "black",
-    "BLU": "blue",
-    "BRO": "brown",
-    "GRN": "green",
-    "GRY": "grey",
-    "MAR": "maroon",
-    "RED": "red",
-    "SIL": "silver",
-    "WHI": "white",
-    "YEL": "yellow",
-}
+COLOURS: dict[str, str] = dict(COLOUR_CODES)  # colour words are the store's own
 
 OFFENCES: dict[str, str] = {
     "BURG": "burglary-dwelling",
