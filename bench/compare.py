@@ -140,10 +140,10 @@ def main() -> None:
     ]
     print(f"per pair, best of {args.repeat} x {args.number}; baseline: lxml c14n2 of both + compare")
     header = (
-        f"{'envelope / pair':50} {'bytes':>11} {'diff µs':>8} {'c14n2 µs':>9} {'ratio':>6}"
+        f"{'envelope / pair':54} {'bytes':>11} {'diff µs':>8} {'c14n2 µs':>9} {'ratio':>6}"
         f" {'diff µs':>8} {'c14n2 µs':>9} {'ratio':>6}  result"
     )
-    print(f"{'':72}{'--- parse included ---':^25} {'--- parse excluded ---':^25}")
+    print(f"{'':76}{'--- parse included ---':^25} {'--- parse excluded ---':^25}".rstrip())
     print(header)
     for title, key, service, request, namespace in envelopes:
         legacy = bus_answer(store, service, request)
@@ -175,7 +175,7 @@ def main() -> None:
             kinds = sorted({d.kind for d in result.differences})
             outcome = "equal" if result.equal else f"{len(result.differences)} x {'/'.join(kinds)}"
             print(
-                f"{title + ' / ' + name:50} {len(legacy):>5}/{len(new):<5} {with_parse:8.1f} "
+                f"{title + ' / ' + name:54} {len(legacy):>5}/{len(new):<5} {with_parse:8.1f} "
                 f"{base_parse:9.1f} {with_parse / base_parse:6.2f} {no_parse:8.1f} "
                 f"{base_no_parse:9.1f} {no_parse / base_no_parse:6.2f}  {outcome}"
             )
