@@ -40,13 +40,19 @@ def test_scan_finds_a_raw_value_and_names_file_and_line_but_not_the_value(tmp_pa
     assert f"{path}:" in result.output and dob not in result.output
 
 
-def test_quoted_rule_hides_only_what_a_message_quotes(tmp_path: Path) -> None:
-    redactor = redactor_from_config({"quoted": ["//faultstring"]})
+def test_quoted_rule_hides_what_a_message_quotes_back_of_a_hidden_field(tmp_path: Path) -> None:
+    redactor = redactor_from_config({"body": ["//dob"], "quoted": ["//faultstring"]})
     store = RecordingStore(tmp_path, redactor)
-    path = write(store, FAULT.format(dob="1965-09-30"))
-    text = path.read_text()
+    hidden = store.write(Exchange(
+        request=HttpRequest("POST", "/pnc", [], b"<r><dob>1965-09-30</dob><ref>CR-2026-17</ref></r>"),
+        response=HttpResponse(500, [], FAULT.format(dob="1965-09-30").replace("dateOfBirth", "x").encode()
+                              + b""),
+        client="127.0.0.1", operation=OperationName("/pnc", "PersonEnquiry"),
+    ))
+    text = hidden.read_text()
     assert "1965-09-30" not in text and "is not a date" in text
-    assert scan(tmp_path, ["1965-09-30"]) == []
+    kept = write(store, FAULT.format(dob="CR-2026-17"))  # quoted, but no field rule hid it
+    assert "'CR-2026-17'" in kept.read_text()
 
 
 def test_scan_patterns_and_clean_exit(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, cast
 
@@ -41,9 +42,11 @@ REDACTED = "REDACTED"
 class BodyRule:
     """Hide the text of every element (whole subtree) and attribute the XPath selects.
 
-    With `quoted`, hide only what the text quotes ('...' or "..."): legacy systems echo the
-    caller's values in their messages (`dateOfBirth '1965-09-30' is not a date`), and the rest
-    of the message must stay readable and comparable.
+    With `quoted`, hide only what the text quotes ('...' or "...") and only when that value was
+    hidden by a field rule elsewhere in the same exchange: legacy systems echo the caller's
+    values in their messages (`dateOfBirth '1965-09-30' is not a date`), the quoted value then
+    gets exactly the token its field got, and the rest of the message (a quoted crime
+    reference, say) stays as readable and comparable as its own field.
     """
 
     xpath: str
@@ -117,6 +120,7 @@ class Redactor:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.replacement = replacement
         self.limits = limits
+        self._local = threading.local()
         self._body: list[tuple[BodyRule, etree.XPath]] = []
         self._headers: dict[str, HeaderRule] = {}
         self._json: list[tuple[JsonRule, re.Pattern[str]]] = []
@@ -132,6 +136,7 @@ class Redactor:
 
     def redact(self, exchange: Exchange) -> Exchange:
         """A redacted copy of `exchange`; the original is not changed."""
+        self._local.hidden = set()  # values field rules hid in this exchange (for quoted rules)
         result = copy.deepcopy(exchange)
         result.request = self._redact_request(result.request, result.omitted_bodies)
         if result.response is not None:
@@ -253,12 +258,15 @@ class Redactor:
         return True
 
     def _text(self, text: str, rule: BodyRule) -> str:
+        hidden: set[str] = getattr(self._local, "hidden", set())
         if not rule.quoted:
+            hidden.add(text.strip())
             return self.replacement(text, rule)
 
         def hide(match: re.Match[str]) -> str:
-            quote = match.group(0)[0]
-            inner = match.group(1) if match.group(1) is not None else match.group(2)
+            quote, inner = match.group(0)[0], match.group(1) if match.group(1) is not None else match.group(2)
+            if inner.strip() not in hidden:
+                return match.group(0)
             return quote + self.replacement(inner, rule) + quote
 
         return _QUOTED.sub(hide, text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from ._exchange import is_exchange_id
 from ._store import SUFFIX
 
 #: named patterns an operator can ask for; broad on purpose (false positives are cheap here)
@@ -54,8 +55,8 @@ def scan(root: Path, known: Iterable[str] = (), patterns: Iterable[str] = ()) ->
         checks.append((name, PATTERNS[name]))
     hits: list[Hit] = []
     for path in sorted(root.rglob(f"*{SUFFIX}")):
-        if path.name.startswith("."):
-            continue
+        if not is_exchange_id(path.name[: -len(SUFFIX)]):
+            continue  # temp files, rules files and anything else that is not a recording
         with path.open(encoding="utf-8", errors="replace") as lines:
             for number, text in enumerate(lines, start=1):
                 for kind, check in checks:
