@@ -6,7 +6,10 @@ import logging
 
 import click
 
+from ._compare import compare
 from ._demo import demo
+from ._golden import record_golden_command
+from ._replay import replay
 from ._proxy import proxy
 from ._recordings import recordings
 from ._routes import routes
@@ -27,3 +30,6 @@ main.add_command(demo)
 main.add_command(recordings)
 main.add_command(routes)
 main.add_command(status)
+main.add_command(compare)
+main.add_command(replay)
+demo.add_command(record_golden_command)

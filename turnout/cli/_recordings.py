@@ -10,7 +10,9 @@ from rich.table import Table
 
 from lxml import etree
 
-from ..recording import PATTERNS, Exchange, RecordingError, RecordingStore, parse_age, prune, scan
+from ..recording import (
+    PATTERNS, Exchange, RecordingError, RecordingStore, is_exchange_id, parse_age, prune, scan,
+)
 from ..soap import SoapError, parse_xml
 from ._render import console, errors, fail, render_summary
 
@@ -139,7 +141,7 @@ def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[
     if not known and not patterns:
         fail("nothing to look for: give --known FILE, --demo or --pattern")
     hits = scan(directory, known, patterns)
-    files = len(list(directory.rglob("*.yaml")))
+    files = sum(1 for p in directory.rglob("*.yaml") if is_exchange_id(p.stem))
     for hit in hits[:50]:
         errors.print(f"[red]raw value:[/] {hit}", highlight=False)
     if len(hits) > 50:

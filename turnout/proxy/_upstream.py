@@ -15,15 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from ..soap import Headers, HttpRequest, HttpResponse
-
-HOP_BY_HOP = frozenset(
-    {
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-        "te", "trailer", "transfer-encoding", "upgrade",
-    }
-)
-
+from ..soap import HttpRequest, HttpResponse, end_to_end
 
 class UpstreamError(Exception):
     """The bus could not be reached or did not answer in time. `kind` is a stable token."""
@@ -37,16 +29,6 @@ class UpstreamError(Exception):
 class UpstreamTimeouts:
     total: float = 10.0
     connect: float = 3.0
-
-
-def end_to_end(headers: Headers, extra_hop_by_hop: frozenset[str] = frozenset()) -> Headers:
-    """Drop hop-by-hop headers, including any the Connection header names."""
-    named = set()
-    for name, value in headers:
-        if name.lower() == "connection":
-            named.update(token.strip().lower() for token in value.split(","))
-    dropped = HOP_BY_HOP | extra_hop_by_hop | named
-    return [(name, value) for name, value in headers if name.lower() not in dropped]
 
 
 class UpstreamClient:

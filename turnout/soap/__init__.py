@@ -3,7 +3,7 @@
 from ._envelope import Envelope, OperationName, action_names, read_envelope, service_path
 from ._errors import SoapError, XmlThreat, XmlUnreadable
 from ._fault import TURNOUT_FAULT_NS, Fault, build_fault
-from ._http import Headers, HttpRequest, HttpResponse, header, headers_dict
+from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
 from ._parser import DEFAULT_LIMITS, XmlLimits, make_parser, parse_xml
 from ._version import (
     SOAP11,
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "Envelope",
     "Fault",
+    "HOP_BY_HOP",
     "Headers",
     "HttpRequest",
     "HttpResponse",
@@ -34,6 +35,7 @@ __all__ = [
     "XmlUnreadable",
     "action_names",
     "build_fault",
+    "end_to_end",
     "header",
     "headers_dict",
     "make_parser",

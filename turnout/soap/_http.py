@@ -21,6 +21,25 @@ def header(headers: Headers, name: str) -> str | None:
     return None
 
 
+#: hop-by-hop headers (RFC 9110 section 7.6.1): they belong to one connection, never forwarded
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+    "te", "trailer", "trailers", "transfer-encoding", "upgrade",
+})
+
+
+def end_to_end(headers: Headers, also_drop: frozenset[str] | set[str] = frozenset()) -> Headers:
+    """The headers in their order without hop-by-hop ones, those the Connection header names,
+    and `also_drop` (lower-case names): what a proxy or a replay may send on."""
+    named = {
+        token.strip().lower()
+        for name, value in headers if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    dropped = HOP_BY_HOP | set(also_drop) | named
+    return [(name, value) for name, value in headers if name.lower() not in dropped]
+
+
 def headers_dict(headers: Headers) -> dict[str, str]:
     """Lower-cased names to the first value of each: for lookups, not for forwarding."""
     result: dict[str, str] = {}

@@ -1,0 +1,513 @@
+"""Parity: for every recorded exchange the legacy bus answered, does the new path answer the same?
+
+The new answer comes from one of two places:
+
+- offline (`TranslatorAnswers`, the default): the translator's response half run on the JSON
+  reply the recording holds. Pure, so a recording replays the same on every machine, and every
+  value in it comes from the recording. Where the translator answered without calling the
+  service (an invalid request, a search it answers itself), the answer it gave is in the
+  recording and is used as recorded: run again on the redacted request, the request half would
+  judge the redacted values, not the caller's.
+- live (`TargetAnswers`): the recorded request sent again to a target, e.g. a proxy whose routes
+  put the operation on its translator. Writes are never sent again. Given the recorder's
+  `Redactor`, the target's answers are redacted by the same rules before anything else happens:
+  the legacy answers on disk were, so the two compare like for like, and no value the
+  recordings do not hold reaches a report.
+
+Both sides are compared with `diff` under the operation's rules, and the HTTP status counts too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import socket
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from turnout.recording import NOT_RESENT, Exchange, Redactor, RecordingStore
+from turnout.soap import Envelope, SoapError, end_to_end, headers_dict, parse_xml, read_envelope
+from turnout.translators import (
+    JsonReply,
+    TranslationError,
+    Translator,
+    TranslatorSet,
+    Volatiles,
+)
+
+from ._diff import diff
+from ._rules import Rules, rules_for
+
+IDENTICAL = "identical"
+EQUAL = "equal"  # equal under the rules, not identical
+DIFFERENT = "different"
+RESULTS = (IDENTICAL, EQUAL, DIFFERENT)
+
+#: kinds of the differences parity adds to the diff's own (missing, extra, changed, reordered)
+STATUS = "status"  # the HTTP status differs
+UNREADABLE = "unreadable"  # a body is not a readable XML document
+ERROR = "error"  # no new answer: the translator failed, or the target did not answer
+
+_STATUS_PATH = "(HTTP status)"
+
+#: hop-by-hop headers (RFC 9110 7.6.1) and what the connection to the target sets itself
+
+
+class ParityError(Exception):
+    """Parity cannot be measured at all: no recordings, no translators, an unreachable target."""
+
+
+@dataclass(frozen=True)
+class SampleDifference:
+    """One difference, as plain values: what a report shows (`kind path: legacy -> new`)."""
+
+    path: str
+    kind: str
+    legacy: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One recorded exchange compared: the legacy answer against the new one."""
+
+    id: str
+    operation: str
+    result: str  # identical | equal | different
+    legacy_status: int
+    new_status: int | None
+    differences: tuple[SampleDifference, ...] = ()
+    #: prefix -> namespace URI of the prefixes the paths use
+    namespaces: Mapping[str, str] = field(default_factory=dict)
+    #: why there is no new answer (the sample then counts as different)
+    error: str | None = None
+    #: how the new answer was made; see `NewAnswer.via`
+    via: str = ""
+
+    @property
+    def matches(self) -> bool:
+        return self.result != DIFFERENT
+
+
+@dataclass(frozen=True)
+class NotCompared:
+    """An exchange the legacy bus answered, for which there is no new answer to compare."""
+
+    id: str
+    operation: str
+    reason: str
+
+
+@dataclass
+class OperationParity:
+    """Every sample of one operation, and what they add up to."""
+
+    operation: str
+    samples: list[Sample] = field(default_factory=list)
+    not_compared: list[NotCompared] = field(default_factory=list)
+
+    def _count(self, result: str) -> int:
+        return sum(1 for sample in self.samples if sample.result == result)
+
+    @property
+    def identical(self) -> int:
+        return self._count(IDENTICAL)
+
+    @property
+    def equal(self) -> int:
+        """Equal under the rules, and not identical."""
+        return self._count(EQUAL)
+
+    @property
+    def different(self) -> int:
+        return self._count(DIFFERENT)
+
+    @property
+    def errors(self) -> int:
+        """Different samples that are so because there was no new answer at all."""
+        return sum(1 for sample in self.samples if sample.error is not None)
+
+    @property
+    def parity(self) -> float | None:
+        """(identical + equal under rules) / samples, in percent; None without samples."""
+        if not self.samples:
+            return None
+        return 100.0 * (self.identical + self.equal) / len(self.samples)
+
+    def differing_paths(self) -> list[tuple[str, int]]:
+        """Paths that differ, with in how many samples, most frequent first."""
+        counts: Counter[str] = Counter()
+        for sample in self.samples:
+            counts.update({difference.path for difference in sample.differences})
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def passes(self, min_parity: float) -> bool:
+        """True unless there are samples and their parity is below `min_parity` percent."""
+        parity = self.parity
+        return parity is None or parity + 1e-9 >= min_parity
+
+
+@dataclass
+class ParityReport:
+    """Parity per operation over one recording directory."""
+
+    directory: str
+    mode: str  # offline | live
+    target: str | None = None
+    rules: str | None = None
+    translators: str | None = None
+    operations: list[OperationParity] = field(default_factory=list)
+    #: exchanges read, and of those how many the legacy bus did not answer (not considered)
+    recordings: int = 0
+    not_legacy: int = 0
+
+    @property
+    def samples(self) -> list[Sample]:
+        return [sample for operation in self.operations for sample in operation.samples]
+
+    @property
+    def not_compared(self) -> list[NotCompared]:
+        return [item for operation in self.operations for item in operation.not_compared]
+
+    def failing(self, min_parity: float) -> list[OperationParity]:
+        return [operation for operation in self.operations if not operation.passes(min_parity)]
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    """What the new path answered: a status and a body, or an `error` saying why nothing."""
+
+    status: int | None
+    body: bytes = b""
+    error: str | None = None
+    #: how it was made: "to_reply" (the response half, run now), "recorded" (the translator's
+    #: answer without a call, as recorded), "to_call" (the request half, run now), "target"
+    via: str = ""
+
+
+class AnswerSource(Protocol):
+    """Where new answers come from. Returns a `NotCompared` reason (a str) when it has none."""
+
+    @property
+    def mode(self) -> str:
+        """offline | live"""
+        ...
+
+    @property
+    def target(self) -> str | None:
+        """The live target's URL."""
+        ...
+
+    def answer(self, exchange: Exchange) -> NewAnswer | str:
+        ...
+
+
+def legacy_answered(exchange: Exchange) -> bool:
+    """Did the legacy bus answer the client? Legacy and shadow routes, the canary share left
+    on the bus, and translator failures that fell back to the bus."""
+    if exchange.operation is None or exchange.response is None:
+        return False
+    if exchange.outcome not in ("forwarded", "fallback"):
+        return False  # rejected, upstream-error...: the proxy answered, not the bus
+    return (
+        exchange.route in ("legacy", "shadow")
+        or "canary:legacy" in exchange.notes
+        or exchange.outcome == "fallback"
+    )
+
+
+def compare_recordings(
+    directory: Path,
+    source: AnswerSource,
+    rules: Mapping[str, Rules] | None = None,
+    *,
+    rules_source: str | None = None,
+    translators_source: str | None = None,
+) -> ParityReport:
+    """Compare every legacy answer recorded under `directory` with `source`'s answer.
+
+    Raises `ParityError` when there is nothing to read, `RecordingError` for a bad recording.
+    """
+    if not directory.is_dir():
+        raise ParityError(f"{directory}: no such directory")
+    report = ParityReport(
+        directory=str(directory), mode=source.mode, target=source.target,
+        rules=rules_source, translators=translators_source,
+    )
+    by_operation: dict[str, OperationParity] = {}
+    for exchange in RecordingStore(directory).iter_exchanges():
+        report.recordings += 1
+        if not legacy_answered(exchange):
+            report.not_legacy += 1
+            continue
+        assert exchange.operation is not None
+        key = exchange.operation.key
+        operation = by_operation.setdefault(key, OperationParity(key))
+        if "response" in exchange.omitted_bodies:
+            operation.not_compared.append(
+                NotCompared(exchange.id, key, "the legacy answer was not recorded (not redactable)")
+            )
+            continue
+        answer = source.answer(exchange)
+        if isinstance(answer, str):
+            operation.not_compared.append(NotCompared(exchange.id, key, answer))
+            continue
+        operation.samples.append(
+            compare_sample(exchange, answer, rules_for(rules or {}, key))
+        )
+    if report.recordings == 0:
+        raise ParityError(f"{directory}: no recordings")
+    report.operations = [by_operation[key] for key in sorted(by_operation)]
+    return report
+
+
+def compare_sample(exchange: Exchange, answer: NewAnswer, rules: Rules) -> Sample:
+    """One sample: the recorded legacy answer against `answer`, under `rules`."""
+    assert exchange.response is not None and exchange.operation is not None
+    legacy = exchange.response
+    base: dict[str, Any] = {
+        "id": exchange.id, "operation": exchange.operation.key, "via": answer.via,
+        "legacy_status": legacy.status, "new_status": answer.status,
+    }
+    found: list[SampleDifference] = []
+    if answer.status is not None and legacy.status != answer.status:
+        found.append(SampleDifference(_STATUS_PATH, STATUS, str(legacy.status), str(answer.status)))
+    if answer.error is not None or answer.status is None:
+        reason = answer.error or "no answer"
+        found.append(SampleDifference("/", ERROR, None, reason))
+        return Sample(**base, result=DIFFERENT, error=reason, differences=tuple(found))
+    roots = []
+    for side, body in (("legacy", legacy.body), ("new", answer.body)):
+        try:
+            roots.append(parse_xml(body))
+        except SoapError as exc:  # the messages name elements and positions, never values
+            found.append(SampleDifference("/", UNREADABLE, None, f"the {side} answer: {exc}"))
+    if len(roots) < 2:
+        return Sample(**base, result=DIFFERENT, differences=tuple(found))
+    result = diff(roots[0], roots[1], rules)
+    found.extend(SampleDifference(d.path, d.kind, d.legacy, d.new) for d in result.differences)
+    if found:
+        outcome = DIFFERENT
+    else:
+        outcome = IDENTICAL if result.exact else EQUAL
+    return Sample(**base, result=outcome, differences=tuple(found),
+                  namespaces=dict(result.namespaces) if result.differences else {})
+
+
+# -- offline: the translator's halves on what the recording holds
+
+
+class _Moment:
+    """The volatile values of the exchange being replayed: its own time, an id made from its id.
+
+    Translators take their clock and message ids from `Volatiles`; pinning them to the
+    recording makes a report the same on every run.
+    """
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+        self.message_id = ""
+
+    def volatiles(self) -> Volatiles:
+        def clock() -> datetime:
+            assert self.at is not None
+            return self.at
+
+        return Volatiles(clock=clock, message_id=lambda: self.message_id)
+
+    def pin(self, exchange: Exchange) -> None:
+        self.at = exchange.started_at
+        self.message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:turnout:exchange:{exchange.id}"))
+
+
+class TranslatorAnswers:
+    """New answers made offline by the translators, from what the recordings hold."""
+
+    mode = "offline"
+    target = None
+
+    def __init__(self, translators: TranslatorSet) -> None:
+        self._moment = _Moment()
+        self.translators = translators.with_volatiles(self._moment.volatiles())
+
+    def answer(self, exchange: Exchange) -> NewAnswer | str:
+        assert exchange.operation is not None
+        translator = self.translators.for_operation(exchange.operation.key)
+        if translator is None:
+            return "no translator for this operation"
+        translation = exchange.translation or {}
+        reply, kind = translation.get("reply"), translation.get("kind")
+        if not isinstance(reply, dict):
+            if kind in ("rejected", "answered"):
+                return self._without_call(exchange, translator)
+            if not translation:
+                return "no translation: the recording has no JSON reply"
+            return f"no translation: the translator run ended in {kind or 'nothing'} when recorded"
+        envelope = self._request(exchange)
+        if isinstance(envelope, str):
+            return envelope
+        self._moment.pin(exchange)
+        try:
+            soap = translator.to_reply(_json_reply(reply), envelope)
+        except TranslationError as exc:
+            return NewAnswer(None, error=f"translation error: {exc.message}", via="to_reply")
+        except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
+            return NewAnswer(None, via="to_reply", error=f"translator {translator.name} crashed "
+                                                          f"in to_reply: {type(exc).__name__}")
+        return NewAnswer(soap.status, soap.body, via="to_reply")
+
+    def _without_call(self, exchange: Exchange, translator: Translator) -> NewAnswer | str:
+        """The answer the translator gave without calling the service: as recorded, else made
+        again by the request half (`Answered` / `RequestRejected` carry it)."""
+        translated = exchange.translated
+        if translated is not None and "translated" not in exchange.omitted_bodies:
+            return NewAnswer(translated.status, translated.body, via="recorded")
+        envelope = self._request(exchange)
+        if isinstance(envelope, str):
+            return envelope
+        self._moment.pin(exchange)
+        try:
+            translator.to_call(envelope)
+        except TranslationError as exc:
+            if exc.reply is not None:
+                return NewAnswer(exc.reply.status, exc.reply.body, via="to_call")
+            return NewAnswer(None, error=f"translation error: {exc.message}", via="to_call")
+        except Exception as exc:  # noqa: BLE001
+            return NewAnswer(None, via="to_call", error=f"translator {translator.name} crashed "
+                                                         f"in to_call: {type(exc).__name__}")
+        return ("no translation: the translator answered without a call when recorded, "
+                "and now calls the service")
+
+    @staticmethod
+    def _request(exchange: Exchange) -> Envelope | str:
+        if "request" in exchange.omitted_bodies:
+            return "the request was not recorded (not redactable)"
+        request = exchange.request
+        try:
+            return read_envelope(request.body, request.path, headers_dict(request.headers))
+        except SoapError as exc:
+            return f"the recorded request cannot be read: {exc}"
+
+
+def _json_reply(recorded: dict[str, object]) -> JsonReply:
+    status = recorded.get("status")
+    return JsonReply(status=status if isinstance(status, int) else 0, body=recorded.get("body"))
+
+
+# -- live: the recorded request sent again to a target
+
+
+class TargetAnswers:
+    """New answers from a live target (`http://host:port[/base]`), one request at a time.
+
+    `writes` names operations never to send again: a write would be made twice. `redactor`
+    (the recorder's) is applied to every answer before it is compared or reported.
+    """
+
+    mode = "live"
+
+    def __init__(self, url: str, writes: Collection[str] = (), timeout: float = 10.0,
+                 redactor: Redactor | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ParityError(f"target {url!r} is not an http:// or https:// URL")
+        self.url = self.target = url.rstrip("/")
+        self.writes = frozenset(writes)
+        self.timeout = timeout
+        self.redactor = redactor
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
+        self._base = parts.path.rstrip("/")
+        self._connection: http.client.HTTPConnection | None = None
+
+    def answer(self, exchange: Exchange) -> NewAnswer | str:
+        assert exchange.operation is not None
+        if exchange.operation.key in self.writes or exchange.translation.get("dry_run"):
+            return "a write: not sent again"
+        if "request" in exchange.omitted_bodies:
+            return "the request was not recorded (not redactable)"
+        request = exchange.request
+        headers = resendable_headers(request.headers)
+        try:
+            status, body = self._send(request.method, self._base + request.path, headers, request.body)
+        except (ConnectionRefusedError, socket.gaierror) as exc:
+            raise ParityError(f"target {self.url} is unreachable: {exc}") from None
+        except TimeoutError:
+            return NewAnswer(None, error=f"the target did not answer within {self.timeout:g} s",
+                             via="target")
+        except (OSError, http.client.HTTPException) as exc:
+            return NewAnswer(None, error=f"the target broke off: {type(exc).__name__}", via="target")
+        if self.redactor is not None:
+            try:
+                body = self.redactor.redact_body(body)
+            except ValueError as exc:  # its values cannot be shown, only that it is so
+                return NewAnswer(status, error=f"the target's answer cannot be redacted ({exc})",
+                                 via="target")
+        return NewAnswer(status, body, via="target")
+
+    def _send(self, method: str, path: str, headers: list[tuple[str, str]],
+              body: bytes) -> tuple[int, bytes]:
+        """One request on the kept-alive connection; a stale connection is retried once."""
+        for attempt in (1, 2):
+            connection = self._connection or self._connect()
+            try:
+                connection.putrequest(method, path, skip_accept_encoding=True)
+                for name, value in headers:
+                    connection.putheader(name, value)
+                connection.putheader("Accept-Encoding", "identity")
+                connection.putheader("Content-Length", str(len(body)))
+                connection.endheaders(body)
+                response = connection.getresponse()
+                data = _decoded(response.read(), response.getheader("Content-Encoding"))
+                if response.will_close:
+                    self.close()
+                return response.status, data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if attempt == 2:
+                    raise
+            except BaseException:
+                self.close()
+                raise
+        raise AssertionError("unreachable")
+
+    def _connect(self) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        self._connection = kind(self._host, self._port, timeout=self.timeout)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> TargetAnswers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def resendable_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The recorded request's headers to send again (see `turnout.recording.resendable_headers`),
+    without Accept-Encoding: the target is asked for `identity` so answers compare as XML."""
+    return end_to_end(list(headers), NOT_RESENT | {"accept-encoding"})
+
+
+def _decoded(data: bytes, encoding: str | None) -> bytes:
+    """A body the target compressed although asked not to."""
+    coding = (encoding or "").strip().lower()
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return gzip.decompress(data)
+        if coding == "deflate":
+            return zlib.decompress(data)
+    except (OSError, zlib.error, EOFError):
+        return data
+    return data

@@ -1,0 +1,342 @@
+"""Replaying recorded requests to a target (the bus, the proxy, a staging system).
+
+Three pieces, usable apart:
+
+- `plan_replay` decides what may be sent: writes only when asked, never what the proxy refused
+  (it was hostile or failed its checks), never what has no body on disk;
+- `send_all` sends plain `HttpRequest`s with asyncio and aiohttp, at most `concurrency` at
+  once and at most `rate` per second (a token bucket holding one token, so `n` requests take
+  at least `(n - 1) / rate` seconds: no burst at the start);
+- `replay` puts them together and writes each answer as a new exchange (route `replay`,
+  `extra: {replay_of, target}`) through a `RecordingStore`, so the same redaction and atomic
+  write apply as to what the proxy records.
+
+A replay sends what was recorded: values that redaction replaced are sent as replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Awaitable, Callable, Iterable, Sequence
+
+import aiohttp
+
+from turnout.soap import Headers, HttpRequest, HttpResponse, end_to_end
+
+from ._errors import RecordingError
+from ._exchange import Exchange, is_exchange_id
+from ._store import RecordingStore, read_exchange
+
+#: what the sending client sets for itself, on top of the hop-by-hop headers
+NOT_RESENT = frozenset({"host", "content-length"})
+
+ROUTE = "replay"
+CLIENT = "turnout-replay"
+
+# why an exchange was not sent
+SKIP_WRITE = "write"
+SKIP_REJECTED = "rejected"  # the proxy refused it: a threat or a SOAP action mismatch
+SKIP_UNREADABLE = "unreadable"  # not SOAP: no operation to judge it by
+SKIP_NO_BODY = "body-not-recorded"  # redaction could not keep the request body
+_REJECTED_OUTCOMES = ("rejected", "mismatch-rejected")
+
+IsWrite = Callable[[str], bool]
+
+
+def never_a_write(key: str) -> bool:
+    """The `is_write` of a caller that cannot tell: nothing is recognised as a write."""
+    return False
+
+
+def resendable_headers(headers: Headers) -> Headers:
+    """End-to-end headers in their order: no Host, Content-Length or hop-by-hop header
+    (including those the Connection header names). The sending client sets its own."""
+    return end_to_end(headers, NOT_RESENT)
+
+
+# -- what to send ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    exchange_id: str
+    operation: str | None  # the route-table key, when there is one
+    reason: str
+
+
+@dataclass
+class ReplayPlan:
+    send: list[Exchange] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def plan_replay(
+    exchanges: Iterable[Exchange],
+    is_write: IsWrite = never_a_write,
+    *,
+    include_writes: bool = False,
+    include_unreadable: bool = False,
+) -> ReplayPlan:
+    """Which exchanges may be resent, and why each of the others may not."""
+    plan = ReplayPlan()
+    for exchange in exchanges:
+        key = exchange.operation.key if exchange.operation is not None else None
+        reason = None
+        if exchange.outcome in _REJECTED_OUTCOMES:
+            reason = SKIP_REJECTED
+        elif "request" in exchange.omitted_bodies:
+            reason = SKIP_NO_BODY
+        elif key is None or exchange.outcome == "unreadable":
+            reason = None if include_unreadable else SKIP_UNREADABLE
+        elif is_write(key) and not include_writes:
+            reason = SKIP_WRITE
+        if reason is None:
+            plan.send.append(exchange)
+        else:
+            plan.skipped.append(Skipped(exchange.id, key, reason))
+    return plan
+
+
+def read_recordings(root: Path) -> tuple[list[Exchange], list[RecordingError]]:
+    """Every exchange under `root` in id order, and the files that could not be read (a bad
+    file is reported, not fatal, unlike `RecordingStore.iter_exchanges`)."""
+    found: list[tuple[str, Path]] = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith(".yaml") and is_exchange_id(name[:-5]):
+                found.append((name[:-5], Path(directory, name)))
+    exchanges, errors = [], []
+    for _, path in sorted(found):
+        try:
+            exchanges.append(read_exchange(path))
+        except RecordingError as exc:
+            errors.append(exc)
+    return exchanges, errors
+
+
+# -- sending --------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket holding one token, refilled `rate` times a second; None: no limit.
+
+    With one token there is no burst: the k-th `acquire` (from 0) returns no earlier than
+    k / rate seconds after the first.
+    """
+
+    def __init__(self, rate: float | None) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be more than 0 requests per second")
+        self.interval = 0.0 if rate is None else 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = time.monotonic()
+            self._next = max(now, self._next) + self.interval
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What came of sending one request: a response, or an error kind and message."""
+
+    request: HttpRequest
+    started_at: datetime
+    monotonic: float  # time.monotonic() when it was sent
+    elapsed_ms: float
+    response: HttpResponse | None = None
+    error: str | None = None  # a stable token: target.unreachable, target.timeout, target.broken
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    rate: float | None = 10.0  # requests per second; None: as fast as `concurrency` allows
+    concurrency: int = 4
+    timeout: float = 30.0  # seconds for one request, connecting included
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be more than 0 seconds")
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError("rate must be more than 0 requests per second")
+
+
+async def send_all(
+    requests: Sequence[HttpRequest],
+    target: str,
+    options: SendOptions = SendOptions(),
+    *,
+    not_before: Sequence[float] | None = None,
+    on_sent: Callable[[int, Sent], Awaitable[object] | None] | None = None,
+) -> list[Sent]:
+    """Send each request to `target` + its path; results in the order of `requests`.
+
+    `not_before[i]` (a `time.monotonic()` value) holds request i back until then, e.g. to
+    space two sends of one request apart. `on_sent(i, sent)` is called as each one finishes;
+    when it returns an awaitable, that sender waits for it (so recording holds a slot), and
+    an exception from it stops the whole run. Failures to connect or to get an answer become
+    `Sent.error`, never exceptions.
+    """
+    base = target.rstrip("/")
+    limiter = RateLimiter(options.rate)
+    results: list[Sent | None] = [None] * len(requests)
+    indexes = iter(range(len(requests)))
+    timeout = aiohttp.ClientTimeout(total=options.timeout, connect=min(options.timeout, 10.0))
+    connector = aiohttp.TCPConnector(limit=options.concurrency)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,  # the bytes as the target sent them, as the proxy records them
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    ) as session:
+
+        async def worker() -> None:
+            for index in indexes:  # shared: each index is taken by one worker
+                if not_before is not None:
+                    delay = not_before[index] - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                await limiter.acquire()
+                sent = await _send(session, base, requests[index], options.timeout)
+                results[index] = sent
+                if on_sent is not None:
+                    pending = on_sent(index, sent)
+                    if pending is not None:
+                        await pending
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(options.concurrency, len(requests))):
+                    group.create_task(worker())
+        except BaseExceptionGroup as failed:  # the first failure; the others were cancelled
+            raise failed.exceptions[0] from None
+    return [r for r in results if r is not None]
+
+
+async def _send(
+    session: aiohttp.ClientSession, base: str, request: HttpRequest, timeout: float
+) -> Sent:
+    started_at = datetime.now(timezone.utc)
+    started = time.monotonic()
+    error = None
+    message = ""
+    response = None
+    try:
+        async with session.request(
+            request.method,
+            base + request.path,
+            headers=resendable_headers(request.headers),
+            data=request.body if request.body or request.method in ("POST", "PUT") else None,
+            allow_redirects=False,
+            compress=None,
+        ) as reply:
+            body = await reply.read()
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.raw_headers]
+            response = HttpResponse(reply.status, headers, body, reply.reason or "")
+    except asyncio.TimeoutError:
+        error, message = "target.timeout", f"no answer within {timeout:g} s"
+    except aiohttp.ClientConnectorError as exc:
+        error, message = "target.unreachable", f"cannot connect: {exc.os_error}"
+    except aiohttp.ClientError as exc:
+        error, message = "target.broken", f"{type(exc).__name__}: {exc}"
+    elapsed = (time.monotonic() - started) * 1000
+    return Sent(request, started_at, started, elapsed, response, error, message)
+
+
+# -- replaying recordings -------------------------------------------------------------------
+
+
+def replayed_exchange(original: Exchange, sent: Sent, target: str) -> Exchange:
+    """The new recording of one resend: a new id, route `replay`, and where it came from."""
+    return Exchange(
+        request=HttpRequest(
+            sent.request.method, sent.request.path,
+            resendable_headers(sent.request.headers), sent.request.body,
+        ),
+        client=CLIENT,
+        started_at=sent.started_at,
+        operation=original.operation,
+        soap_version=original.soap_version,
+        action=original.action,
+        route=ROUTE,
+        outcome="forwarded" if sent.error is None else "upstream-error",
+        notes=[] if sent.error is None else [sent.error],
+        response=sent.response,
+        timings={"total": round(sent.elapsed_ms, 3)},
+        extra={"replay_of": original.id, "target": target},
+    )
+
+
+@dataclass
+class ReplaySummary:
+    sent: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)  # error kind -> count
+    error_messages: list[str] = field(default_factory=list)  # the first few, for a person
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def skipped_writes(self) -> int:
+        return sum(1 for s in self.skipped if s.reason == SKIP_WRITE)
+
+    @property
+    def skipped_other(self) -> int:
+        return len(self.skipped) - self.skipped_writes
+
+
+def replay(
+    plan: ReplayPlan,
+    store: RecordingStore,
+    target: str,
+    options: SendOptions = SendOptions(),
+    on_progress: Callable[[Exchange, Sent], object] | None = None,
+) -> ReplaySummary:
+    """Send `plan.send` to `target` and write each answer into `store`. Blocking (runs its
+    own event loop). A recording that cannot be written raises `RecordingError`."""
+    return asyncio.run(_replay(plan, store, target, options, on_progress))
+
+
+async def _replay(
+    plan: ReplayPlan,
+    store: RecordingStore,
+    target: str,
+    options: SendOptions,
+    on_progress: Callable[[Exchange, Sent], object] | None,
+) -> ReplaySummary:
+    summary = ReplaySummary(skipped=list(plan.skipped))
+
+    async def done(index: int, sent: Sent) -> None:
+        original = plan.send[index]
+        summary.sent += 1
+        if sent.response is not None:
+            summary.statuses[sent.response.status] += 1
+        else:
+            summary.errors[sent.error or "target.error"] += 1
+            if len(summary.error_messages) < 5:
+                summary.error_messages.append(f"{original.id}: {sent.error}: {sent.message}")
+        exchange = replayed_exchange(original, sent, target)
+        # the store fsyncs: keep the disk off the event loop
+        summary.written.append(await asyncio.to_thread(store.write, exchange))
+        if on_progress is not None:
+            on_progress(original, sent)
+
+    await send_all([e.request for e in plan.send], target, options, on_sent=done)
+    return summary
