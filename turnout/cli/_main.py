@@ -14,6 +14,7 @@ from ._proxy import proxy
 from ._recordings import recordings
 from ._routes import routes
 from ._status import status
+from ._wsdl import scaffold, wsdl
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,4 +33,6 @@ main.add_command(routes)
 main.add_command(status)
 main.add_command(compare)
 main.add_command(replay)
+main.add_command(wsdl)
+main.add_command(scaffold)
 demo.add_command(record_golden_command)

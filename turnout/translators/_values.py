@@ -59,7 +59,10 @@ class Declarations:
         element so an undeclared prefix or unknown function fails now, not on a request."""
         text = node.string()
         try:
-            compiled = etree.XPath(text, namespaces=self.namespaces, smart_strings=False)
+            # a prefix bound to "" names no-namespace elements in templates (rpc parts); XPath
+            # has no such prefix (an unprefixed name already means no namespace), lxml refuses it
+            namespaces = {prefix: uri for prefix, uri in self.namespaces.items() if uri}
+            compiled = etree.XPath(text, namespaces=namespaces, smart_strings=False)
             compiled(etree.Element("probe"))
         except etree.XPathError as exc:
             raise node.error(f"bad XPath {text!r}: {exc}") from None
