@@ -43,3 +43,19 @@ def legacy_bus(legacy_bus_server: tuple[ServerThread, SwappableApp]) -> Iterator
         yield LegacyBus(url=server.url, port=server.port, store=store)
     finally:
         app.target = None
+
+
+# --- hardening: `slow` tests (long fuzz campaigns, soaks) run only with --run-slow ------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -79,3 +79,12 @@ def _file(tmp_path: Path, *values: str) -> Path:
     path = tmp_path / "known.txt"
     path.write_text("\n".join(values))
     return path
+
+
+def test_committed_golden_set_holds_no_raw_personal_data() -> None:
+    """CI's scan of recordings/ against the demo's seeded people (names, dates, addresses)."""
+    golden = Path(__file__).resolve().parents[1] / "recordings"
+    assert list(golden.rglob("*.yaml")), "the golden set should be committed"
+    result = CliRunner().invoke(main, ["recordings", "scan", str(golden), "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "clean" in result.output

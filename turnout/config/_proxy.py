@@ -37,6 +37,8 @@ class ProxyConfig:
     soapaction_mismatch: str = "pass"
     upstream_timeout: float = 10.0
     connect_timeout: float = 3.0
+    #: seconds a client has, from its request headers, to send the whole body; then it is cut off
+    client_body_timeout: float = 10.0
     #: forward the client's Host header (so the bus renders WSDL addresses that point at us)
     keep_host_header: bool = True
     #: directory of translators (mapping files and Python classes)
@@ -113,11 +115,13 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["limits"] = XmlLimits(**kwargs)
 
     if (timeouts := root.get("timeouts")) is not None:
-        timeouts.mapping({"upstream", "connect"})
+        timeouts.mapping({"upstream", "connect", "client_body"})
         if (upstream_timeout := timeouts.get("upstream")) is not None:
             values["upstream_timeout"] = upstream_timeout.number(0.05, 600)
         if (connect := timeouts.get("connect")) is not None:
             values["connect_timeout"] = connect.number(0.05, 600)
+        if (client_body := timeouts.get("client_body")) is not None:
+            values["client_body_timeout"] = client_body.number(0.05, 3600)
 
     if (translators := root.get("translators")) is not None:
         values["translators_dir"] = (path.parent / translators.string()).resolve()

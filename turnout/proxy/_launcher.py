@@ -18,7 +18,8 @@ from mitmproxy.tools.dump import DumpMaster
 
 from ..config import ProxyConfig
 from ..recording import RecordingStore, RecordingWriter, redactor_from_config
-from . import _error_pages
+from . import _error_pages, _header_limit
+from ._client_timeout import ClientBodyTimeout
 from ._differ import make_differ
 from ._drain import InFlight, drain_and_stop
 from ._forward import LegacyForwarder
@@ -36,16 +37,23 @@ _one_per_process = threading.Lock()
 
 
 def make_addons(state: ProxyState) -> list[Any]:
-    """Turnout's per-flow addons in hook order: guard, route (translate), forward, record."""
-    return [ThreatGuard(state), Router(state), LegacyForwarder(state), Recorder(state)]
+    """Turnout's per-flow addons in hook order: body timeout, guard, route (translate), forward,
+    record."""
+    return [
+        ClientBodyTimeout(state), ThreatGuard(state), Router(state), LegacyForwarder(state),
+        Recorder(state),
+    ]
 
 
-def make_writer(config: ProxyConfig) -> RecordingWriter | None:
+def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> RecordingWriter | None:
+    """The background writer; with `state`, each exchange it fails to write (unwritable
+    directory, full disk) is counted as `recording.failed` beside the proxy's other counters."""
     if config.record_dir is None:
         return None
     store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
     store.remove_stale_temp_files()
-    return RecordingWriter(store, max_queue=config.record_queue)
+    on_failure = (lambda: state.stats.count("recording.failed")) if state is not None else None
+    return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure)
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
@@ -122,10 +130,11 @@ async def _serve(
         )
     else:
         _error_pages.install(config.limits.max_bytes)
+        _header_limit.install()
         state.config = config
         prepare(state, config, make_differ(config))  # ConfigError before anything listens
         if state.writer is None:
-            state.writer = make_writer(config)
+            state.writer = make_writer(config, state)
         master.options.update(**mitmproxy_options(config))
         master.addons.add(in_flight, *make_addons(state), Runtime(state))
     if on_ready is not None:

@@ -15,7 +15,7 @@ from ..recording import Exchange, new_exchange_id
 from ..soap import HttpResponse, version_for_content_type
 from ._convert import request_of, response_of
 from ._inspect import Inspection
-from ._state import META_KEY, FlowNote, ProxyState
+from ._state import META_KEY, FlowNote, ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
 
@@ -23,6 +23,7 @@ log = logging.getLogger("turnout.proxy")
 class Recorder:
     def __init__(self, state: ProxyState) -> None:
         self.state = state
+        self._shadow_dropped = 0
 
     def response(self, flow: http.HTTPFlow) -> None:
         note: FlowNote | None = flow.metadata.get(META_KEY)
@@ -90,7 +91,10 @@ class Recorder:
             if shadow is not None and shadow.submit(exchange, inspection.envelope, note.decided):
                 return  # the shadow runner records it, with the translation and the diff
             exchange.notes.append("shadow-dropped")
-            log.warning("shadow queue full: %s answered by legacy only", inspection.operation)
+            self._shadow_dropped += 1
+            if is_power_of_ten(self._shadow_dropped):  # counted each time; said 1, 10, 100... times
+                log.warning("shadow queue full: %d requests answered by legacy only so far (latest: %s)",
+                            self._shadow_dropped, inspection.operation)
         if writer is None:
             return
         if not writer.submit(exchange):

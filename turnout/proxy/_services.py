@@ -38,6 +38,11 @@ class ServiceClients:
                                            limit_per_host=max_connections),
             cookie_jar=aiohttp.DummyCookieJar(),
         )
+        # aiohttp sends a GET, PUT or DELETE a second time when the connection breaks before the
+        # reply's headers. PUT and DELETE are writes: the service may have acted on the first
+        # one, so every call is made exactly once. No public option; aiohttp's own test client
+        # sets the same attribute (tests/test_failing_neighbours.py fails if it stops working).
+        self._session._retry_connection = False
 
     def url_for(self, call: JsonCall) -> str:
         base = self.services.get(call.service)
@@ -61,9 +66,7 @@ class ServiceClients:
                 call.method, url, data=data, headers=headers, allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as reply:
-                raw = await reply.content.read(MAX_REPLY_BYTES + 1)
-                if len(raw) > MAX_REPLY_BYTES:
-                    raise ServiceError("service.too-large", f"reply over {MAX_REPLY_BYTES} bytes", True)
+                raw = await _read_whole(reply.content, MAX_REPLY_BYTES)
                 reply_headers = tuple((k, v) for k, v in reply.headers.items())
                 status = reply.status
         except asyncio.TimeoutError:
@@ -76,6 +79,18 @@ class ServiceClients:
 
     async def close(self) -> None:
         await self._session.close()
+
+
+async def _read_whole(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, to its end. `read(n)` alone returns only what has arrived so far: a
+    reply in several TCP segments would be cut short. A body cut off by the service raises
+    ClientPayloadError (service.broken); one that stalls, the call's timeout."""
+    raw = bytearray()
+    while chunk := await content.read(limit + 1 - len(raw)):
+        raw += chunk
+        if len(raw) > limit:
+            raise ServiceError("service.too-large", f"reply over {limit} bytes", True)
+    return bytes(raw)
 
 
 def _json_or_none(raw: bytes) -> object:

@@ -60,6 +60,9 @@ class ShadowRunner:
             self._running += 1
             try:
                 await self._shadow(exchange, envelope, route)
+            except asyncio.CancelledError:  # stopped at shutdown while waiting on the translator
+                self._unfinished(exchange)
+                raise
             except Exception:  # noqa: BLE001 - a failed shadow must not stop the worker
                 log.exception("shadow run for %s failed", route.key)
                 exchange.notes.append("shadow-error")
@@ -109,3 +112,14 @@ class ShadowRunner:
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        while True:  # never started: still a client's exchange, recorded without its shadow
+            try:
+                exchange, _, _ = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            self._unfinished(exchange)
+
+    def _unfinished(self, exchange: Exchange) -> None:
+        self.state.stats.count("shadow.unfinished")
+        exchange.notes.append("shadow-unfinished")
+        self._record(exchange)

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 META_KEY = "turnout"
 
 
+def is_power_of_ten(n: int) -> bool:
+    """1, 10, 100...: when to log something that may happen on every request (with its count)."""
+    while n >= 10 and n % 10 == 0:
+        n //= 10
+    return n == 1
+
+
 class ProxyStats:
     """Thread-safe counters: what the proxy saw and did. Logged, and shown by the CLI."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..translators import (
     Translator,
 )
 from ._services import ServiceClients, ServiceError
+from ._state import is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
 
@@ -76,7 +78,11 @@ async def run_translation(
     try:
         await asyncio.wait_for(_run(translator, envelope, clients, timeout, run), timeout)
     except asyncio.TimeoutError:
-        run.kind, run.error = "timeout", f"translator took longer than {timeout:g} s"
+        if run.call is not None and run.json_reply is None:
+            # The call's own timeout and this one race; either way the service did not answer.
+            run.kind, run.error = "service.timeout", f"{run.call.service} did not answer within {timeout:g} s"
+        else:
+            run.kind, run.error = "timeout", f"translator took longer than {timeout:g} s"
         run.may_have_acted = run.call is not None
         run.reply = None
     run.ms = (time.perf_counter() - started) * 1000
@@ -99,7 +105,7 @@ async def _run(
         run.kind, run.error = "translation-error", str(exc)
         return
     except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
-        log.exception("translator %s crashed in to_call", translator.name)
+        _log_crash(translator.name, "to_call")
         run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_call"
         return
     run.call = call
@@ -115,5 +121,21 @@ async def _run(
     except TranslationError as exc:
         run.kind, run.error = "translation-error", str(exc)
     except Exception as exc:  # noqa: BLE001
-        log.exception("translator %s crashed in to_reply", translator.name)
+        _log_crash(translator.name, "to_reply")
         run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
+
+
+#: crashes so far per (translator, half), in this process
+_crashes: Counter[tuple[str, str]] = Counter()
+
+
+def _log_crash(name: str, half: str) -> None:
+    """The first crash with its traceback; then 10, 100... with the count. Every crash is
+    counted and recorded anyway; a traceback per request would cost the proxy's loop (and so
+    every client) more than the translation, and bury the logs."""
+    _crashes[name, half] += 1
+    n = _crashes[name, half]
+    if n == 1:
+        log.exception("translator %s crashed in %s", name, half)
+    elif is_power_of_ten(n):
+        log.error("translator %s crashed in %s %d times so far", name, half, n)

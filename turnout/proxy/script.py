@@ -14,7 +14,7 @@ from pathlib import Path
 from mitmproxy import ctx, exceptions
 
 from turnout.config import ConfigError, load_proxy_config
-from turnout.proxy import _error_pages
+from turnout.proxy import _error_pages, _header_limit
 from turnout.proxy._differ import make_differ
 from turnout.proxy._launcher import make_addons, make_writer
 from turnout.proxy._runtime import Runtime, prepare
@@ -38,6 +38,7 @@ class ConfigLoader:
         except ConfigError as exc:
             raise exceptions.OptionsError(str(exc)) from None
         _error_pages.install(config.limits.max_bytes)
+        _header_limit.install()
         ctx.options.update(body_size_limit=str(config.limits.max_bytes), connection_strategy="lazy")
         if self.state.config is not None:
             raise exceptions.OptionsError("turnout_config cannot change while running; restart")
@@ -46,7 +47,7 @@ class ConfigLoader:
         except ConfigError as exc:
             raise exceptions.OptionsError(str(exc)) from None
         self.state.config = config
-        self.state.writer = make_writer(config)
+        self.state.writer = make_writer(config, self.state)
 
 
 _state = ProxyState()

@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 import time
+from typing import Callable
 
 from ._exchange import Exchange
 from ._store import RecordingStore
@@ -22,10 +23,14 @@ _STOP = object()
 class RecordingWriter:
     """Writes submitted exchanges to `store` in the background, in submission order."""
 
-    def __init__(self, store: RecordingStore, max_queue: int = 1000) -> None:
+    def __init__(
+        self, store: RecordingStore, max_queue: int = 1000, on_failure: Callable[[], None] | None = None
+    ) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be at least 1")
         self.store = store
+        #: called (on the writer's thread) for each exchange the store could not write
+        self.on_failure = on_failure
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._lock = threading.Lock()  # guards the counters and `_closed`
         self._closed = False
@@ -116,6 +121,8 @@ class RecordingWriter:
             with self._lock:
                 self._failed += 1
             log.exception("could not record exchange %s", getattr(exchange, "id", "?"))
+            if self.on_failure is not None:
+                self.on_failure()
             return
         with self._lock:
             self._written += 1

@@ -11,6 +11,10 @@ from ._errors import XmlThreat, XmlUnreadable
 from ._parser import DEFAULT_LIMITS, XmlLimits, parse_xml
 from ._version import VERSIONS_BY_NAMESPACE, SoapVersion
 
+#: XInclude's namespace, and the draft one libxml2 still honours. We never process XInclude, but
+#: an XInclude-aware parser behind us (the legacy bus) would fetch the file or URL it names.
+_XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInclude}*")
+
 
 @dataclass(frozen=True, order=True)
 class OperationName:
@@ -41,8 +45,9 @@ class Envelope:
 
     @property
     def payload(self) -> etree._Element:
-        """The first child of the Body: the operation's request or response element."""
-        return self.body[0]
+        """The first element in the Body (comments and processing instructions before it are
+        skipped, as when naming the operation): the operation's request or response element."""
+        return next(child for child in self.body if isinstance(child.tag, str))
 
     @property
     def action_mismatch(self) -> bool:
@@ -83,6 +88,8 @@ def read_envelope(
     is not a usable envelope.
     """
     root = parse_xml(data, limits)
+    if next(root.iter(*_XINCLUDE), None) is not None:
+        raise XmlThreat("xinclude", "envelope carries an XInclude element")
     qname = etree.QName(root)
     version = VERSIONS_BY_NAMESPACE.get(qname.namespace or "")
     if qname.localname != "Envelope" or version is None:

@@ -18,12 +18,24 @@ from ._errors import XmlThreat, XmlUnreadable
 #: libxml2's own hard ceiling on nesting without XML_PARSE_HUGE; our bound is always below it.
 _LIBXML_MAX_DEPTH = 256
 
-# A DOCTYPE or ENTITY declaration in any ASCII-compatible encoding, or in UTF-16 either way round.
-_DECLARATION = re.compile(
-    rb"<!(DOCTYPE|ENTITY)"
-    rb"|<\x00!\x00(D\x00O\x00C\x00T\x00Y\x00P\x00E|E\x00N\x00T\x00I\x00T\x00Y)\x00"
-    rb"|\x00<\x00!\x00(D\x00O\x00C\x00T\x00Y\x00P\x00E|E\x00N\x00T\x00I\x00T\x00Y)",
-    re.IGNORECASE,
+
+def _spelled(codec: str) -> bytes:
+    """`<!DOCTYPE` or `<!ENTITY`, any case, as `codec` writes it, as a regex."""
+    def letter(char: str) -> bytes:
+        forms = {re.escape(char.upper().encode(codec)), re.escape(char.lower().encode(codec))}
+        return b"(?:" + b"|".join(sorted(forms)) + b")"
+    opener = b"".join(re.escape(c.encode(codec)) for c in "<!")
+    words = (b"".join(letter(c) for c in word) for word in ("DOCTYPE", "ENTITY"))
+    return opener + b"(?:" + b"|".join(words) + b")"
+
+
+# A DOCTYPE or ENTITY declaration in any ASCII-compatible encoding, in UTF-16 or UTF-32 either
+# way round (libxml2 reads UTF-32 too, and a bomb it refuses as over-amplified would otherwise be
+# "unreadable", and forwarded), or in EBCDIC (which a legacy bus behind us may read). One pattern
+# per encoding: each starts with a literal, which `re` scans for quickly; one alternation is slower.
+_DECLARATIONS = tuple(
+    re.compile(_spelled(codec))
+    for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500")
 )
 
 
@@ -33,10 +45,14 @@ class XmlLimits:
 
     max_bytes: int = 1024 * 1024
     max_depth: int = 64
+    #: attributes on one element; thousands are an attack on parsers that check them pairwise
+    max_attributes: int = 256
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
+        if self.max_attributes < 1:
+            raise ValueError("max_attributes must be at least 1")
         if not 1 <= self.max_depth < _LIBXML_MAX_DEPTH:
             raise ValueError(f"max_depth must be between 1 and {_LIBXML_MAX_DEPTH - 1}")
 
@@ -63,7 +79,7 @@ def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element
         raise XmlThreat(
             "too-large", f"document is {len(data)} bytes, over the limit of {limits.max_bytes}"
         )
-    if _DECLARATION.search(data):
+    if any(pattern.search(data) for pattern in _DECLARATIONS):
         raise XmlThreat("doctype", "document carries a DOCTYPE or entity declaration")
     try:
         root = etree.fromstring(data, parser=make_parser())
@@ -79,17 +95,21 @@ def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlThreat("doctype", "document carries a DOCTYPE")
-    _check_tree(root, limits.max_depth)
+    _check_tree(root, limits.max_depth, limits.max_attributes)
     return root
 
 
-def _check_tree(root: etree._Element, max_depth: int) -> None:
-    """Refuse entity references and nesting past `max_depth`, walking the tree once."""
+def _check_tree(root: etree._Element, max_depth: int, max_attributes: int) -> None:
+    """Refuse entity references, nesting past `max_depth` and attribute floods, walking once."""
     stack: list[tuple[etree._Element, int]] = [(root, 1)]
     while stack:
         element, depth = stack.pop()
         if depth > max_depth:
             raise XmlThreat("too-deep", f"document nests deeper than {max_depth}")
+        if len(element.attrib) > max_attributes:
+            raise XmlThreat(
+                "too-many-attributes", f"an element carries more than {max_attributes} attributes"
+            )
         for child in element:
             if isinstance(child, etree._Entity):
                 raise XmlThreat("entity", "document references an entity")
