@@ -159,7 +159,7 @@ SERVICE_FAULTS = [
     pytest.param(Fault.reset(), "service.broken", 1, id="reset-mid-body"),
     pytest.param(Fault.reset(after=0), "service.broken", 1, id="reset-before-reply"),
     pytest.param(Fault.garbage(), "service.broken", 1, id="garbage"),
-    pytest.param(Fault.error(503, b'{"detail": "down"}', JSON), "translation-error", 1, id="5xx"),
+    pytest.param(Fault.error(503, b'{"detail": "down"}', JSON), "service.error", 1, id="5xx"),
 ]
 
 
@@ -306,7 +306,7 @@ SHADOW_FAULTS = [
     pytest.param(Fault.refuse(), "VehicleEnquiry", "service.unreachable", id="service-refuses"),
     pytest.param(Fault.reset(), "VehicleEnquiry", "service.broken", id="service-resets"),
     pytest.param(Fault.garbage(), "VehicleEnquiry", "service.broken", id="service-garbage"),
-    pytest.param(Fault.error(500, b"{}", JSON), "VehicleEnquiry", "translation-error", id="service-5xx"),
+    pytest.param(Fault.error(500, b"{}", JSON), "VehicleEnquiry", "service.error", id="service-5xx"),
     pytest.param(Fault.ok(VEHICLE_JSON, JSON), "PersonEnquiry", "translator-crash", id="translator-crashes"),
 ]
 

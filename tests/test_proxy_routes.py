@@ -97,10 +97,11 @@ def test_translator_route_answers_without_the_bus(bus, service, tmp_path) -> Non
 @pytest.mark.parametrize(
     ("reply", "timeout", "kind"),
     [
-        (Reply(status=500, body=b"{}"), 2.0, "translation-error"),
+        (Reply(status=404, body=b"{}"), 2.0, "translation-error"),
+        (Reply(status=500, body=b"{}"), 2.0, "service.error"),
         (Reply(body=b'{"colour": "blue"}', delay=3.0), 0.3, "service.timeout"),
     ],
-    ids=["unusable-reply", "timeout"],
+    ids=["unusable-reply", "service-5xx", "timeout"],
 )
 def test_read_falls_back_to_the_bus_on_translator_error(bus, service, tmp_path, reply, timeout, kind) -> None:
     service.reply = reply
@@ -147,7 +148,7 @@ def test_failed_write_is_never_sent_to_the_bus(bus, service, tmp_path) -> None:
         status, data = post(proxy, CREATE, CREATE_HEADERS)
     finally:
         proxy.stop()
-    assert status == 500 and fault_of(data)[2] == "translator.translation-error"
+    assert status == 500 and fault_of(data)[2] == "translator.service.error"
     assert len(service.received) == 1  # tried once, never retried
     assert bus.received == []
 

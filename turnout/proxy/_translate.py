@@ -115,6 +115,13 @@ async def _run(
         run.kind, run.error, run.may_have_acted = exc.kind, str(exc), exc.may_have_acted
         return
     run.json_reply = json_reply
+    if json_reply.status >= 500:
+        # The service failed. A mapping may know how to word that as the bus would (SYSERR),
+        # but it is still a failure of the new path: the route's on_error decides, so a read
+        # falls back to the bus and a write answers the proxy's Fault.
+        run.kind, run.error = "service.error", f"{call.service} answered HTTP {json_reply.status}"
+        run.may_have_acted = True
+        return
     run.may_have_acted = True
     try:
         run.reply = translator.to_reply(json_reply, envelope)
