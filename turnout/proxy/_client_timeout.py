@@ -17,8 +17,7 @@ from mitmproxy import ctx, http
 from mitmproxy.net.http import http1
 
 from ..soap import Fault, version_for_content_type
-from ._convert import answer
-from ._inspect import fault_answer
+from ._convert import fault_response
 from ._state import ProxyState
 
 log = logging.getLogger("turnout.proxy")
@@ -79,8 +78,7 @@ class ClientBodyTimeout:
                 f"Request refused by the proxy: the body did not arrive within {seconds:g} s",
                 sender=True, kind="client.body-timeout",
             )
-            reply = fault_answer(version, fault)
-            response = answer(reply.status, reply.content_type, reply.body)
+            response = fault_response(version, fault)
             response.headers["Connection"] = "close"
             io.writer.write(http1.assemble_response(response))
         io.handler.cancel("client body timeout")

@@ -7,7 +7,8 @@ import time
 from mitmproxy import http
 from mitmproxy.net.http import status_codes
 
-from ..soap import HttpRequest, HttpResponse
+from ..soap import Fault, HttpRequest, HttpResponse, SoapVersion
+from ._inspect import ProxyAnswer, fault_answer
 
 
 def request_of(flow: http.HTTPFlow) -> HttpRequest:
@@ -50,7 +51,13 @@ def to_mitmproxy(response: HttpResponse) -> http.Response:
     )
 
 
-def answer(status: int, content_type: str, body: bytes) -> http.Response:
+def answer(reply: ProxyAnswer) -> http.Response:
     """A response the proxy makes itself (a Fault)."""
-    reason = status_codes.RESPONSES.get(status, "")
-    return to_mitmproxy(HttpResponse(status, [("Content-Type", content_type)], body, reason))
+    reason = status_codes.RESPONSES.get(reply.status, "")
+    headers = [("Content-Type", reply.content_type)]
+    return to_mitmproxy(HttpResponse(reply.status, headers, reply.body, reason))
+
+
+def fault_response(version: SoapVersion, fault: Fault) -> http.Response:
+    """`fault` as the proxy's own answer, in the caller's SOAP version."""
+    return answer(fault_answer(version, fault))

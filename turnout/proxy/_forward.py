@@ -12,8 +12,8 @@ import logging
 from mitmproxy import http
 
 from ..soap import Fault, version_for_content_type
-from ._convert import answer, request_of, to_mitmproxy
-from ._inspect import Inspection, fault_answer
+from ._convert import fault_response, request_of, to_mitmproxy
+from ._inspect import Inspection
 from ._state import META_KEY, FlowNote, ProxyState
 from ._upstream import UpstreamClient, UpstreamError, UpstreamTimeouts
 
@@ -28,9 +28,7 @@ class LegacyForwarder:
     def _ensure_client(self) -> UpstreamClient:
         config = self.state.config
         assert config is not None
-        if self.client is None or self.client.base_url != config.upstream:
-            # Created lazily inside the running loop; a config reload with a new upstream
-            # simply gets a new pool (the old one is closed in done()).
+        if self.client is None:  # created lazily: an aiohttp session belongs to the running loop
             self.client = UpstreamClient(
                 config.upstream, UpstreamTimeouts(config.upstream_timeout, config.connect_timeout)
             )
@@ -75,6 +73,4 @@ class LegacyForwarder:
 
 
 def _fault(inspection: Inspection, kind: str, reason: str, sender: bool = True) -> http.Response:
-    reply = fault_answer(inspection.version, Fault(reason, sender=sender, kind=kind))
-    return answer(reply.status, reply.content_type, reply.body)
-
+    return fault_response(inspection.version, Fault(reason, sender=sender, kind=kind))

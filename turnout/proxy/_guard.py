@@ -38,8 +38,7 @@ class ThreatGuard:
                 inspection.action, inspection.operation, _client(flow),
             )
         if inspection.answer is not None:
-            reply = inspection.answer
-            flow.response = answer(reply.status, reply.content_type, reply.body)
+            flow.response = answer(inspection.answer)
             log.warning("answered %s request from %s itself: %s", inspection.outcome, _client(flow), inspection.notes)
 
 

@@ -13,8 +13,8 @@ from mitmproxy import http
 
 from ..routing import Route, caller_id, choose_canary
 from ..soap import Fault, headers_dict
-from ._convert import answer
-from ._inspect import fault_answer
+from ._convert import answer, fault_response
+from ._inspect import ProxyAnswer
 from ._state import META_KEY, FlowNote, ProxyState
 from ._translate import TranslationRun, run_translation
 
@@ -71,7 +71,7 @@ class Router:
         if run.reply is not None:
             stats.count("translator.ok")
             note.outcome = "translated"
-            flow.response = answer(run.reply.status, run.reply.content_type, run.reply.body)
+            flow.response = answer(ProxyAnswer(run.reply.status, run.reply.content_type, run.reply.body))
             return
         stats.count(f"translator.{run.kind}")
         log.warning("%s: translator failed (%s): %s", route.key, run.kind, run.error)
@@ -85,5 +85,5 @@ class Router:
     def _fault(self, flow: http.HTTPFlow, note: FlowNote, kind: str, reason: str) -> None:
         note.outcome = "translator-fault"
         note.forward_allowed = False
-        reply = fault_answer(note.inspection.version, Fault(reason, sender=False, kind=f"translator.{kind}"))
-        flow.response = answer(reply.status, reply.content_type, reply.body)
+        fault = Fault(reason, sender=False, kind=f"translator.{kind}")
+        flow.response = fault_response(note.inspection.version, fault)
