@@ -49,7 +49,7 @@ class LegacyForwarder:
             flow.response = _fault(note.inspection, "internal", "the request could not be answered", sender=False)
             return
         try:
-            response, upstream_ms = await self._ensure_client().send(request_of(flow))
+            response, upstream_ms = await self._ensure_client().send(note.request or request_of(flow))
         except UpstreamError as exc:
             self.state.stats.count(exc.kind)
             log.error("%s: %s", note.inspection.operation or flow.request.path, exc)

@@ -21,13 +21,17 @@ class ThreatGuard:
         config = self.state.config
         if config is None or flow.response is not None:
             return
+        request = request_of(flow)
         inspection = inspect_request(
-            request_of(flow),
+            request,
             config.limits,
             reject_unreadable=config.reject_unreadable,
             reject_mismatch=config.soapaction_mismatch == "reject",
         )
-        note = FlowNote(inspection=inspection, outcome=inspection.outcome, notes=list(inspection.notes))
+        note = FlowNote(
+            inspection=inspection, request=request, outcome=inspection.outcome,
+            notes=list(inspection.notes),
+        )
         flow.metadata[META_KEY] = note
         stats = self.state.stats
         stats.count("requests")

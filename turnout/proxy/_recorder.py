@@ -75,7 +75,7 @@ class Recorder:
             outcome=note.outcome,
             notes=list(note.notes),
             client=f"{peer[0]}:{peer[1]}" if peer else "",
-            request=request_of(flow),
+            request=note.request or request_of(flow),
             response=response_of(flow),
             timings=timings,
         )

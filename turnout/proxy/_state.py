@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ProxyConfig
 from ..recording import RecordingWriter
 from ..routing import Route, RouteHolder, RouteWatcher
+from ..soap import HttpRequest
 from ._inspect import Inspection
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ class FlowNote:
     """Everything Turnout attaches to one flow, from `request` to `response` or `error`."""
 
     inspection: Inspection
+    #: the request as the guard read it, once; the forwarder sends it and the recorder keeps it
+    request: HttpRequest | None = None
     route: str = "legacy"
     outcome: str = "forwarded"
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
