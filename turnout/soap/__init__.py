@@ -5,9 +5,11 @@ WSDL reading needs zeep (`turnout.soap._wsdl_zeep`, loaded when a WSDL is read).
 """
 
 from ._envelope import Envelope, OperationName, action_names, read_envelope, service_path
+from ._encoding import DEFAULT_MAX_RATIO, content_codings, decode_content, is_encoded
 from ._errors import SoapError, XmlThreat, XmlUnreadable
 from ._fault import TURNOUT_FAULT_NS, Fault, build_fault
 from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
+from ._target import BadTarget, Target, normalise_target
 from ._parser import DEFAULT_LIMITS, XmlLimits, make_parser, parse_xml
 from ._version import (
     SOAP11,
@@ -37,6 +39,13 @@ from ._wsdl_read import read_documents, read_wsdl
 from ._wsdl_validate import PayloadSchema, check_envelope, compile_schemas
 
 __all__ = [
+    "DEFAULT_MAX_RATIO",
+    "BadTarget",
+    "Target",
+    "content_codings",
+    "decode_content",
+    "is_encoded",
+    "normalise_target",
     "DEFAULT_LIMITS",
     "HOP_BY_HOP",
     "SOAP11",
