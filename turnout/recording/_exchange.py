@@ -50,7 +50,9 @@ class OmittedBody:
     The hash and length let two recordings be compared without keeping the text.
     """
 
-    reason: str  # a stable token: "not-xml", "xml-threat:doctype", "redaction-failed"
+    #: a stable token: "not-xml", "xml-threat:doctype", "redaction-failed", or why a compressed
+    #: body could not be decoded ("bad-encoding", "unsupported-encoding", "too-large", ...)
+    reason: str
     sha256: str
     length: int
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
+from ._decode import DEFAULT_MAX_DECODED, decode_bodies
 from ._deserialize import loads
 from ._errors import AmbiguousExchangeId, ExchangeNotFound, RecordingError
 from ._exchange import Exchange, is_exchange_id
@@ -38,11 +39,20 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class RecordingStore:
-    """Writes exchanges (redacted first, if given a `Redactor`) and reads them back."""
+    """Writes exchanges (decoded, then redacted if given a `Redactor`) and reads them back.
 
-    def __init__(self, root: Path, redactor: Redactor | None = None) -> None:
+    A compressed body is stored decoded, up to `max_decoded_bytes` (see `_decode`).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        redactor: Redactor | None = None,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED,
+    ) -> None:
         self.root = Path(root)
         self.redactor = redactor
+        self.max_decoded_bytes = max_decoded_bytes
         self._warned = False
 
     # -- writing
@@ -60,11 +70,13 @@ class RecordingStore:
         return directory / f"{exchange.id}{SUFFIX}"
 
     def write(self, exchange: Exchange) -> Path:
-        """Redact, serialise and write `exchange` atomically; return its path.
+        """Decode, redact, serialise and write `exchange` atomically; return its path.
 
+        Compressed bodies are decoded first, so the rules see (and hide) what they hold.
         Readers see either no file or the whole file, never a torn one, and a failure leaves
         nothing behind. Raises `RecordingError`.
         """
+        exchange = decode_bodies(exchange, self.max_decoded_bytes)
         if self.redactor is not None:
             exchange = self.redactor.redact(exchange)
         elif not self._warned:
