@@ -476,3 +476,70 @@ def test_writer_counts_and_logs_failures_and_keeps_going(
         assert writer.close(timeout=10)
     assert (writer.written, writer.failed) == (1, 1)
     assert any("could not record exchange" in r.getMessage() for r in caplog.records)
+
+
+def test_writer_bounds_the_body_bytes_it_holds_and_drops_past_them(tmp_path: Path):
+    def weighing(n: int) -> Exchange:  # n bytes of body, all in the request
+        return make_exchange(b"<r>" + b"x" * (n - 7) + b"</r>", None)
+
+    store = BlockingStore(tmp_path)
+    writer = RecordingWriter(store, 100, None, max_bytes=10_000)  # positional, as before
+    try:
+        assert writer.submit(weighing(4000))
+        assert store.entered.wait(5)  # being written still counts: it is still in memory
+        assert writer.submit(weighing(4000))
+        assert writer.pending_bytes == 8000
+        assert not writer.submit(weighing(4000))  # 12,000 > 10,000: dropped, not waited for
+        assert writer.dropped == 1 and writer.pending == 1
+        assert writer.submit(weighing(2000))  # fits exactly
+        assert writer.pending_bytes == 10_000
+        assert not writer.submit(weighing(8))
+    finally:
+        store.release.set()
+        assert writer.close(timeout=10)
+    assert (writer.written, writer.dropped, writer.failed) == (3, 2, 0)
+    assert writer.pending_bytes == 0
+    sizes = sorted(len(e.request.body) for e in store.iter_exchanges())
+    assert sizes == [2000, 4000, 4000]
+
+
+def test_writer_counts_bodies_of_request_response_and_translated(tmp_path: Path):
+    store = BlockingStore(tmp_path)
+    writer = RecordingWriter(store, max_bytes=len(ENQUIRY) + 2 * len(REPLY))
+    exchange = make_exchange()
+    exchange.translated = HttpResponse(200, [], REPLY)
+    try:
+        assert writer.submit(exchange)
+        assert writer.pending_bytes == len(ENQUIRY) + 2 * len(REPLY)
+        assert not writer.submit(make_exchange(b"<x/>", None))  # not one byte more
+    finally:
+        store.release.set()
+        assert writer.close(timeout=10)
+    assert (writer.written, writer.dropped) == (1, 1)
+
+
+def test_fifty_failures_log_a_handful_of_lines_and_no_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    (tmp_path / "pnc").write_text("a file where a directory should be")
+    failures = []
+    writer = RecordingWriter(RecordingStore(tmp_path), on_failure=lambda: failures.append(1))
+    unnamed = make_exchange(operation=OperationName("/crime", "Search", ""))
+    unnamed.id = "not-an-id"  # another kind of failure: the store refuses the name
+    with caplog.at_level(logging.DEBUG, logger="turnout.recording"):
+        for _ in range(50):
+            writer.submit(make_exchange())  # under /pnc: ENOTDIR, every time
+        writer.submit(unnamed)
+        assert writer.close(timeout=30)
+    assert (writer.written, writer.failed) == (0, 51)
+    assert len(failures) == 51  # the proxy's counter still hears of every one
+    lines = [r for r in caplog.records if "could not record exchange" in r.getMessage()]
+    # ENOTDIR: the first, then the 10th; the refused name: its first
+    assert len(lines) == 3, [r.getMessage() for r in lines]
+    assert all(r.levelno == logging.ERROR and r.exc_info is None for r in lines)
+    assert "Traceback" not in caplog.text
+    first, tenth, other = (r.getMessage() for r in lines)
+    assert "RecordingError" in first and "Not a directory" in first
+    assert "(10 failures of this kind so far)" in tenth
+    assert "not-an-id" in other and "is not an exchange id" in other
+    assert len(caplog.records) <= 5
