@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -9,7 +10,9 @@ from click.testing import CliRunner
 
 from turnout.cli import main
 from turnout.demo.data import personal_values
-from turnout.recording import Exchange, RecordingStore, parse_age, prune, redactor_from_config, scan
+from turnout.recording import (
+    Exchange, RecordingStore, dumps, parse_age, prune, redactor_from_config, scan,
+)
 from turnout.soap import HttpRequest, HttpResponse, OperationName
 
 FAULT = (
@@ -38,6 +41,59 @@ def test_scan_finds_a_raw_value_and_names_file_and_line_but_not_the_value(tmp_pa
     result = CliRunner().invoke(main, ["recordings", "scan", str(tmp_path), "--demo"])
     assert result.exit_code == 1
     assert f"{path}:" in result.output and dob not in result.output
+
+
+def written_before_decoding(root: Path, body: bytes, headers: list[tuple[str, str]]) -> Path:
+    """A recording as the store wrote a compressed answer before it decoded them: the bytes as
+    sent, base64, beside their Content-Encoding header (`dumps` is the store's serialiser)."""
+    exchange = Exchange(
+        request=HttpRequest("POST", "/pnc", [], b"<x/>"),
+        response=HttpResponse(500, [("Content-Type", "text/xml"), *headers], body),
+        client="127.0.0.1",
+        operation=OperationName("/pnc", "PersonEnquiry"),
+    )
+    path = root / "pnc" / "PersonEnquiry" / f"{exchange.id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(exchange))
+    return path
+
+
+def test_scan_finds_raw_values_inside_gzip_bodies_of_older_recordings(tmp_path: Path) -> None:
+    person = personal_values()
+    dob = next(v for v in person if v.count("-") == 2)
+    fault = FAULT.format(dob=dob).replace("<s:Fault>", "<s:Fault>\n")  # the value on line 2
+    path = written_before_decoding(tmp_path, gzip.compress(fault.encode()),
+                                   [("Content-Encoding", "gzip")])
+    text = path.read_text()
+    assert "body_base64" in text and dob not in text  # a text search alone cannot see it
+    line = next(n for n, t in enumerate(text.split("\n"), start=1) if "body_base64" in t)
+    hits = scan(tmp_path, person, ["date"])
+    assert [(h.line, h.kind, h.inside) for h in hits] == [
+        (line, "known value", "gzip response body, line 2"),
+        (line, "date", "gzip response body, line 2"),
+    ]
+    result = CliRunner().invoke(main, ["recordings", "scan", str(tmp_path), "--demo"])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert f"{path}:{line}: known value (in the gzip response body, line 2)" in output
+    assert dob not in result.output
+
+
+def test_scan_reads_base64_bodies_in_other_charsets_and_flags_what_it_cannot_decode(
+    tmp_path: Path,
+) -> None:
+    latin1 = written_before_decoding(tmp_path, "<a>Zoë MARCHBANK</a>".encode("latin-1"), [])
+    broken = written_before_decoding(tmp_path, gzip.compress(b"<a>x</a>")[:-12],
+                                     [("Content-Encoding", "gzip")])
+    hits = {(h.path, h.kind, h.inside) for h in scan(tmp_path, ["Marchbank"])}
+    assert hits == {
+        (latin1, "known value", "base64 response body, line 1"),
+        (broken, "compressed body not scanned (bad-encoding)", "gzip response body"),
+    }
+    result = CliRunner().invoke(main, ["recordings", "scan", str(tmp_path), "--known",
+                                       str(_file(tmp_path, "Nobody"))])
+    assert result.exit_code == 1  # what could not be checked is not called clean
+    assert "compressed body not scanned (bad-encoding)" in " ".join(result.output.split())
 
 
 def test_quoted_rule_hides_what_a_message_quotes_back_of_a_hidden_field(tmp_path: Path) -> None:

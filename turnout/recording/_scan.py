@@ -4,17 +4,31 @@ Redaction is configuration, and configuration can miss a field. `scan` reads eve
 text and looks for known raw values (e.g. the people a test data set holds, or a list an
 operator keeps) and for patterns (dates of birth, postcodes). A hit names the file, the line and
 the kind of value, never the value itself: the report must not become the leak.
+
+A body stored as base64 is invisible to a text search, and recordings written before the store
+decoded compressed bodies hold gzip (or deflate, br, zstd) answers that way, with their
+`Content-Encoding` header. So each base64 body is also decoded (within bounds) and its text
+searched; a hit there names the line of the `body_base64` key and, inside the body, its own
+line. A compressed body that cannot be decoded is a hit too: it could not be checked.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
+from turnout.soap import XmlThreat, decode_content, is_encoded
+
+from . import _yaml
+from ._decode import DEFAULT_MAX_DECODED
 from ._exchange import is_exchange_id
 from ._store import SUFFIX
+
+_MESSAGES = ("request", "response", "translated")
 
 #: named patterns an operator can ask for; broad on purpose (false positives are cheap here)
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -27,10 +41,13 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 class Hit:
     path: Path
     line: int
-    kind: str  # "known value" or a pattern name
+    kind: str  # "known value", a pattern name, or "compressed body not scanned (<why>)"
+    #: where inside a base64 body it is, e.g. "gzip response body, line 3"
+    inside: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.kind}"
+        where = f" (in the {self.inside})" if self.inside else ""
+        return f"{self.path}:{self.line}: {self.kind}{where}"
 
 
 def _known_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
@@ -57,9 +74,68 @@ def scan(root: Path, known: Iterable[str] = (), patterns: Iterable[str] = ()) ->
     for path in sorted(root.rglob(f"*{SUFFIX}")):
         if not is_exchange_id(path.name[: -len(SUFFIX)]):
             continue  # temp files, rules files and anything else that is not a recording
-        with path.open(encoding="utf-8", errors="replace") as lines:
-            for number, text in enumerate(lines, start=1):
-                for kind, check in checks:
-                    if check.search(text):
-                        hits.append(Hit(path, number, kind))
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        for number, line in enumerate(text.split("\n"), start=1):
+            for kind, check in checks:
+                if check.search(line):
+                    hits.append(Hit(path, number, kind))
+        hits.extend(_scan_base64_bodies(path, text, checks))
     return hits
+
+
+def _scan_base64_bodies(
+    path: Path, text: str, checks: list[tuple[str, re.Pattern[str]]]
+) -> Iterator[Hit]:
+    """Hits inside the file's base64 bodies, decoded (and uncompressed when compressed)."""
+    if "body_base64:" not in text:
+        return
+    try:
+        doc = _yaml.load(text)
+    except _yaml.YAMLError:
+        return  # the text search above is all that can be done for a broken file
+    if not isinstance(doc, _yaml.MarkedDict):
+        return
+    for which in _MESSAGES:
+        message = doc.get(which)
+        if not isinstance(message, _yaml.MarkedDict) or not isinstance(
+            message.get("body_base64"), str
+        ):
+            continue
+        line = message.line_of("body_base64")
+        coding = _content_encoding(message.get("headers"))
+        what = f"{coding} {which} body" if coding else f"base64 {which} body"
+        try:
+            body = base64.b64decode(message["body_base64"])
+            if coding:
+                body = decode_content(body, coding, DEFAULT_MAX_DECODED)
+        except (binascii.Error, ValueError):
+            yield Hit(path, line, "body not scanned (not base64)", what)
+            continue
+        except XmlThreat as exc:
+            yield Hit(path, line, f"compressed body not scanned ({exc.kind})", what)
+            continue
+        for number, body_line in enumerate(_text(body).split("\n"), start=1):
+            for kind, check in checks:
+                if check.search(body_line):
+                    yield Hit(path, line, kind, f"{what}, line {number}")
+
+
+def _content_encoding(headers: Any) -> str | None:
+    if not isinstance(headers, list):
+        return None
+    values = [
+        str(pair[1]) for pair in headers
+        if isinstance(pair, list) and len(pair) == 2 and str(pair[0]).lower() == "content-encoding"
+    ]
+    coding = ", ".join(values)
+    return coding if is_encoded(coding) else None
+
+
+def _text(body: bytes) -> str:
+    """A body as text, whatever its charset, for searching (not for showing)."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
