@@ -22,7 +22,7 @@ from ..compare import (
     write_reports,
 )
 from ..config import ConfigError, ProxyConfig, load_proxy_config
-from ..recording import RecordingError, Redactor, redactor_from_config
+from ..recording import RecordingError, Redactor, redactor_from_config, write_keys
 from ..translators import TranslatorSet, load_translators
 from ._render import console, errors, fail
 
@@ -40,7 +40,7 @@ class _Inputs:
     rules: dict[str, Rules]
     rules_path: Path | None
     redactor: Redactor | None
-    writes: set[str]
+    writes: frozenset[str]
 
 
 @click.command()
@@ -152,14 +152,16 @@ def _inputs(config: ProxyConfig | None, translators_dir: Path | None, rules_path
     return _Inputs(translators, translators_dir, rules, rules_path, redactor, writes)
 
 
-def _writes(config: ProxyConfig | None, translators: TranslatorSet | None) -> set[str]:
-    """Operations that change state, by their translators or their routes: never resent."""
+def _writes(config: ProxyConfig | None, translators: TranslatorSet | None,
+            case_insensitive: bool = False) -> frozenset[str]:
+    """Operations that change state, by their translators or their routes: never resent.
+    Keys are normalised as `TargetAnswers` matches them (see `turnout.recording.resend_check`)."""
     found = {t.operation for t in (translators or {}).values() if getattr(t, "writes", False)}
     if config is not None and config.source is not None:
         from ..routing import load_route_table
 
         found.update(route.key for route in load_route_table(config.source) if route.writes)
-    return found
+    return write_keys(found, case_insensitive)
 
 
 def _learn_noise(directory: Path, target: str | None, rules_path: Path | None,

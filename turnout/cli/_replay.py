@@ -26,6 +26,7 @@ from ..recording import (
     read_recordings,
     redactor_from_config,
     replay as run_replay,
+    write_keys,
 )
 from ..routing import load_route_table
 from ..setup import load_translators_of
@@ -128,8 +129,10 @@ def load_config(path: Path | None) -> ProxyConfig | None:
         fail(str(exc))
 
 
-def writes_of(config: ProxyConfig) -> frozenset[str]:
-    """Operation keys that write: `writes: true` in the route table, or a translator's."""
+def writes_of(config: ProxyConfig, case_insensitive: bool = False) -> frozenset[str]:
+    """Operation keys that write: `writes: true` in the route table, or a translator's, with
+    their service paths normalised (see `turnout.recording.write_keys`): `plan_replay` asks
+    about normalised keys, so `/%63ris CreateCrimeReport` is found to be `/cris`'s write."""
     try:
         routes = load_route_table(config.source) if config.source is not None else None
         translators = load_translators_of(config)
@@ -137,7 +140,7 @@ def writes_of(config: ProxyConfig) -> frozenset[str]:
         fail(str(exc))
     keys = {route.key for route in routes or () if route.writes}
     keys.update(t.operation for t in translators.values() if t.writes)
-    return frozenset(keys)
+    return write_keys(keys, case_insensitive)
 
 
 def default_out(directory: Path) -> Path:

@@ -13,7 +13,9 @@ section, or in `default` when it differed in every operation whose answers have 
 more), each with a `# learned: differed in 24/24 replays` comment. What the file's rules
 already cover is never proposed again, so learning twice adds nothing.
 
-Writes are never sent: the caller says which operations write, and they are skipped.
+Writes are never sent: the caller says which operations write, and they are skipped. Which
+exchanges are writes is decided by `turnout.recording.plan_replay` as for `turnout replay`: on
+the normalised service path, and a path with no one meaning is never sent.
 """
 
 from __future__ import annotations
@@ -265,11 +267,13 @@ def learn_noise(
     per_operation: int | None = None,
     on_planned: Callable[[int], object] | None = None,
     on_sent: Callable[[Sent], object] | None = None,
+    case_insensitive: bool = False,
 ) -> NoiseReport:
     """Send each readable, non-write recorded request to `target` twice and learn what
     differs. Blocking (runs its own event loop). `on_planned` is told how many sends there
-    will be, `on_sent` sees each one."""
-    plan = plan_replay(exchanges, is_write)
+    will be, `on_sent` sees each one. `is_write` is asked about normalised keys (build it with
+    `turnout.recording.write_keys`)."""
+    plan = plan_replay(exchanges, is_write, case_insensitive=case_insensitive)
     chosen: list[Exchange] = []
     taken: Counter[str] = Counter()
     for exchange in plan.send:

@@ -19,11 +19,9 @@ Both sides are compared with `diff` under the operation's rules, and the HTTP st
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import socket
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,8 +30,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from turnout.recording import NOT_RESENT, Exchange, Redactor, RecordingStore
-from turnout.soap import Envelope, SoapError, end_to_end, headers_dict, parse_xml, read_envelope
+from turnout.recording import (
+    NOT_RESENT, SKIP_BAD_PATH, Exchange, Redactor, RecordingStore, resend_check, write_keys,
+)
+from turnout.soap import (
+    Envelope, SoapError, XmlThreat, decode_content, end_to_end, headers_dict, parse_xml,
+    read_envelope,
+)
 from turnout.translators import (
     JsonReply,
     TranslationError,
@@ -56,6 +59,8 @@ UNREADABLE = "unreadable"  # a body is not a readable XML document
 ERROR = "error"  # no new answer: the translator failed, or the target did not answer
 
 _STATUS_PATH = "(HTTP status)"
+#: the largest body a live target's compressed answer may decode to
+_MAX_DECODED = 64 * 1024 * 1024
 
 #: hop-by-hop headers (RFC 9110 7.6.1) and what the connection to the target sets itself
 
@@ -407,19 +412,23 @@ def _json_reply(recorded: dict[str, object]) -> JsonReply:
 class TargetAnswers:
     """New answers from a live target (`http://host:port[/base]`), one request at a time.
 
-    `writes` names operations never to send again: a write would be made twice. `redactor`
-    (the recorder's) is applied to every answer before it is compared or reported.
+    `writes` names operations never to send again: a write would be made twice. They are
+    matched on normalised service paths (`turnout.recording.resend_check`, shared with
+    replay), so `/%63ris CreateCrimeReport` is `/cris`'s write, and a recording whose path
+    cannot be normalised is never sent. `redactor` (the recorder's) is applied to every answer
+    before it is compared or reported.
     """
 
     mode = "live"
 
     def __init__(self, url: str, writes: Collection[str] = (), timeout: float = 10.0,
-                 redactor: Redactor | None = None) -> None:
+                 redactor: Redactor | None = None, case_insensitive: bool = False) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ParityError(f"target {url!r} is not an http:// or https:// URL")
         self.url = self.target = url.rstrip("/")
-        self.writes = frozenset(writes)
+        self.writes = write_keys(writes, case_insensitive)
+        self.case_insensitive = case_insensitive
         self.timeout = timeout
         self.redactor = redactor
         self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
@@ -428,7 +437,10 @@ class TargetAnswers:
 
     def answer(self, exchange: Exchange) -> NewAnswer | str:
         assert exchange.operation is not None
-        if exchange.operation.key in self.writes or exchange.translation.get("dry_run"):
+        _, reason = resend_check(exchange, self.writes.__contains__, self.case_insensitive)
+        if reason == SKIP_BAD_PATH:
+            return "the recorded path has no one meaning: not sent"
+        if reason is not None or exchange.translation.get("dry_run"):
             return "a write: not sent again"
         if "request" in exchange.omitted_bodies:
             return "the request was not recorded (not redactable)"
@@ -501,13 +513,9 @@ def resendable_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, st
 
 
 def _decoded(data: bytes, encoding: str | None) -> bytes:
-    """A body the target compressed although asked not to."""
-    coding = (encoding or "").strip().lower()
+    """A body the target compressed although asked not to, decoded within bounds (a body that
+    cannot be decoded is returned as it came, and then compares as unreadable)."""
     try:
-        if coding in ("gzip", "x-gzip"):
-            return gzip.decompress(data)
-        if coding == "deflate":
-            return zlib.decompress(data)
-    except (OSError, zlib.error, EOFError):
+        return decode_content(data, encoding, _MAX_DECODED)
+    except XmlThreat:
         return data
-    return data

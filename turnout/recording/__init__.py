@@ -31,6 +31,8 @@ from ._pseudonym import Pseudonymiser
 from ._redact_json import JsonRule, compile_json_rule
 from ._replay import (
     NOT_RESENT,
+    SKIP_BAD_PATH,
+    SKIP_WRITE,
     RateLimiter,
     ReplayPlan,
     ReplaySummary,
@@ -38,12 +40,15 @@ from ._replay import (
     Sent,
     Skipped,
     never_a_write,
+    normalised_key,
     plan_replay,
     read_recordings,
     replay,
     replayed_exchange,
+    resend_check,
     resendable_headers,
     send_all,
+    write_keys,
 )
 from ._retention import parse_age, prune, recorded_at
 from ._scan import PATTERNS, Hit, scan
@@ -54,6 +59,8 @@ from ._writer import RecordingWriter
 
 __all__ = [
     "NOT_RESENT",
+    "SKIP_BAD_PATH",
+    "SKIP_WRITE",
     "AmbiguousExchangeId",
     "BodyRule",
     "EXCHANGE_ID",
@@ -92,6 +99,7 @@ __all__ = [
     "loads",
     "never_a_write",
     "new_exchange_id",
+    "normalised_key",
     "parse_age",
     "plan_replay",
     "prune",
@@ -101,7 +109,9 @@ __all__ = [
     "redactor_from_config",
     "replay",
     "replayed_exchange",
+    "resend_check",
     "resendable_headers",
     "scan",
     "send_all",
+    "write_keys",
 ]

@@ -3,7 +3,10 @@
 Three pieces, usable apart:
 
 - `plan_replay` decides what may be sent: writes only when asked, never what the proxy refused
-  (it was hostile or failed its checks), never what has no body on disk;
+  (it was hostile or failed its checks), never what has no body on disk, never a path with no
+  one meaning. Whether an exchange writes is judged on its operation key with the service
+  path normalised as the proxy normalises a request target (`/%63ris`, `/./cris` and
+  `/pnc/../cris` are all `/cris`), by `resend_check`, which `compare --target` uses too;
 - `send_all` sends plain `HttpRequest`s with asyncio and aiohttp, at most `concurrency` at
   once and at most `rate` per second (a token bucket holding one token, so `n` requests take
   at least `(n - 1) / rate` seconds: no burst at the start);
@@ -27,7 +30,9 @@ from typing import Awaitable, Callable, Iterable, Sequence
 
 import aiohttp
 
-from turnout.soap import Headers, HttpRequest, HttpResponse, end_to_end
+from turnout.soap import (
+    BadTarget, Headers, HttpRequest, HttpResponse, end_to_end, normalise_target, service_path,
+)
 
 from ._errors import RecordingError
 from ._exchange import Exchange, is_exchange_id
@@ -44,6 +49,7 @@ SKIP_WRITE = "write"
 SKIP_REJECTED = "rejected"  # the proxy refused it: a threat or a SOAP action mismatch
 SKIP_UNREADABLE = "unreadable"  # not SOAP: no operation to judge it by
 SKIP_NO_BODY = "body-not-recorded"  # redaction could not keep the request body
+SKIP_BAD_PATH = "path-not-normalisable"  # its path has no one meaning: never sent
 _REJECTED_OUTCOMES = ("rejected", "mismatch-rejected")
 
 IsWrite = Callable[[str], bool]
@@ -52,6 +58,61 @@ IsWrite = Callable[[str], bool]
 def never_a_write(key: str) -> bool:
     """The `is_write` of a caller that cannot tell: nothing is recognised as a write."""
     return False
+
+
+def normalised_key(key: str, case_insensitive: bool = False) -> str:
+    """`/%63ris CreateCrimeReport` -> `/cris CreateCrimeReport`: an operation key with its
+    service path normalised as the proxy normalises a request target (percent-escapes decoded,
+    dot segments removed, `//` collapsed, lower-cased with `case_insensitive`).
+
+    Raises `BadTarget` for a path with no one meaning (an encoded `/`, `;`, a backslash...).
+    """
+    path, sep, name = key.partition(" ")
+    return f"{_normalised_service(path, case_insensitive)}{sep}{name}"
+
+
+def _normalised_service(path: str, case_insensitive: bool) -> str:
+    return service_path(normalise_target(path, case_insensitive).path)
+
+
+def write_keys(keys: Iterable[str], case_insensitive: bool = False) -> frozenset[str]:
+    """The route table's (or translators') write keys, normalised like recorded ones, so that
+    `is_write` compares like with like. A key that cannot be normalised is kept as written."""
+    found = set()
+    for key in keys:
+        try:
+            found.add(normalised_key(key, case_insensitive))
+        except BadTarget:
+            found.add(key)
+    return frozenset(found)
+
+
+def resend_check(
+    exchange: Exchange, is_write: IsWrite = never_a_write, case_insensitive: bool = False
+) -> tuple[str | None, str | None]:
+    """`(key, reason)`: the exchange's normalised operation key (None without an operation),
+    and why it must not be sent again as a read: `SKIP_BAD_PATH`, `SKIP_WRITE`, or None.
+
+    The one place replay, noise learning and `compare --target` decide "is this a write".
+    Both the recorded operation's service path and the recorded request path (what a resend
+    puts on the request line) are normalised, and the exchange is a write when either names a
+    write; a path that cannot be normalised is never sent, whatever the caller allows.
+    """
+    try:
+        sent = normalise_target(exchange.request.path, case_insensitive)
+    except BadTarget:
+        return (exchange.operation.key if exchange.operation else None), SKIP_BAD_PATH
+    if exchange.operation is None:
+        return None, None
+    name = exchange.operation.name
+    try:
+        key = f"{_normalised_service(exchange.operation.service, case_insensitive)} {name}"
+    except BadTarget:
+        return exchange.operation.key, SKIP_BAD_PATH
+    as_sent = f"{service_path(sent.path)} {name}"
+    if is_write(key) or is_write(as_sent):
+        return key, SKIP_WRITE
+    return key, None
 
 
 def resendable_headers(headers: Headers) -> Headers:
@@ -82,19 +143,26 @@ def plan_replay(
     *,
     include_writes: bool = False,
     include_unreadable: bool = False,
+    case_insensitive: bool = False,
 ) -> ReplayPlan:
-    """Which exchanges may be resent, and why each of the others may not."""
+    """Which exchanges may be resent, and why each of the others may not.
+
+    `is_write` is asked about normalised keys (see `resend_check`; build it from
+    `write_keys`); `case_insensitive` when the bus treats `/CRIS` as `/cris`.
+    """
     plan = ReplayPlan()
     for exchange in exchanges:
-        key = exchange.operation.key if exchange.operation is not None else None
+        key, check = resend_check(exchange, is_write, case_insensitive)
         reason = None
         if exchange.outcome in _REJECTED_OUTCOMES:
             reason = SKIP_REJECTED
         elif "request" in exchange.omitted_bodies:
             reason = SKIP_NO_BODY
+        elif check == SKIP_BAD_PATH:
+            reason = SKIP_BAD_PATH
         elif key is None or exchange.outcome == "unreadable":
             reason = None if include_unreadable else SKIP_UNREADABLE
-        elif is_write(key) and not include_writes:
+        elif check == SKIP_WRITE and not include_writes:
             reason = SKIP_WRITE
         if reason is None:
             plan.send.append(exchange)
