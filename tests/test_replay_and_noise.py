@@ -346,3 +346,27 @@ def test_a_pattern_names_elements_not_positions() -> None:
     pattern = Pattern(("*", "*", "{urn:p}R", "{urn:p}i"), "{urn:p}id")
     assert pattern.render(lambda uri: "p") == "/*/*/p:R/p:i/@p:id"
     assert pattern.element == Pattern(("*", "*", "{urn:p}R", "{urn:p}i"))
+
+
+def test_noise_is_learned_from_answers_the_bus_compressed_and_keyed_by_the_normalised_path(
+    tmp_path: Path,
+) -> None:
+    """A bus that gzips whatever it is asked (no Accept-Encoding is sent): each pair is still
+    compared as XML; and a read recorded under `/./p` is learned as `/p`'s."""
+    import gzip
+
+    from turnout.compare import learn_noise
+    from turnout.soap import OperationName
+
+    exchange = Exchange(request=HttpRequest("POST", "/./p", [("Accept-Encoding", "gzip")],
+                                            ENVELOPE.format("").encode()),
+                        client="c", operation=OperationName("/./p", "R", "urn:p"))
+    with ScriptedBus() as bus:
+        bus.reply = Reply(headers=[("Content-Type", "text/xml"), ("Content-Encoding", "gzip")],
+                          body=gzip.compress(ENVELOPE.format("<p:t>1</p:t>").encode()))
+        report = learn_noise([exchange], bus.url, options=SendOptions(rate=None), gap=0)
+        assert [r.path for r in bus.received] == ["/p", "/p"]
+        assert all("accept-encoding" not in {k.lower() for k, _ in r.headers} for r in bus.received)
+    assert set(report.operations) == {"/p R"}
+    noise = report.operations["/p R"]
+    assert (noise.samples, noise.unreadable) == (1, 0)

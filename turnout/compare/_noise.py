@@ -38,10 +38,11 @@ from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from turnout.recording import (
-    Exchange, SendOptions, Sent, Skipped, never_a_write, plan_replay, send_all,
+    Exchange, SendOptions, Sent, Skipped, never_a_write, plan_replay, resend_check, send_all,
 )
 from turnout.soap import (
-    DEFAULT_LIMITS, SOAP11_NS, SOAP12_NS, HttpRequest, SoapError, XmlLimits, parse_xml,
+    DEFAULT_LIMITS, SOAP11_NS, SOAP12_NS, HttpRequest, HttpResponse, SoapError, XmlLimits,
+    XmlThreat, decode_content, parse_xml,
 )
 
 from ._diff import diff
@@ -57,6 +58,8 @@ NOISE_GAP = 1.1
 _SOAP = (SOAP11_NS, SOAP12_NS)
 #: nothing disregarded: not even a Fault's detail
 _NO_RULES = Rules(fault_detail=True)
+#: the largest body a compressed answer may decode to
+_MAX_DECODED = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -274,24 +277,24 @@ def learn_noise(
     will be, `on_sent` sees each one. `is_write` is asked about normalised keys (build it with
     `turnout.recording.write_keys`)."""
     plan = plan_replay(exchanges, is_write, case_insensitive=case_insensitive)
-    chosen: list[Exchange] = []
+    chosen: list[tuple[str, Exchange]] = []
     taken: Counter[str] = Counter()
     for exchange in plan.send:
-        assert exchange.operation is not None  # unreadable ones were skipped
-        key = exchange.operation.key
+        # the normalised key: `/%63ris X` and `/cris X` are one operation, one rules section
+        key, _ = resend_check(exchange, case_insensitive=case_insensitive)
+        assert key is not None  # unreadable ones were skipped
         if per_operation is None or taken[key] < per_operation:
             taken[key] += 1
-            chosen.append(exchange)
+            chosen.append((key, exchange))
     # no Accept-Encoding: the answers are compared, so they had better come uncompressed
-    requests = [_without(e.request, "accept-encoding") for e in chosen]
+    requests = [_without(e.request, "accept-encoding") for _, e in chosen]
     if on_planned is not None:
         on_planned(2 * len(requests))
     first, second = asyncio.run(_twice(requests, target, options, gap, on_sent))
     learner = NoiseLearner(existing)
     report = NoiseReport(learner.operations, [], learner.prefixes, plan.skipped)
     report.sent = len(first) + len(second)
-    for exchange, one, two in zip(chosen, first, second, strict=True):
-        key = exchange.operation.key  # type: ignore[union-attr]
+    for (key, exchange), one, two in zip(chosen, first, second, strict=True):
         if one.response is None or two.response is None:
             for sent in (one, two):
                 if sent.error is not None:
@@ -300,7 +303,8 @@ def learn_noise(
                         report.error_messages.append(f"{exchange.id}: {sent.error}: {sent.message}")
             continue
         learner.add_pair(
-            key, one.response.body, two.response.body, (one.response.status, two.response.status)
+            key, _plain(one.response), _plain(two.response),
+            (one.response.status, two.response.status),
         )
     report.proposals = learner.proposals()
     return report
@@ -318,6 +322,15 @@ async def _twice(
     later = [sent.monotonic + gap for sent in first]
     second = await send_all(requests, target, options, not_before=later, on_sent=seen)
     return first, second
+
+
+def _plain(response: HttpResponse) -> bytes:
+    """The body of an answer compressed although not asked to be, decoded within bounds; as it
+    came when it cannot be (it then counts as unreadable)."""
+    try:
+        return decode_content(response.body, response.header("Content-Encoding"), _MAX_DECODED)
+    except XmlThreat:
+        return response.body
 
 
 def _without(request: HttpRequest, name: str) -> HttpRequest:
