@@ -14,7 +14,10 @@ Three pieces, usable apart:
   `extra: {replay_of, target}`) through a `RecordingStore`, so the same redaction and atomic
   write apply as to what the proxy records.
 
-A replay sends what was recorded: values that redaction replaced are sent as replaced.
+A replay sends what was recorded: values that redaction replaced are sent as replaced, and a
+body that came compressed is sent as the store keeps it, decoded and without Content-Encoding.
+Recordings written before the store decoded bodies keep both the compressed bytes and their
+header, so they are sent as they came.
 """
 
 from __future__ import annotations
