@@ -94,3 +94,119 @@ def test_soap12_fault_shape() -> None:
     assert root.xpath("string(//e:Fault/e:Reason/e:Text)", namespaces=ns) == "we failed"
     assert SOAP12.content_type.startswith("application/soap+xml")
     assert etree.QName(read_envelope(build_fault(SOAP12, Fault("x")), "/e").payload).localname == "Fault"
+
+
+# --- envelope threats whatever follows them ----------------------------------------------------------
+
+LONG_NAME = b"n" * 60_000
+TAILS = {
+    "nothing (truncated)": b"",
+    "junk": b"junk<<&&",
+    "over-long element name": b"<" + LONG_NAME + b"/>",
+    "over-long attribute name": b" " + LONG_NAME + b'="1"/>',
+    "invalid utf-8": b"\xff\xfe\x80",
+    "undefined entity": b"&bogus;",
+    "mismatched end tag": b"</nope>",
+}
+ENVELOPE_START = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+#: name -> (the envelope up to and including its threat, what completes it, kind)
+ENVELOPE_THREATS = {
+    "xinclude": (
+        ENVELOPE_START + b'<s:Body><p:Op xmlns:p="urn:p"><xi:include xmlns:xi="http://www.w3.org/2001/XInclude"'
+        b' href="file:///etc/passwd" parse="text"/>',
+        b"</p:Op></s:Body></s:Envelope>", "xinclude",
+    ),
+    "xinclude-2003": (
+        ENVELOPE_START + b'<s:Body><p:Op xmlns:p="urn:p"><xi:include xmlns:xi="http://www.w3.org/2003/XInclude"'
+        b' href="http://127.0.0.1:9/x"/>',
+        b"</p:Op></s:Body></s:Envelope>", "xinclude",
+    ),
+    "two-bodies": (
+        ENVELOPE_START + b'<s:Body><p:Op xmlns:p="urn:p"/></s:Body><s:Body>',
+        b'<p:Other xmlns:p="urn:p"/></s:Body></s:Envelope>', "ambiguous-envelope",
+    ),
+    "two-headers": (
+        ENVELOPE_START + b"<s:Header/><s:Header>",
+        b'</s:Header><s:Body><p:Op xmlns:p="urn:p"/></s:Body></s:Envelope>', "ambiguous-envelope",
+    ),
+    "two-bodies-soap12": (
+        b'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><p:Op xmlns:p="urn:p"/>'
+        b"</e:Body><e:Body>",
+        b"</e:Body></e:Envelope>", "ambiguous-envelope",
+    ),
+    "deep": (
+        ENVELOPE_START + b'<s:Body><p:Op xmlns:p="urn:p">' + b"<p:x>" * 70,
+        b"</p:x>" * 70 + b"</p:Op></s:Body></s:Envelope>", "too-deep",
+    ),
+}
+
+
+def envelope_verdict(document: bytes) -> str:
+    try:
+        read_envelope(document, "/pnc")
+    except XmlThreat as threat:
+        return f"threat:{threat.kind}"
+    except XmlUnreadable:
+        return "unreadable"
+    return "ok"
+
+
+@pytest.mark.parametrize("tail", TAILS)
+@pytest.mark.parametrize("threat", ENVELOPE_THREATS)
+@pytest.mark.parametrize("where", ["inside", "after"])
+def test_envelope_threat_then_junk_is_still_the_threat(threat: str, tail: str, where: str) -> None:
+    prefix, rest, kind = ENVELOPE_THREATS[threat]
+    document = prefix + TAILS[tail] if where == "inside" else prefix + rest + TAILS[tail]
+    assert envelope_verdict(document) == envelope_verdict(prefix + rest) == f"threat:{kind}"
+
+
+def test_two_headers_are_a_threat() -> None:
+    doubled = V11.replace(b"<s:Header>", b"<s:Header/><s:Header>", 1)
+    with pytest.raises(XmlThreat) as info:
+        read_envelope(doubled, "/pnc")
+    assert info.value.kind == "ambiguous-envelope"
+
+
+def test_two_bodies_in_another_namespace_are_not_ambiguous() -> None:
+    other = V11.replace(b"</s:Envelope>", b"<o:Body xmlns:o='urn:other'/></s:Envelope>")
+    assert read_envelope(other, "/pnc").operation.name == "VehicleEnquiry"
+
+
+def test_a_broken_envelope_without_threats_stays_unreadable() -> None:
+    """Forwarded, as before: the bus may accept it. An unbound prefix in the recovered tree
+    (a name etree.QName refuses) must not crash the envelope checks either."""
+    for document in [V11 + b"junk", V11[:-20], V11.replace(b"</s:Body>", b"</s:Bdy>"),
+                     b'<soap:Envelope xmlns:soap=""><soap:Body><x/></soap:Body></soap:Envelope>',
+                     b"<s:Envelope><s:Body><x/></s:Body><s:Body/></s:Envelope>"]:
+        assert envelope_verdict(document) == "unreadable", document
+
+
+def test_payload_skips_comments_and_processing_instructions() -> None:
+    document = V11.replace(b"<s:Body>", b"<s:Body><!-- c --><?pi x?>text")
+    envelope = read_envelope(document, "/pnc")
+    assert envelope.operation.name == "VehicleEnquiry"
+    assert etree.QName(envelope.payload).localname == "VehicleEnquiry"
+
+
+def test_wide_envelope_is_read_with_no_python_loop_over_its_elements() -> None:
+    """250,000 siblings in the payload, or 50,000 comments before it: the operation is named
+    from C-level filters, not a Python loop (counted from Python, not timed)."""
+    import sys
+
+    wide = ENVELOPE_START + b'<s:Body><p:Op xmlns:p="urn:p">' + b"<a/>" * 250_000 + b"</p:Op></s:Body></s:Envelope>"
+    commented = ENVELOPE_START + b"<s:Body>" + b"<!---->" * 50_000 + b'<p:Op xmlns:p="urn:p"/></s:Body></s:Envelope>'
+    for document, name in ((wide, "Op"), (commented, "Op")):
+        calls = 0
+
+        def count(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
+            nonlocal calls
+            if event in ("call", "c_call"):
+                calls += 1
+
+        sys.setprofile(count)
+        try:
+            envelope = read_envelope(document, "/pnc")
+        finally:
+            sys.setprofile(None)
+        assert envelope.operation.name == name
+        assert calls < 300, f"{calls} calls from Python for one envelope"

@@ -65,3 +65,203 @@ def test_xinclude_is_not_processed() -> None:
     root = parse_xml(document)
     assert b"root:" not in __import__("lxml.etree").etree.tostring(root)
     assert root[0].tag == "{http://www.w3.org/2001/XInclude}include"
+
+
+# --- a threat is found whatever follows it ---------------------------------------------------------
+# For a threat at byte N, the bytes after N must not change the verdict: a syntax error later in
+# the document used to make the strict parse fail first, and the threat came out as "unreadable",
+# which the proxy forwards to the bus.
+
+BIG = XmlLimits(max_bytes=4 * 1024 * 1024)
+LONG_NAME = b"n" * 60_000  # libxml2 stops at names over 50,000 characters, even when recovering
+
+
+def attributes(count: int) -> bytes:
+    return b" ".join(b'a%d="1"' % i for i in range(count))
+
+
+#: name -> (the document up to and including its threat, what completes it well-formed, kind)
+THREATS = {
+    "deep-65": (b"<r>" + b"<a>" * 64, b"</a>" * 64 + b"</r>", "too-deep"),
+    "deep-10000": (b"<a>" * 10_000, b"</a>" * 10_000, "too-deep"),
+    "attributes-300": (b"<r><e " + attributes(300), b"/></r>", "too-many-attributes"),
+    "attributes-90000": (b"<r><e " + attributes(90_000), b"/></r>", "too-many-attributes"),
+}
+#: what may follow a threat: junk, and each kind of error libxml2 stops or recovers at
+TAILS = {
+    "nothing (truncated)": b"",
+    "junk": b"junk<<&&",
+    "over-long element name": b"<" + LONG_NAME + b"/>",
+    "over-long attribute name": b" " + LONG_NAME + b'="1"/>',
+    "invalid utf-8": b"\xff\xfe\x80",
+    "nul": b"\x00",
+    "undefined entity": b"&bogus;",
+    "stray <": b"<",
+    "mismatched end tag": b"</nope>",
+    "second root": b"<again/>",
+}
+
+
+def verdict(document: bytes, limits: XmlLimits = BIG) -> str:
+    try:
+        parse_xml(document, limits)
+    except XmlThreat as threat:
+        return f"threat:{threat.kind}"
+    except XmlUnreadable:
+        return "unreadable"
+    return "ok"
+
+
+@pytest.mark.parametrize("threat", THREATS)
+def test_each_threat_alone_is_found(threat: str) -> None:
+    prefix, rest, kind = THREATS[threat]
+    assert verdict(prefix + rest) == f"threat:{kind}"
+    assert verdict(b"<r>" + b"<a/>" * 10 + b"</r>") == "ok"  # and the bounds are not everything
+
+
+@pytest.mark.parametrize("tail", TAILS)
+@pytest.mark.parametrize("threat", THREATS)
+@pytest.mark.parametrize("where", ["inside", "after"])
+def test_what_follows_a_threat_does_not_change_its_verdict(threat: str, tail: str, where: str) -> None:
+    """`inside`: the tail comes straight after the threat's bytes (in the start tag carrying the
+    300th attribute, in the 65th level); `after`: after the document, complete and well-formed."""
+    prefix, rest, kind = THREATS[threat]
+    document = prefix + TAILS[tail] if where == "inside" else prefix + rest + TAILS[tail]
+    assert verdict(document) == verdict(prefix + rest) == f"threat:{kind}"
+
+
+def test_a_tail_without_a_threat_is_still_only_unreadable() -> None:
+    """Recovering never turns junk alone into a threat: bounds are what it checks, not syntax."""
+    for tail in TAILS.values():
+        if tail:
+            assert verdict(b"<r><a/><a/></r>" + tail) == "unreadable"
+    assert verdict(b"<r>" + b"<a></b>" * 100 + b"</r>") == "unreadable"  # mismatches do not nest
+    assert verdict(b"<r>" + b"<a>" * 20) == "unreadable"  # truncated, within the bounds
+
+
+def test_truncating_after_the_threat_keeps_the_verdict() -> None:
+    prefix, rest, kind = THREATS["attributes-300"]
+    document = prefix + rest
+    for cut in range(len(prefix), len(document) + 1):
+        assert verdict(document[:cut]) == f"threat:{kind}", cut
+
+
+def test_libxml_depth_ceiling_is_too_deep_even_at_the_highest_bound() -> None:
+    """With max_depth 255, the recovered tree (libxml2 stops at 256 levels) is within the bound:
+    libxml2's own depth error in the parser's log still names the threat."""
+    limits = XmlLimits(max_bytes=10**6, max_depth=255)
+    deep = b"<a>" * 300
+    assert verdict(deep + b"</a>" * 300, limits) == "threat:too-deep"
+    assert verdict(deep + b"junk", limits) == "threat:too-deep"
+    assert verdict(b"<a>" * 255 + b"</a>" * 255, limits) == "ok"
+
+
+def test_an_element_named_depth_in_an_error_is_not_a_depth_error() -> None:
+    assert verdict(b"<depth></excessive>") == "unreadable"
+
+
+def test_comments_count_towards_depth_and_text_does_not() -> None:
+    limits = XmlLimits(max_depth=3)
+    assert verdict(b"<a><b><c>text</c></b></a>", limits) == "ok"
+    assert verdict(b"<a><b><c><!-- c --></c></b></a>", limits) == "threat:too-deep"
+    assert verdict(b"<a><b><c><?pi x?></c></b></a>", limits) == "threat:too-deep"
+    assert verdict(b"<a><b><c><d/></c></b></a>", limits) == "threat:too-deep"
+
+
+def test_attribute_bound_is_exact_and_ignores_namespace_declarations() -> None:
+    limits = XmlLimits(max_attributes=3)
+    assert verdict(b'<a x="1" y="2" z="3"/>', limits) == "ok"
+    assert verdict(b'<a x="1" y="2" z="3" w="4"/>', limits) == "threat:too-many-attributes"
+    assert verdict(b'<r><q/><a x="1" y="2" z="3" w="4"/></r>', limits) == "threat:too-many-attributes"
+    assert verdict(b'<a xmlns="urn:a" xmlns:b="urn:b" xmlns:c="urn:c" x="1" y="2" z="3"/>', limits) == "ok"
+
+
+def test_checks_hold_from_several_threads() -> None:
+    """Each thread compiles its own XPath (lxml locks a compiled one to one caller at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [(THREATS["deep-65"][0] + b"junk", "threat:too-deep"),
+                 (THREATS["attributes-300"][0] + b"/></r>", "threat:too-many-attributes"),
+                 (b"<r>" + b"<a/>" * 1000 + b"</r>", "ok")] * 20
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = list(pool.map(lambda item: verdict(item[0]), documents))
+    assert verdicts == [expected for _, expected in documents]
+
+
+# --- declared encodings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["UTF-7", "utf-7", "UTF7", "unicode-1-1-utf-7", "csUnicode11UTF7"])
+def test_utf7_is_refused_under_any_name(label: str) -> None:
+    document = f'<?xml version="1.0" encoding="{label}"?>+ADw-a/+AD4-'.encode()
+    with pytest.raises(XmlThreat) as info:
+        parse_xml(document)
+    assert info.value.kind == "encoding"
+
+
+def test_utf7_doctype_with_junk_after_is_refused() -> None:
+    """`+ADw-!DOCTYPE` is `<!DOCTYPE` to libxml2, and bytes no scan of ours would match."""
+    smuggled = b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE x +AFs-+ADw-!ENTITY e SYSTEM "file:///etc/passwd"+AD4-+AF0-+AD4-+ADw-x+AD4-+ACY-e;+ADw-/x+AD4-'
+    assert verdict(smuggled) == verdict(smuggled + b"junk<<") == "threat:encoding"
+
+
+def test_utf7_declared_in_utf16_is_refused() -> None:
+    document = '<?xml version="1.0" encoding="UTF-7"?><a/>'.encode("utf-16")
+    assert verdict(document) == "threat:encoding"
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "document"),
+    [
+        # ISO-2022-JP escape sequences are invisible once decoded: `<!DOC ESC ( B TYPE`
+        ("ISO-2022-JP", "iso2022_jp", b'<!DOC\x1b(BTYPE x [<!ENT\x1b(BITY e "boom">]><x>&e;</x>'),
+        # HZ drops `~` + newline: `<!DOC~\nTYPE`
+        ("HZ-GB-2312", "hz", b'<!DOC~\nTYPE x [<!ENT~\nITY e "boom">]><x>&e;</x>'),
+    ],
+)
+def test_doctype_spelled_only_in_its_declared_encoding_is_found_before_junk(
+    label: str, codec: str, document: bytes
+) -> None:
+    full = f'<?xml version="1.0" encoding="{label}"?>'.encode() + document
+    assert b"DOCTYPE" not in full and "<!DOCTYPE" in full.decode(codec)
+    assert verdict(full) == "threat:doctype"
+    assert verdict(full + b"<<junk") == "threat:doctype"  # was "unreadable" when only lxml saw it
+
+
+def test_declared_encodings_without_a_doctype_still_parse() -> None:
+    for label, codec in [("ISO-8859-1", "latin-1"), ("windows-1252", "cp1252"), ("Shift_JIS", "shift_jis"),
+                         ("UTF-16", "utf-16"), ("x-unknown-to-python", "ascii")]:
+        document = f'<?xml version="1.0" encoding="{label}"?><a>Zo</a>'.encode(codec)
+        expected = "unreadable" if label.startswith("x-") else "ok"  # libxml2 refuses what it cannot read
+        assert verdict(document) == expected, label
+
+
+# --- cost ------------------------------------------------------------------------------------------
+
+WIDE = (
+    b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><p:Op xmlns:p="urn:x">'
+    + b"<a/>" * 250_000 + b"</p:Op></s:Body></s:Envelope>"
+)
+
+
+def test_wide_siblings_parse_and_no_python_loop_visits_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A legal 1 MiB envelope of 250,000 empty siblings parses; the checks run in C. Wall-clock
+    time is measured in bench/guard_isolation.py, not asserted here: this counts the calls made
+    from Python (to Python functions and to C ones), which a loop over the elements multiplies."""
+    import sys
+
+    assert len(WIDE) <= XmlLimits().max_bytes
+    calls = 0
+
+    def count(frame, event, arg):  # noqa: ANN001 - sys.setprofile's signature
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        root = parse_xml(WIDE)
+    finally:
+        sys.setprofile(None)
+    assert len(root[0][0]) == 250_000
+    assert calls < 200, f"{calls} calls from Python for one document"

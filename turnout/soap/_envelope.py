@@ -1,8 +1,17 @@
-"""Reading a SOAP envelope: version, Header, Body, the operation it names, and the action."""
+"""Reading a SOAP envelope: version, Header, Body, the operation it names, and the action.
+
+The envelope's own threats (an XInclude element, two Headers or two Bodies) are checked by
+`envelope_threats`, which `parse_xml` runs on the tree it reads and, for a document that is not
+well-formed, on the tree a recovering parser reads, so trailing junk cannot turn them into
+"unreadable". Like the parser's checks, it never loops over elements in Python: lxml's
+`iter`/`iterchildren` filters run in C, and only matches come back (a Body may hold 250,000
+siblings, or comments before its payload).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Mapping
 
 from lxml import etree
@@ -47,7 +56,7 @@ class Envelope:
     def payload(self) -> etree._Element:
         """The first element in the Body (comments and processing instructions before it are
         skipped, as when naming the operation): the operation's request or response element."""
-        return next(child for child in self.body if isinstance(child.tag, str))
+        return next(self.body.iterchildren(etree.Element))
 
     @property
     def action_mismatch(self) -> bool:
@@ -87,31 +96,16 @@ def read_envelope(
     Raises `XmlThreat` for hostile or ambiguous documents and `XmlUnreadable` for anything that
     is not a usable envelope.
     """
-    root = parse_xml(data, limits)
-    if next(root.iter(*_XINCLUDE), None) is not None:
-        raise XmlThreat("xinclude", "envelope carries an XInclude element")
+    root = parse_xml(data, limits, check=envelope_threats)
     qname = etree.QName(root)
     version = VERSIONS_BY_NAMESPACE.get(qname.namespace or "")
     if qname.localname != "Envelope" or version is None:
         raise XmlUnreadable(f"root element is {qname.text}, not a SOAP Envelope")
-    header = body = None
-    for child in root:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
-        child_name = etree.QName(child)
-        if child_name.namespace != version.namespace:
-            continue
-        if child_name.localname == "Header":
-            if header is not None:
-                raise XmlThreat("ambiguous-envelope", "envelope has two Header elements")
-            header = child
-        elif child_name.localname == "Body":
-            if body is not None:
-                raise XmlThreat("ambiguous-envelope", "envelope has two Body elements")
-            body = child
+    header = next(root.iterchildren(f"{{{version.namespace}}}Header"), None)
+    body = next(root.iterchildren(f"{{{version.namespace}}}Body"), None)
     if body is None:
         raise XmlUnreadable("envelope has no Body")
-    payload = next((c for c in body if isinstance(c.tag, str)), None)
+    payload = next(body.iterchildren(etree.Element), None)
     if payload is None:
         raise XmlUnreadable("Body is empty: no operation to name")
     payload_name = etree.QName(payload)
@@ -122,6 +116,24 @@ def read_envelope(
     )
     action = version.action(headers) if headers is not None else None
     return Envelope(version, root, header, body, operation, action)
+
+
+def envelope_threats(root: etree._Element) -> None:
+    """Refuse an XInclude element anywhere, and an Envelope with two Headers or two Bodies.
+
+    Run by `parse_xml` on the strict tree and on a recovered one (see `read_envelope`). Any
+    other root is left alone here: not being an envelope makes a document unreadable, not hostile.
+    """
+    if next(root.iter(*_XINCLUDE), None) is not None:
+        raise XmlThreat("xinclude", "envelope carries an XInclude element")
+    # Not etree.QName: a recovered tree may hold names it refuses, such as an unbound `s:Envelope`.
+    namespace, _, localname = root.tag[1:].partition("}") if root.tag[:1] == "{" else ("", "", root.tag)
+    version = VERSIONS_BY_NAMESPACE.get(namespace)
+    if localname != "Envelope" or version is None:
+        return
+    for part in ("Header", "Body"):
+        if len(list(islice(root.iterchildren(f"{{{version.namespace}}}{part}"), 2))) > 1:
+            raise XmlThreat("ambiguous-envelope", f"envelope has two {part} elements")
 
 
 def service_path(path: str) -> str:
