@@ -4,11 +4,27 @@ zeep is not imported here: the proxy imports this package at start-up and never 
 WSDL reading needs zeep (`turnout.soap._wsdl_zeep`, loaded when a WSDL is read).
 """
 
-from ._envelope import Envelope, OperationName, action_names, read_envelope, service_path
+from ._envelope import (
+    Envelope,
+    OperationName,
+    action_names,
+    envelope_threats,
+    read_envelope,
+    service_path,
+)
 from ._encoding import DEFAULT_MAX_RATIO, content_codings, decode_content, is_encoded
 from ._errors import SoapError, XmlThreat, XmlUnreadable
 from ._fault import TURNOUT_FAULT_NS, Fault, build_fault
 from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
+from ._multipart import (
+    MimePart,
+    MultipartUnreadable,
+    RelatedParts,
+    is_multipart_related,
+    looks_like_xml,
+    split_related,
+    xml_parts,
+)
 from ._target import BadTarget, Target, normalise_target
 from ._parser import DEFAULT_LIMITS, XmlLimits, make_parser, parse_xml
 from ._version import (
@@ -46,6 +62,14 @@ __all__ = [
     "decode_content",
     "is_encoded",
     "normalise_target",
+    "MimePart",
+    "MultipartUnreadable",
+    "RelatedParts",
+    "envelope_threats",
+    "is_multipart_related",
+    "looks_like_xml",
+    "split_related",
+    "xml_parts",
     "DEFAULT_LIMITS",
     "HOP_BY_HOP",
     "SOAP11",
