@@ -208,14 +208,17 @@ def test_route_naming_a_missing_translator_is_refused_with_its_line(bus, service
     assert "ConfigError" in str(info.value) and "geo/ResolveLocation" in str(info.value)
 
 
-def test_soapaction_mismatch_on_a_translator_route_goes_to_the_bus(bus, service, tmp_path) -> None:
+def test_soapaction_mismatch_on_a_translator_route_reaches_neither_path(bus, service, tmp_path) -> None:
+    """A bus that dispatches on SOAPAction would run PersonEnquiry; the translator would run the
+    Body's VehicleEnquiry. Neither may guess: the caller gets a Fault (before, the bus got it,
+    which for a moved write means both systems of record act)."""
     proxy = start(write_config(tmp_path, bus, service, "  /pnc VehicleEnquiry: {mode: translator}\n"))
     try:
         status, data = post(proxy, headers={**SOAP_HEADERS, "SOAPAction": '"urn:police:pnc:v1#PersonEnquiry"'})
     finally:
         proxy.stop()
-    assert (status, data) == (200, BUS_ANSWER)
-    assert service.received == []
+    assert status == 500 and fault_of(data)[2] == "soapaction-mismatch"
+    assert service.received == [] and bus.received == []
 
 
 def test_canary_is_sticky_per_officer_and_near_its_share(bus, service, tmp_path) -> None:

@@ -13,7 +13,7 @@ from ._yaml import Node, load_yaml
 
 _TOP_LEVEL = {
     "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
-    "timeouts", "keep_host_header",
+    "timeouts", "keep_host_header", "upstream_path_case",
     "translators", "services", "shadow", "compare", "admin", "readiness",
     # validated by turnout.routing (the route table is live-reloaded from this same file):
     "routes", "canary",
@@ -39,6 +39,20 @@ class ProxyConfig:
     connect_timeout: float = 3.0
     #: seconds a client has, from its request headers, to send the whole body; then it is cut off
     client_body_timeout: float = 10.0
+    #: the bus treats /CRIS as /cris (IIS does): route keys then match paths in any case
+    upstream_path_case_insensitive: bool = False
+    #: a bus answer larger than this reaches the client but is not held, recorded or diffed
+    max_response_bytes: int = 16 * 1024 * 1024
+    #: queued recordings, in body bytes; past this new ones are dropped and counted
+    record_queue_bytes: int = 64 * 1024 * 1024
+    #: queued shadow jobs, in body bytes; past this new ones are dropped and counted
+    shadow_queue_bytes: int = 32 * 1024 * 1024
+    #: legacy or translated answers bigger than this are not diffed in shadow (counted)
+    shadow_max_diff_bytes: int = 512 * 1024
+    #: connections one client address may hold open at once; past this new ones are refused
+    max_connections_per_client: int = 256
+    #: seconds a connection may take to send a request's headers (and stay idle between requests)
+    client_header_timeout: float = 30.0
     #: forward the client's Host header (so the bus renders WSDL addresses that point at us)
     keep_host_header: bool = True
     #: directory of translators (mapping files and Python classes)
@@ -69,13 +83,26 @@ class ProxyConfig:
         return replace(self, **given)
 
 
-def check_upstream(url: str, node: Node | None = None) -> str:
+def check_upstream(url: str, node: Node | None = None, allow_path: bool = False) -> str:
+    """An http(s) URL of the bus (no path: clients' paths are appended as they come) or, with
+    `allow_path`, of a modern service (a base path such as /api/v1 is kept)."""
     parts = urlsplit(url)
     problem = None
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
     if parts.scheme not in ("http", "https"):
         problem = f"must be an http:// or https:// URL, not {url!r}"
     elif not parts.hostname:
         problem = f"has no host: {url!r}"
+    elif port == -1 or port == 0:
+        problem = f"has a port that is not a number from 1 to 65535: {url!r}"
+    elif (parts.path not in ("", "/") and not allow_path) or parts.query or parts.fragment:
+        problem = (f"must be the bus's address alone (scheme, host, port), without a path, query or "
+                   f"fragment: {url!r}; clients' paths are sent on as they come")
+    elif parts.username or parts.password:
+        problem = f"must not carry credentials: {url!r}"
     if problem:
         raise node.error(problem) if node else ConfigError(problem, field="upstream")
     return url.rstrip("/")
@@ -97,16 +124,23 @@ def load_proxy_config(path: Path) -> ProxyConfig:
             values["listen_port"] = port.integer(0, 65535)
 
     if (recordings := root.get("recordings")) is not None:
-        recordings.mapping({"dir", "redaction", "queue"})
+        recordings.mapping({"dir", "redaction", "queue", "queue_bytes"})
         if (queue := recordings.get("queue")) is not None:
             values["record_queue"] = queue.integer(1, 1_000_000)
+        if (queue_bytes := recordings.get("queue_bytes")) is not None:
+            values["record_queue_bytes"] = queue_bytes.integer(1024 * 1024, 1 << 40)
         if (directory := recordings.get("dir")) is not None:
             values["record_dir"] = (path.parent / directory.string()).resolve()
         if (redaction := recordings.get("redaction")) is not None:
             values["redaction"] = _checked_redaction(redaction, path, values.get("record_dir"))
 
     if (limits := root.get("limits")) is not None:
-        limits.mapping({"max_body_bytes", "max_depth"})
+        limits.mapping({"max_body_bytes", "max_depth", "max_response_bytes",
+                        "max_connections_per_client"})
+        if (response_bytes := limits.get("max_response_bytes")) is not None:
+            values["max_response_bytes"] = response_bytes.integer(1024, 1 << 40)
+        if (per_client := limits.get("max_connections_per_client")) is not None:
+            values["max_connections_per_client"] = per_client.integer(1, 1_000_000)
         kwargs: dict[str, int] = {}
         if (size := limits.get("max_body_bytes")) is not None:
             kwargs["max_bytes"] = size.integer(1024, 256 * 1024 * 1024)
@@ -115,7 +149,9 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["limits"] = XmlLimits(**kwargs)
 
     if (timeouts := root.get("timeouts")) is not None:
-        timeouts.mapping({"upstream", "connect", "client_body"})
+        timeouts.mapping({"upstream", "connect", "client_body", "client_header"})
+        if (client_header := timeouts.get("client_header")) is not None:
+            values["client_header_timeout"] = client_header.number(0.05, 3600)
         if (upstream_timeout := timeouts.get("upstream")) is not None:
             values["upstream_timeout"] = upstream_timeout.number(0.05, 600)
         if (connect := timeouts.get("connect")) is not None:
@@ -128,12 +164,16 @@ def load_proxy_config(path: Path) -> ProxyConfig:
     if (services := root.get("services")) is not None:
         services.mapping(set(services.value or {}))
         values["services"] = {
-            str(name): check_upstream(node.string(), node)
+            str(name): check_upstream(node.string(), node, allow_path=True)
             for name in services.value
             if (node := services.get(str(name))) is not None
         }
     if (shadow := root.get("shadow")) is not None:
-        shadow.mapping({"concurrency", "queue"})
+        shadow.mapping({"concurrency", "queue", "queue_bytes", "max_diff_bytes"})
+        if (queue_bytes := shadow.get("queue_bytes")) is not None:
+            values["shadow_queue_bytes"] = queue_bytes.integer(1024 * 1024, 1 << 40)
+        if (diff_bytes := shadow.get("max_diff_bytes")) is not None:
+            values["shadow_max_diff_bytes"] = diff_bytes.integer(1024, 1 << 32)
         if (concurrency := shadow.get("concurrency")) is not None:
             values["shadow_concurrency"] = concurrency.integer(1, 256)
         if (queue := shadow.get("queue")) is not None:
@@ -159,6 +199,8 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["reject_unreadable"] = flag.boolean()
     if (flag := root.get("keep_host_header")) is not None:
         values["keep_host_header"] = flag.boolean()
+    if (case := root.get("upstream_path_case")) is not None:
+        values["upstream_path_case_insensitive"] = case.choice(("sensitive", "insensitive")) == "insensitive"
     if (mismatch := root.get("soapaction_mismatch")) is not None:
         values["soapaction_mismatch"] = mismatch.choice(("pass", "reject"))
     return ProxyConfig(source=path, **values)

@@ -7,6 +7,7 @@ import time
 from mitmproxy import http
 from mitmproxy.net.http import status_codes
 
+from ..gateway import client_response
 from ..soap import Fault, HttpRequest, HttpResponse, SoapVersion
 from ._inspect import ProxyAnswer, fault_answer
 
@@ -33,11 +34,11 @@ def response_of(flow: http.HTTPFlow) -> HttpResponse | None:
     )
 
 
-def to_mitmproxy(response: HttpResponse) -> http.Response:
-    """A mitmproxy response carrying exactly these headers and body bytes (no re-encoding)."""
+def to_mitmproxy(response: HttpResponse, request_method: str = "POST") -> http.Response:
+    """A mitmproxy response with the end-to-end headers and body bytes of `response` (no
+    re-encoding) and one framing, by `turnout.gateway.client_response`'s rule."""
+    response = client_response(response, request_method)
     fields = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    if not any(k.lower() == b"content-length" for k, _ in fields):
-        fields.append((b"Content-Length", str(len(response.body)).encode()))
     now = time.time()
     return http.Response(
         http_version=b"HTTP/1.1",
@@ -51,11 +52,11 @@ def to_mitmproxy(response: HttpResponse) -> http.Response:
     )
 
 
-def answer(reply: ProxyAnswer) -> http.Response:
-    """A response the proxy makes itself (a Fault)."""
+def answer(reply: ProxyAnswer, request_method: str = "POST") -> http.Response:
+    """A response the proxy makes itself (a Fault or a translated envelope)."""
     reason = status_codes.RESPONSES.get(reply.status, "")
     headers = [("Content-Type", reply.content_type)]
-    return to_mitmproxy(HttpResponse(reply.status, headers, reply.body, reason))
+    return to_mitmproxy(HttpResponse(reply.status, headers, reply.body, reason), request_method)
 
 
 def fault_response(version: SoapVersion, fault: Fault) -> http.Response:

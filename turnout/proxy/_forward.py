@@ -64,7 +64,7 @@ class LegacyForwarder:
             flow.response = _fault(note.inspection, "internal", f"proxy error: {type(exc).__name__}", sender=False)
             return
         note.upstream_ms = upstream_ms
-        flow.response = to_mitmproxy(response)
+        flow.response = to_mitmproxy(response, flow.request.method)
 
     async def done(self) -> None:
         if self.client is not None:

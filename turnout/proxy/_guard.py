@@ -27,7 +27,12 @@ class ThreatGuard:
             config.limits,
             reject_unreadable=config.reject_unreadable,
             reject_mismatch=config.soapaction_mismatch == "reject",
+            case_insensitive_paths=config.upstream_path_case_insensitive,
         )
+        if inspection.target is not None:
+            # What the bus executes is the normalised target: the forwarder sends it, the
+            # recording is keyed by it, the route was chosen by it.
+            request.path = inspection.target.request_target
         note = FlowNote(
             inspection=inspection, request=request, outcome=inspection.outcome,
             notes=list(inspection.notes),
@@ -42,7 +47,7 @@ class ThreatGuard:
                 inspection.action, inspection.operation, _client(flow),
             )
         if inspection.answer is not None:
-            flow.response = answer(inspection.answer)
+            flow.response = answer(inspection.answer, flow.request.method)
             log.warning("answered %s request from %s itself: %s", inspection.outcome, _client(flow), inspection.notes)
 
 

@@ -1,7 +1,8 @@
 """Deciding what a request is before anything is sent anywhere. Plain Python, no mitmproxy.
 
 Three kinds of request, treated differently:
-- threats (DOCTYPE, entities, over size or depth, two Bodies): answered here, never forwarded;
+- threats (DOCTYPE, entities, over size or depth, two Bodies, an encoding we cannot undo, a
+  target we do not serve): answered here, never forwarded;
 - unreadable (not XML, not an envelope): forwarded by default, because the bus may accept it
   today (first, do no harm), or answered with a Fault under `reject_unreadable`;
 - readable envelopes: named, and checked for a SOAPAction that names another operation.
@@ -11,19 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..gateway import ReadRequest, read_request
 from ..soap import (
     Envelope,
     Fault,
     HttpRequest,
     OperationName,
     SoapVersion,
+    Target,
     XmlLimits,
-    XmlThreat,
-    XmlUnreadable,
     build_fault,
-    headers_dict,
-    read_envelope,
-    version_for_content_type,
 )
 
 
@@ -37,6 +35,12 @@ class Inspection:
     notes: list[str] = field(default_factory=list)
     #: a Fault the proxy answers with instead of forwarding; None means forward
     answer: "ProxyAnswer | None" = None
+    #: the one reading of the request: normalised target, decoded body, envelope
+    read: ReadRequest | None = None
+
+    @property
+    def target(self) -> Target | None:
+        return self.read.target if self.read else None
 
     @property
     def operation(self) -> OperationName | None:
@@ -54,9 +58,10 @@ class ProxyAnswer:
     body: bytes
 
 
-def fault_answer(version: SoapVersion, fault: Fault) -> ProxyAnswer:
-    """A Fault the proxy sends itself: always HTTP 500, as both SOAP versions specify."""
-    return ProxyAnswer(500, version.content_type, build_fault(version, fault))
+def fault_answer(version: SoapVersion, fault: Fault, status: int = 500) -> ProxyAnswer:
+    """A Fault the proxy sends itself: HTTP 500, as both SOAP versions specify, except 400 for
+    a request target the proxy does not serve (no SOAP processing happened)."""
+    return ProxyAnswer(status, version.content_type, build_fault(version, fault))
 
 
 def inspect_request(
@@ -65,34 +70,29 @@ def inspect_request(
     *,
     reject_unreadable: bool = False,
     reject_mismatch: bool = False,
+    case_insensitive_paths: bool = False,
 ) -> Inspection:
-    headers = headers_dict(request.headers)
-    guessed = version_for_content_type(headers.get("content-type"))
-    if request.method != "POST":
-        # WSDL downloads and anything else that is not a SOAP call pass through untouched.
-        return Inspection(guessed, outcome="passthrough")
-    try:
-        envelope = read_envelope(request.body, request.path, headers, limits)
-    except XmlThreat as threat:
-        fault = Fault(
-            f"Request refused by the proxy: {threat}",
-            sender=True,
-            kind=f"threat.{threat.kind}",
-        )
-        return Inspection(
-            guessed, outcome="rejected", notes=[f"threat:{threat.kind}"],
-            answer=fault_answer(guessed, fault),
-        )
-    except XmlUnreadable as problem:
-        inspection = Inspection(guessed, outcome="unreadable", notes=[f"unreadable: {problem}"])
+    """Read `request` once (see `turnout.gateway.read_request`) and decide what the guard does
+    with it before any route is looked at: threats and targets we do not serve are answered here."""
+    read = read_request(request, limits, case_insensitive_paths)
+    if read.reading == "passthrough":
+        return Inspection(read.version, outcome="passthrough", read=read)
+    if read.refusal is not None:
+        status, fault = read.refusal
+        return Inspection(read.version, outcome="rejected", notes=list(read.notes), read=read,
+                          answer=fault_answer(read.version, fault, status))
+    if read.envelope is None:
+        inspection = Inspection(read.version, outcome="unreadable", notes=list(read.notes), read=read)
         if reject_unreadable:
+            problem = read.notes[-1].removeprefix("unreadable: ") if read.notes else "unreadable"
             fault = Fault(
                 f"Request is not a readable SOAP envelope: {problem}",
                 sender=True, kind="unreadable",
             )
-            inspection.answer = fault_answer(guessed, fault)
+            inspection.answer = fault_answer(read.version, fault)
         return inspection
-    inspection = Inspection(envelope.version, envelope=envelope)
+    envelope = read.envelope
+    inspection = Inspection(envelope.version, envelope=envelope, notes=list(read.notes), read=read)
     if envelope.action_mismatch:
         inspection.notes.append("soapaction-mismatch")
         if reject_mismatch:
@@ -105,4 +105,3 @@ def inspect_request(
             )
             inspection.answer = fault_answer(envelope.version, fault)
     return inspection
-

@@ -2,7 +2,10 @@
 
 Runs after the guard and before the legacy forwarder. For `translator` (and the canary share)
 it answers the request itself; for `legacy` and `shadow` it leaves the request to the forwarder.
-A request whose SOAPAction names another operation than its Body only ever goes to the bus.
+Before any of that, `turnout.gateway.bus_refusal` refuses what could make the bus run an
+operation moved off it (a SOAPAction naming another operation, another method, an unreadable
+body on a service with a moved write). A SOAPAction/Body disagreement where neither operation
+is moved still goes to the bus alone: only the bus may decide what it means.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 
 from mitmproxy import http
 
+from ..gateway import bus_refusal, route_for
 from ..routing import Route, caller_id, choose_canary
 from ..soap import Fault, headers_dict
 from ._convert import answer, fault_response
@@ -27,12 +31,29 @@ class Router:
 
     async def request(self, flow: http.HTTPFlow) -> None:
         note: FlowNote | None = flow.metadata.get(META_KEY)
-        if flow.response is not None or note is None or note.inspection.envelope is None:
+        if flow.response is not None or note is None:
+            return
+        table = self.state.routes.get()  # this request keeps this table, whatever reloads later
+        config = self.state.config
+        insensitive = bool(config and config.upstream_path_case_insensitive)
+        read = note.inspection.read
+        if read is not None:
+            refusal = bus_refusal(read, table, flow.request.method, insensitive)
+            if refusal is not None:
+                # Sending it on could make the bus run an operation moved off it: never.
+                note.forward_allowed = False
+                note.outcome = "rejected"
+                note.notes.append(f"refused:{refusal.kind}")
+                self.state.stats.count(f"refused.{refusal.kind}")
+                log.warning("%s %s refused: %s", flow.request.method, read.service, refusal.reason)
+                flow.response = fault_response(note.inspection.version, refusal)
+                return
+        envelope = note.inspection.envelope
+        if envelope is None or flow.request.method.upper() != "POST":
             return
         if "soapaction-mismatch" in note.notes:
-            return  # client and Body disagree about what this is: only the bus may decide
-        table = self.state.routes.get()  # this request keeps this table, whatever reloads later
-        route = table.route_for(note.inspection.envelope.operation.key)
+            return  # client and Body disagree, and neither names a moved operation: the bus decides
+        route = route_for(table, envelope.operation.service, envelope.operation.name, insensitive)
         note.decided = route
         if route.mode == "legacy":
             return
@@ -71,7 +92,9 @@ class Router:
         if run.reply is not None:
             stats.count("translator.ok")
             note.outcome = "translated"
-            flow.response = answer(ProxyAnswer(run.reply.status, run.reply.content_type, run.reply.body))
+            flow.response = answer(
+                ProxyAnswer(run.reply.status, run.reply.content_type, run.reply.body), flow.request.method
+            )
             return
         stats.count(f"translator.{run.kind}")
         log.warning("%s: translator failed (%s): %s", route.key, run.kind, run.error)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+import yarl
 
 from ..soap import HttpRequest, HttpResponse, end_to_end
 
@@ -48,7 +49,9 @@ class UpstreamClient:
     async def send(self, request: HttpRequest) -> tuple[HttpResponse, float]:
         """Forward `request`; return the response and the upstream time in milliseconds."""
         started = time.perf_counter()
-        url = self.base_url + request.path
+        # Sent as given: the guard normalised the path already, and what we route on must be
+        # exactly what the bus receives (yarl would otherwise re-normalise it its own way).
+        url = yarl.URL(self.base_url + request.path, encoded=True)
         try:
             async with self._session.request(
                 request.method,
