@@ -18,16 +18,17 @@ from mitmproxy.tools.dump import DumpMaster
 
 from ..config import ProxyConfig
 from ..recording import RecordingStore, RecordingWriter, redactor_from_config
-from . import _error_pages, _header_limit
+from . import _error_pages, _header_limit, _trailers
 from ._client_timeout import ClientBodyTimeout
-from ._differ import make_differ
+from ._connections import ConnectionGuard
+from ._differ import ProcessDiffer
 from ._drain import InFlight, drain_and_stop
 from ._forward import LegacyForwarder
 from ._guard import ThreatGuard
 from ._recorder import Recorder
 from ._router import Router
 from ._runtime import Runtime, prepare
-from ._state import ProxyState
+from ._state import ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
 
@@ -37,11 +38,11 @@ _one_per_process = threading.Lock()
 
 
 def make_addons(state: ProxyState) -> list[Any]:
-    """Turnout's per-flow addons in hook order: body timeout, guard, route (translate), forward,
-    record."""
+    """Turnout's per-flow addons in hook order: connection bounds, body timeout, guard, route
+    (translate), forward, record."""
     return [
-        ClientBodyTimeout(state), ThreatGuard(state), Router(state), LegacyForwarder(state),
-        Recorder(state),
+        ConnectionGuard(state), ClientBodyTimeout(state), ThreatGuard(state), Router(state),
+        LegacyForwarder(state), Recorder(state),
     ]
 
 
@@ -53,7 +54,8 @@ def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> Recordi
     store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
     store.remove_stale_temp_files()
     on_failure = (lambda: state.stats.count("recording.failed")) if state is not None else None
-    return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure)
+    return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure,
+                           max_bytes=config.record_queue_bytes)
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
@@ -68,11 +70,23 @@ def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
     }
 
 
+_loop_errors: dict[str, int] = {}
+
+
 def _quiet_on_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """Connections still open at shutdown are cancelled; that is the plan, not an error."""
-    if isinstance(context.get("exception"), asyncio.CancelledError):
+    """Connections still open at shutdown are cancelled; that is the plan, not an error. Other
+    errors the loop reports (an accept failing for lack of descriptors, under a flood) are
+    logged once per kind and then at 10, 100, 1000... with the count: a traceback each would
+    fill the disk while the flood lasts."""
+    exc = context.get("exception")
+    if isinstance(exc, asyncio.CancelledError):
         return
-    loop.default_exception_handler(context)
+    kind = f"{type(exc).__name__}:{getattr(exc, 'errno', '')}" if exc else str(context.get("message"))
+    _loop_errors[kind] = n = _loop_errors.get(kind, 0) + 1
+    if n == 1:
+        log.error("event loop: %s (%s)", context.get("message"), exc)
+    elif is_power_of_ten(n):
+        log.error("event loop: %s, %d times so far (latest: %s)", context.get("message"), n, exc)
 
 
 class _Ready:
@@ -131,8 +145,9 @@ async def _serve(
     else:
         _error_pages.install(config.limits.max_bytes)
         _header_limit.install()
+        _trailers.install()
         state.config = config
-        prepare(state, config, make_differ(config))  # ConfigError before anything listens
+        prepare(state, config, ProcessDiffer(config))  # ConfigError before anything listens
         if state.writer is None:
             state.writer = make_writer(config, state)
         master.options.update(**mitmproxy_options(config))
@@ -154,8 +169,20 @@ async def _serve(
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
+        # SIGHUP (a closed terminal, or an operator's habit of "reload") must never kill the
+        # proxy mid-request: it re-reads the route file now, as the watcher would.
+        loop.add_signal_handler(signal.SIGHUP, lambda: _reload_on_hup(state))
     await master.run()
     return state
+
+
+def _reload_on_hup(state: ProxyState | None) -> None:
+    watcher = state.watcher if state is not None else None
+    if watcher is None:
+        log.warning("SIGHUP: no route file to re-read; still running")
+        return
+    log.warning("SIGHUP: re-reading %s", watcher.path)
+    watcher.check_now()
 
 
 class ProxyThread:

@@ -86,9 +86,11 @@ class Recorder:
                 exchange.translated = HttpResponse(
                     run.reply.status, [("Content-Type", run.reply.content_type)], run.reply.body
                 )
-        if shadowed and inspection.envelope is not None:
-            assert note.decided is not None
-            if shadow is not None and shadow.submit(exchange, inspection.envelope, note.decided):
+        if shadowed and inspection.envelope is not None and inspection.read is not None:
+            assert note.decided is not None and inspection.target is not None
+            if shadow is not None and shadow.submit(
+                exchange, inspection.read.body, inspection.target.path, note.decided
+            ):
                 return  # the shadow runner records it, with the translation and the diff
             exchange.notes.append("shadow-dropped")
             self._shadow_dropped += 1
@@ -99,4 +101,7 @@ class Recorder:
             return
         if not writer.submit(exchange):
             self.state.stats.count("recording.dropped")
-            log.error("recording queue full: exchange %s for %s dropped", exchange.id, inspection.operation)
+            dropped = self.state.stats.snapshot().get("recording.dropped", 0)
+            if is_power_of_ten(dropped):  # counted each time; said 1, 10, 100... times
+                log.error("recording queue full: %d exchanges dropped so far (latest %s for %s)",
+                          dropped, exchange.id, inspection.operation)

@@ -14,8 +14,8 @@ from pathlib import Path
 from mitmproxy import ctx, exceptions
 
 from turnout.config import ConfigError, load_proxy_config
-from turnout.proxy import _error_pages, _header_limit
-from turnout.proxy._differ import make_differ
+from turnout.proxy import _error_pages, _header_limit, _trailers
+from turnout.proxy._differ import ProcessDiffer
 from turnout.proxy._launcher import make_addons, make_writer
 from turnout.proxy._runtime import Runtime, prepare
 from turnout.proxy._state import ProxyState
@@ -39,11 +39,12 @@ class ConfigLoader:
             raise exceptions.OptionsError(str(exc)) from None
         _error_pages.install(config.limits.max_bytes)
         _header_limit.install()
+        _trailers.install()
         ctx.options.update(body_size_limit=str(config.limits.max_bytes), connection_strategy="lazy")
         if self.state.config is not None:
             raise exceptions.OptionsError("turnout_config cannot change while running; restart")
         try:
-            prepare(self.state, config, make_differ(config))
+            prepare(self.state, config, ProcessDiffer(config))
         except ConfigError as exc:
             raise exceptions.OptionsError(str(exc)) from None
         self.state.config = config
