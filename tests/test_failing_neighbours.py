@@ -432,7 +432,6 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     from turnout.proxy._state import ProxyState
     from turnout.recording import RecordingWriter
     from turnout.routing import Route
-    from turnout.soap import read_envelope
 
     from .support.translators_for_tests import Vehicle
     from .test_recording import make_exchange
@@ -441,13 +440,15 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     state.translators = {"pnc/VehicleEnquiry": Vehicle()}
     state.writer = RecordingWriter(RecordingStore(tmp_path / "rec"))
     route = Route("/pnc VehicleEnquiry", mode="shadow", timeout=5.0)
-    envelope = read_envelope(ENVELOPE, "/pnc", SOAP_HEADERS)
 
     async def submit_then_stop(service_url: str) -> int:
         state.services = ServiceClients({"pnc": service_url})
-        runner = ShadowRunner(state, lambda legacy, new, key: (True, []), concurrency=2, queue=5)
+        async def equal(legacy: bytes, new: bytes, key: str) -> tuple[bool, list]:
+            return True, []
+
+        runner = ShadowRunner(state, equal, concurrency=2, queue=5)
         runner.start()
-        accepted = sum(runner.submit(make_exchange(), envelope, route) for _ in range(10))
+        accepted = sum(runner.submit(make_exchange(), ENVELOPE, "/pnc", route) for _ in range(10))
         await asyncio.sleep(0.3)  # two jobs now wait on the hanging service, three are queued
         await runner.drain(timeout=0.3)  # shorter than the route's timeout: the drain gives up
         await state.services.close()

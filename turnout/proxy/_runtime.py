@@ -40,7 +40,14 @@ def prepare(state: ProxyState, config: ProxyConfig, differ: Differ) -> None:
         )
         state.routes.swap(watcher.start())  # raises ConfigError on a bad file
     state.watcher = watcher
-    state.shadow = ShadowRunner(state, differ, config.shadow_concurrency, config.shadow_queue)
+    warm = getattr(differ, "warm", None)
+    if warm is not None and any(route.mode == "shadow" for route in state.routes.get()):
+        warm(wait=True)
+    state.shadow = ShadowRunner(
+        state, differ, config.shadow_concurrency, config.shadow_queue,
+        queue_bytes=config.shadow_queue_bytes, max_diff_bytes=config.shadow_max_diff_bytes,
+        limits=config.limits, max_response_bytes=config.max_response_bytes,
+    )
 
 
 def _accept(state: ProxyState, table: RouteTable) -> None:

@@ -1,102 +1,220 @@
 """ShadowRunner: runs the translator for shadowed requests, off the client's path, and diffs.
 
-The client already has the bus's answer when a job arrives here. Work is bounded three ways: a
-fixed number of workers, a bounded queue (a job that does not fit is dropped and counted, and
-its exchange recorded without a shadow), and the route's own timeout per job. Nothing here can
-delay or fail a client's answer.
+The client already has the bus's answer when a job arrives here. Nothing here can delay or fail
+a client's answer:
+- work is bounded: a fixed number of workers, a queue bounded in jobs and in body bytes (a job
+  that does not fit is dropped and counted, its exchange recorded without a shadow), and the
+  route's own timeout per job;
+- a job holds bytes, not trees: the envelope is read again on a worker thread when its turn
+  comes (an lxml tree of a wide 1 MiB envelope is tens of MB; fifty queued held 1.86 GB);
+- the CPU work leaves the event loop: the translator's halves run on a worker thread, the diff
+  in a worker process (`ProcessDiffer`), and answers over `shadow.max_diff_bytes` are not diffed
+  at all (counted as `shadow.diff-skipped`);
+- a compressed bus answer is decoded (bounded) before the diff; the client got the bus's bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from ..recording import Exchange
 from ..routing import Route
-from ..soap import Envelope, HttpResponse
+from ..soap import (
+    HttpResponse,
+    SoapError,
+    XmlLimits,
+    decode_content,
+    headers_dict,
+    is_encoded,
+    read_envelope,
+)
+from ..translators import SoapReply
 from ._state import ProxyState
 from ._translate import run_translation
 
 log = logging.getLogger("turnout.proxy")
 
 #: (legacy body, translated body, operation key) -> (equal, differences as plain dicts)
-Differ = Callable[[bytes, bytes, str], tuple[bool, list[dict[str, str | None]]]]
+Differ = Callable[[bytes, bytes, str], Awaitable[tuple[bool, list[dict[str, str | None]]]]]
+
+
+@dataclass
+class ShadowJob:
+    exchange: Exchange
+    #: the request body as the bus read it (decoded), the normalised path, the request headers
+    body: bytes
+    path: str
+    route: Route
+
+    @property
+    def size(self) -> int:
+        response = self.exchange.response
+        return len(self.body) + (len(response.body) if response is not None else 0)
 
 
 class ShadowRunner:
-    def __init__(self, state: ProxyState, differ: Differ, concurrency: int = 4, queue: int = 200) -> None:
+    def __init__(
+        self, state: ProxyState, differ: Differ, concurrency: int = 4, queue: int = 200,
+        queue_bytes: int = 32 * 1024 * 1024, max_diff_bytes: int = 512 * 1024,
+        limits: XmlLimits | None = None, max_response_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
         self.state = state
         self.differ = differ
         self.concurrency = concurrency
-        self._queue: asyncio.Queue[tuple[Exchange, Envelope, Route]] = asyncio.Queue(queue)
+        self.queue_bytes = queue_bytes
+        self.max_diff_bytes = max_diff_bytes
+        self.limits = limits or XmlLimits()
+        self.max_response_bytes = max_response_bytes
+        self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(queue)
         self._workers: list[asyncio.Task[None]] = []
         self._running = 0
+        self._bytes = 0
+        #: diffs handed to the differ and not yet back. A worker does not wait for its diff: the
+        #: next job's translation should run as close to its legacy answer as it can (the store
+        #: behind both paths moves on), so diffing is a stage of its own, bounded by these slots.
+        self._diffs: set[asyncio.Task[None]] = set()
+        self._diff_slots: asyncio.Semaphore | None = None
 
     def start(self) -> None:
         """Start the workers; call inside the running loop."""
+        self._diff_slots = asyncio.Semaphore(self.concurrency * 4)
         self._workers = [
             asyncio.create_task(self._work(), name=f"turnout-shadow-{i}")
             for i in range(self.concurrency)
         ]
+        warm = getattr(self.differ, "warm", None)
+        if warm is not None:
+            warm()  # start the diff worker now, not when the first shadow waits for it
 
-    def submit(self, exchange: Exchange, envelope: Envelope, route: Route) -> bool:
-        """Queue a shadow job; False (and counted) when the queue is full. Never blocks."""
+    def submit(self, exchange: Exchange, body: bytes, path: str, route: Route) -> bool:
+        """Queue a shadow job; False (and counted) when the queue is full in jobs or bytes.
+        Never blocks."""
+        job = ShadowJob(exchange, body, path, route)
+        if self._bytes + job.size > self.queue_bytes:
+            self.state.stats.count("shadow.dropped")
+            self.state.stats.count("shadow.dropped-bytes")
+            return False
         try:
-            self._queue.put_nowait((exchange, envelope, route))
+            self._queue.put_nowait(job)
         except asyncio.QueueFull:
             self.state.stats.count("shadow.dropped")
             return False
+        self._bytes += job.size
         return True
 
     @property
     def pending(self) -> int:
-        """Jobs queued or running."""
-        return self._queue.qsize() + self._running
+        """Jobs queued, being translated, or being diffed."""
+        return self._queue.qsize() + self._running + len(self._diffs)
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
 
     async def _work(self) -> None:
         while True:
-            exchange, envelope, route = await self._queue.get()
+            job = await self._queue.get()
             self._running += 1
             try:
-                await self._shadow(exchange, envelope, route)
+                await self._shadow(job)
             except asyncio.CancelledError:  # stopped at shutdown while waiting on the translator
-                self._unfinished(exchange)
+                self._bytes -= job.size
+                self._unfinished(job.exchange)
                 raise
             except Exception:  # noqa: BLE001 - a failed shadow must not stop the worker
-                log.exception("shadow run for %s failed", route.key)
-                exchange.notes.append("shadow-error")
-                self._record(exchange)
+                log.exception("shadow run for %s failed", job.route.key)
+                job.exchange.notes.append("shadow-error")
+                self._done(job)
             finally:
                 self._running -= 1
                 self._queue.task_done()
 
-    async def _shadow(self, exchange: Exchange, envelope: Envelope, route: Route) -> None:
+    async def _shadow(self, job: ShadowJob) -> None:
         stats = self.state.stats
+        exchange, route = job.exchange, job.route
         translator = self.state.translators.get(route.translator_name)
         if translator is None or self.state.services is None:
             exchange.notes.append("shadow:translator-missing")
             stats.count("shadow.failed")
-            self._record(exchange)
+            self._done(job)
+            return
+        headers = headers_dict(exchange.request.headers)
+        try:
+            envelope = await asyncio.to_thread(read_envelope, job.body, job.path, headers, self.limits)
+        except SoapError as exc:  # read once already; only a changed limit could get here
+            exchange.notes.append(f"shadow:unreadable: {exc}")
+            stats.count("shadow.failed")
+            self._done(job)
             return
         # a write is shadowed only through its service's dry-run endpoint (config validation)
         run = await run_translation(
-            translator, envelope, self.state.services, route.timeout, dry_run=route.writes
+            translator, envelope, self.state.services, route.timeout, dry_run=route.writes,
+            offload=True,
         )
         exchange.translation = run.record()
         if run.reply is None:
             stats.count("shadow.failed")
             exchange.notes.append(f"shadow:{run.kind}")
-        else:
-            exchange.translated = HttpResponse(
-                run.reply.status, [("Content-Type", run.reply.content_type)], run.reply.body
-            )
-            legacy = exchange.response.body if exchange.response is not None else b""
-            equal, differences = self.differ(legacy, run.reply.body, route.key)
+            self._done(job)
+            return
+        exchange.translated = _http_response(run.reply)
+        assert self._diff_slots is not None
+        await self._diff_slots.acquire()  # waits only when many diffs are already in flight
+        task = asyncio.create_task(self._diff(job, run.reply.body), name="turnout-shadow-diff")
+        self._diffs.add(task)
+        task.add_done_callback(self._diffs.discard)
+
+    async def _diff(self, job: ShadowJob, translated: bytes) -> None:
+        exchange, stats = job.exchange, self.state.stats
+        try:
+            legacy = await self._legacy_body(exchange)
+            if legacy is None:
+                return
+            if max(len(legacy), len(translated)) > self.max_diff_bytes:
+                stats.count("shadow.diff-skipped")
+                exchange.notes.append(f"shadow:diff-skipped: over {self.max_diff_bytes} bytes")
+                return
+            equal, differences = await self.differ(legacy, translated, job.route.key)
             exchange.translation["equal"] = equal
             exchange.translation["diff"] = differences
             stats.count("shadow.equal" if equal else "shadow.different")
-        self._record(exchange)
+        except asyncio.CancelledError:
+            exchange.notes.append("shadow-unfinished")
+            stats.count("shadow.unfinished")
+            raise
+        except Exception:  # noqa: BLE001 - a failed diff must not lose the client's exchange
+            log.exception("shadow diff for %s failed", job.route.key)
+            exchange.notes.append("shadow-error")
+        finally:
+            assert self._diff_slots is not None
+            self._diff_slots.release()
+            self._done(job)
+
+    def _done(self, job: ShadowJob) -> None:
+        """The job is over: its bytes leave the bound and its exchange goes to the writer."""
+        self._bytes -= job.size
+        self._record(job.exchange)
+
+    async def _legacy_body(self, exchange: Exchange) -> bytes | None:
+        """The bus's answer as XML: decoded when the bus compressed it; None (noted) when it
+        cannot be decoded."""
+        response = exchange.response
+        if response is None:
+            return b""
+        encoding = response.header("content-encoding")
+        if not is_encoded(encoding):
+            return response.body
+        try:
+            return await asyncio.to_thread(
+                decode_content, response.body, encoding, self.max_response_bytes
+            )
+        except SoapError as exc:
+            self.state.stats.count("shadow.failed")
+            exchange.notes.append(f"shadow:legacy-undecodable: {exc}")
+            return None
 
     def _record(self, exchange: Exchange) -> None:
         writer = self.state.writer
@@ -104,22 +222,34 @@ class ShadowRunner:
             self.state.stats.count("recording.dropped")
 
     async def drain(self, timeout: float) -> None:
-        """Let queued shadow jobs finish (bounded), then stop the workers."""
+        """Let queued shadow jobs and their diffs finish (bounded), then stop the workers."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         try:
             await asyncio.wait_for(self._queue.join(), timeout)
         except asyncio.TimeoutError:
             log.warning("%d shadow jobs unfinished at shutdown", self._queue.qsize())
-        for task in self._workers:
+        if self._diffs:
+            await asyncio.wait(set(self._diffs), timeout=max(0.0, deadline - loop.time()))
+        for task in [*self._workers, *self._diffs]:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*self._workers, *self._diffs, return_exceptions=True)
         while True:  # never started: still a client's exchange, recorded without its shadow
             try:
-                exchange, _, _ = self._queue.get_nowait()
+                job = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
-            self._unfinished(exchange)
+            self._unfinished(job.exchange)
+        close = getattr(self.differ, "close", None)
+        if close is not None:
+            close()
 
     def _unfinished(self, exchange: Exchange) -> None:
         self.state.stats.count("shadow.unfinished")
         exchange.notes.append("shadow-unfinished")
         self._record(exchange)
+
+
+
+def _http_response(reply: SoapReply) -> HttpResponse:
+    return HttpResponse(reply.status, [("Content-Type", reply.content_type)], reply.body)

@@ -72,11 +72,15 @@ async def run_translation(
     clients: ServiceClients,
     timeout: float,
     dry_run: bool = False,
+    offload: bool = False,
 ) -> TranslationRun:
+    """Run both halves and the call. With `offload`, the halves run on a worker thread (lxml
+    parses and serialises there without the interpreter lock): the shadow runner's choice, so a
+    large shadowed envelope never stalls the loop that serves clients."""
     run = TranslationRun(translator.name, dry_run=dry_run)
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(_run(translator, envelope, clients, timeout, run), timeout)
+        await asyncio.wait_for(_run(translator, envelope, clients, timeout, run, offload), timeout)
     except asyncio.TimeoutError:
         if run.call is not None and run.json_reply is None:
             # The call's own timeout and this one race; either way the service did not answer.
@@ -91,10 +95,13 @@ async def run_translation(
 
 async def _run(
     translator: Translator, envelope: Envelope, clients: ServiceClients, timeout: float,
-    run: TranslationRun,
+    run: TranslationRun, offload: bool = False,
 ) -> None:
     try:
-        call = translator.to_call(envelope, dry_run=run.dry_run)
+        if offload:
+            call = await asyncio.to_thread(translator.to_call, envelope, dry_run=run.dry_run)
+        else:
+            call = translator.to_call(envelope, dry_run=run.dry_run)
     except (Answered, RequestRejected) as exc:
         if exc.reply is not None:  # what the bus would answer, known without a call
             run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
@@ -124,7 +131,10 @@ async def _run(
         return
     run.may_have_acted = True
     try:
-        run.reply = translator.to_reply(json_reply, envelope)
+        if offload:
+            run.reply = await asyncio.to_thread(translator.to_reply, json_reply, envelope)
+        else:
+            run.reply = translator.to_reply(json_reply, envelope)
     except TranslationError as exc:
         run.kind, run.error = "translation-error", str(exc)
     except Exception as exc:  # noqa: BLE001
