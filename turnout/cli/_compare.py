@@ -41,6 +41,8 @@ class _Inputs:
     rules_path: Path | None
     redactor: Redactor | None
     writes: frozenset[str]
+    #: the bus ignores path case (`upstream_path_case: insensitive`): keys compare in any case
+    case_insensitive: bool = False
 
 
 @click.command()
@@ -87,7 +89,8 @@ def compare(directory: Path, config_path: Path | None, translators_dir: Path | N
             source = TranslatorAnswers(inputs.translators)
             report = _run(directory, source, inputs)
         else:
-            with TargetAnswers(target, writes=inputs.writes, redactor=inputs.redactor) as live:
+            with TargetAnswers(target, writes=inputs.writes, redactor=inputs.redactor,
+                               case_insensitive=inputs.case_insensitive) as live:
                 report = _run(directory, live, inputs)
     except (ParityError, RecordingError) as exc:
         fail(str(exc))
@@ -144,12 +147,13 @@ def _inputs(config: ProxyConfig | None, translators_dir: Path | None, rules_path
         translators = load_translators(translators_dir) if translators_dir is not None else None
         rules = load_rules(rules_path) if rules_path is not None else {}
         redactor = redactor_from_config(config.redaction) if config and config.redaction else None
-        writes = _writes(config, translators)
+        insensitive = bool(config and config.upstream_path_case_insensitive)
+        writes = _writes(config, translators, insensitive)
     except ConfigError as exc:
         fail(str(exc))
     except ValueError as exc:  # the redaction section, e.g. a key that is named but missing
         fail(f"{config.source if config else 'config'}: {exc}")
-    return _Inputs(translators, translators_dir, rules, rules_path, redactor, writes)
+    return _Inputs(translators, translators_dir, rules, rules_path, redactor, writes, insensitive)
 
 
 def _writes(config: ProxyConfig | None, translators: TranslatorSet | None,

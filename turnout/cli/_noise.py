@@ -58,7 +58,8 @@ def _learn(
         )
     config = load_config(config_path)
     assert config is not None
-    writes = writes_of(config)
+    insensitive = config.upstream_path_case_insensitive
+    writes = writes_of(config, insensitive)
     target = checked_target(target or config.upstream)
     rules_path = rules_path or config.compare_rules
     if rules_path is None:
@@ -74,6 +75,7 @@ def _learn(
     with progress_bar(None, f"asking {target} twice") as bar:
         report = learn_noise(
             exchanges, target, is_write=writes.__contains__, existing=existing,
+            case_insensitive=insensitive,
             options=options, gap=gap, per_operation=per_operation,
             on_planned=bar.set_total, on_sent=lambda _: bar.advance(),
         )

@@ -68,12 +68,13 @@ def replay(
              "the answers are recorded without redaction")
         is_write: Callable[[str], bool] = never_a_write
     else:
-        is_write = writes_of(config).__contains__
+        is_write = writes_of(config, config.upstream_path_case_insensitive).__contains__
     exchanges, unreadable_files = read_recordings(directory)
     for error in unreadable_files[:5]:
         warn(f"unreadable recording skipped: {error}")
     plan = plan_replay(exchanges, is_write, include_writes=include_writes,
-                       include_unreadable=include_unreadable)
+                       include_unreadable=include_unreadable,
+                       case_insensitive=bool(config and config.upstream_path_case_insensitive))
     out = out or default_out(directory)
     redactor = redactor_from_config(config.redaction) if config is not None else None
     store = RecordingStore(out, redactor=redactor)
