@@ -11,12 +11,15 @@ sockets as clients, so framing, headers and timing are exactly what the item say
 from __future__ import annotations
 
 import gc
+import os
+import gzip
 import http.client
 import select
 import socket
 import threading
 import time
 import uuid
+import zlib
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -324,6 +327,97 @@ def endless_header(path: str) -> Iterator[bytes]:
 Wire = Callable[[Canary, str], Iterator[bytes]]
 
 
+# --- what the bus would see that the guard did not: encodings, syntax after a threat, parts,
+# --- methods and path spellings (issue 9) ------------------------------------------------------
+
+
+def gzipped(make: Callable[[Canary], bytes]) -> Callable[[Canary], bytes]:
+    return lambda canary: gzip.compress(make(canary), mtime=0)
+
+
+def deflated(make: Callable[[Canary], bytes]) -> Callable[[Canary], bytes]:
+    return lambda canary: zlib.compress(make(canary))
+
+
+def incompressible(make: Callable[[Canary], bytes], size: int = 120_000) -> Callable[[Canary], bytes]:
+    """The document with a comment of random text ahead of it, so that it compresses like real
+    traffic (a few times) rather than like a bomb: the verdict must come from what it holds."""
+    noise = b"<!-- " + bytes(0x41 + b % 26 for b in os.urandom(size)) + b" -->"
+    return lambda canary: make(canary).replace(DECLARATION, DECLARATION + noise, 1)
+
+
+def gzip_bomb() -> bytes:
+    """About 200 KB of gzip that expands to 200 MB of whitespace inside the envelope."""
+    prefix, suffix = NORMAL.split(b"AB12CDE")
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(prefix)]
+    for _ in range(200 * 1024 * 1024 // len(BLOCK)):
+        parts.append(compressor.compress(b" " * len(BLOCK)))
+    parts.append(compressor.compress(suffix))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def then_junk(make: Callable[[Canary], bytes]) -> Callable[[Canary], bytes]:
+    """The document, then bytes that make it not well-formed: the threat comes first."""
+    return lambda canary: make(canary) + b"<<junk after the envelope"
+
+
+def deep_then_long_name() -> bytes:
+    """10,000 levels, then an element name over libxml2's length limit."""
+    long_name = b"p:" + b"n" * 60_000
+    return deeply_nested().replace(b"</soap:Body>", b"<" + long_name + b"/></soap:Body>")
+
+
+def utf7_doctype_then_junk(canary: Canary) -> bytes:
+    """The file entity written in UTF-7, which no ASCII scan sees, then junk."""
+    text = canary.fill(corpus("xxe-file.xml")).decode("utf-8")
+    text = text.replace(DECLARATION.decode(), "")
+    return b'<?xml version="1.0" encoding="UTF-7"?>' + text.encode("utf-7") + b"<<junk"
+
+
+BOUNDARY = "MIMEBoundary_turnout"
+MULTIPART = {
+    "Content-Type": f'multipart/related; type="application/xop+xml"; start="<root@turnout>"; '
+                    f'start-info="text/xml"; boundary="{BOUNDARY}"',
+    "SOAPAction": SOAP_HEADERS["SOAPAction"],
+}
+
+
+def related(*parts: tuple[str, bytes]) -> bytes:
+    """A multipart/related body; the first part is the root (Content-ID <root@turnout>)."""
+    out = b""
+    for i, (content_type, body) in enumerate(parts):
+        cid = "<root@turnout>" if i == 0 else f"<part{i}@turnout>"
+        out += (f"--{BOUNDARY}\r\nContent-Type: {content_type}\r\nContent-ID: {cid}\r\n\r\n").encode()
+        out += body + b"\r\n"
+    return out + f"--{BOUNDARY}--\r\n".encode()
+
+
+ROOT_PART = 'application/xop+xml; charset=UTF-8; type="text/xml"'
+
+
+def with_method(method: str, item_name: str, make: Callable[[Canary], bytes], outcome: str,
+                translator: str | None = None) -> Item:
+    def wire(canary: Canary, path: str) -> Iterator[bytes]:
+        body = make(canary)
+        head = request_head(path, {**SOAP_HEADERS, "Content-Length": str(len(body))})
+        yield head.replace(b"POST ", method.encode() + b" ", 1)
+        yield body
+    return Item(item_name, wire, outcome, translator or outcome, body=make)
+
+
+def at_path(item_name: str, spell: Callable[[str], str], legacy: str, translator: str) -> Item:
+    """The normal request posted to another spelling of the route's path."""
+    def wire(canary: Canary, path: str) -> Iterator[bytes]:
+        yield from framed(NORMAL, spell(path))
+    return Item(item_name, wire, legacy, translator, body=lambda canary: NORMAL)
+
+
+GZIP = {**SOAP_HEADERS, "Content-Encoding": "gzip"}
+DEFLATE = {**SOAP_HEADERS, "Content-Encoding": "deflate"}
+
+
 @dataclass(frozen=True)
 class Item:
     """One hostile request and what the proxy must do with it on each route.
@@ -409,10 +503,47 @@ ITEMS: list[Item] = [
               "bus", headers=UTF16),
     from_file("two-bodies.xml", "fault:threat.ambiguous-envelope"),
     from_file("comment-before-operation.xml", "bus", "translator"),
-    generated("action-mismatch", lambda c: NORMAL, "bus", "bus", OTHER_ACTION),
+    generated("action-mismatch", lambda c: NORMAL, "bus", "fault:soapaction-mismatch", OTHER_ACTION),
     streamed("huge-header", lambda c, path: huge_header(path), HEADERS_TOO_LARGE),
     streamed("many-headers", lambda c, path: many_headers(path), HEADERS_TOO_LARGE),
     streamed("endless-header", lambda c, path: endless_header(path), HEADERS_TOO_LARGE),
+    # compressed: the guard reads what the bus will decode
+    generated("gzip-xxe-file", gzipped(filled("xxe-file.xml")), DOCTYPE, headers=GZIP),
+    generated("deflate-xxe-url", deflated(filled("xxe-url.xml")), DOCTYPE, headers=DEFLATE),
+    generated("gzip-deep-10000", gzipped(incompressible(lambda c: deeply_nested())), "fault:threat.too-deep",
+              headers=GZIP),
+    generated("gzip-3mb", gzipped(incompressible(lambda c: NORMAL, 3 * LIMIT)), TOO_LARGE, headers=GZIP),
+    generated("gzip-bomb-200mb", lambda c: gzip_bomb(), TOO_LARGE, headers=GZIP),
+    generated("gzip-truncated", lambda c: gzip.compress(NORMAL)[:-9], "fault:threat.bad-encoding",
+              headers=GZIP),
+    generated("encoding-unknown", lambda c: NORMAL, "fault:threat.unsupported-encoding",
+              headers={**SOAP_HEADERS, "Content-Encoding": "compress"}),
+    generated("gzip-normal", gzipped(lambda c: NORMAL), "bus", "translator", GZIP),
+    # a syntax error after the threat does not hide it
+    generated("deep-then-junk", then_junk(lambda c: deeply_nested()), "fault:threat.too-deep"),
+    generated("deep-then-long-name", lambda c: deep_then_long_name(), "fault:threat.too-deep"),
+    generated("attributes-90000-then-junk", then_junk(lambda c: many_attributes(90_000)),
+              "fault:threat.too-many-attributes"),
+    generated("xinclude-then-junk", then_junk(filled("xinclude-file.xml")), XINCLUDE),
+    generated("two-bodies-then-junk", then_junk(filled("two-bodies.xml")), "fault:threat.ambiguous-envelope"),
+    generated("utf7-doctype-then-junk", utf7_doctype_then_junk, DOCTYPE),
+    # multipart/related (MTOM, SwA): every XML part passes the guard
+    generated("multipart-xxe-in-a-part", lambda c: related((ROOT_PART, NORMAL), ("text/xml", c.fill(
+        corpus("xxe-file.xml")))), DOCTYPE, headers=MULTIPART),
+    generated("multipart-deep-root", lambda c: related((ROOT_PART, deeply_nested())),
+              "fault:threat.too-deep", headers=MULTIPART),
+    generated("multipart-normal", lambda c: related((ROOT_PART, NORMAL), ("image/png", b"\x89PNG\r\n")),
+              "bus", "translator", MULTIPART),
+    # every method with a body is read
+    with_method("PUT", "put-xxe", filled("xxe-file.xml"), DOCTYPE),
+    with_method("PATCH", "patch-deep", lambda c: deeply_nested(), "fault:threat.too-deep"),
+    with_method("GET", "get-with-xxe-body", filled("xxe-file.xml"), DOCTYPE),
+    with_method("PUT", "put-normal", lambda c: NORMAL, "bus", "fault:routing.method"),
+    # path spellings the bus resolves to the same service
+    at_path("path-percent-encoded", lambda p: p.replace("/pnc", "/%70nc"), "bus", "translator"),
+    at_path("path-dot-segment", lambda p: p.replace("/pnc", "/./pnc"), "bus", "translator"),
+    at_path("path-dot-dot", lambda p: p.replace("/pnc", "/cris/../pnc"), "bus", "translator"),
+    at_path("path-double-slash", lambda p: p.replace("/pnc", "//pnc"), "bus", "translator"),
 ]
 
 
