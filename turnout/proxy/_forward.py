@@ -11,11 +11,12 @@ import logging
 
 from mitmproxy import http
 
-from ..soap import Fault, version_for_content_type
+from ..soap import Fault, HttpResponse, version_for_content_type
 from ._convert import fault_response, request_of, to_mitmproxy
 from ._inspect import Inspection
 from ._state import META_KEY, FlowNote, ProxyState
-from ._upstream import UpstreamClient, UpstreamError, UpstreamTimeouts
+from ._pass_large import pass_on
+from ._upstream import Oversized, UpstreamClient, UpstreamError, UpstreamTimeouts
 
 log = logging.getLogger("turnout.proxy")
 
@@ -49,7 +50,9 @@ class LegacyForwarder:
             flow.response = _fault(note.inspection, "internal", "the request could not be answered", sender=False)
             return
         try:
-            response, upstream_ms = await self._ensure_client().send(note.request or request_of(flow))
+            response, upstream_ms = await self._ensure_client().send(
+                note.request or request_of(flow), self.state.config.max_response_bytes
+            )
         except UpstreamError as exc:
             self.state.stats.count(exc.kind)
             log.error("%s: %s", note.inspection.operation or flow.request.path, exc)
@@ -64,7 +67,25 @@ class LegacyForwarder:
             flow.response = _fault(note.inspection, "internal", f"proxy error: {type(exc).__name__}", sender=False)
             return
         note.upstream_ms = upstream_ms
+        if isinstance(response, Oversized):
+            await self._pass_on_large(flow, note, response)
+            return
         flow.response = to_mitmproxy(response, flow.request.method)
+
+    async def _pass_on_large(self, flow: http.HTTPFlow, note: FlowNote, answer: Oversized) -> None:
+        """Over `limits.max_response_bytes`: to the client as it arrives, never held; recorded
+        without its body, never diffed."""
+        self.state.stats.count("response.too-large")
+        note.notes.append("response-not-held: over limits.max_response_bytes")
+        note.streamed = HttpResponse(answer.head.status, answer.head.headers, b"", answer.head.reason)
+        try:
+            sent = await pass_on(flow, answer)
+        except Exception as exc:  # noqa: BLE001 - the client or the bus went away mid-stream
+            note.notes.append(f"stream broken: {type(exc).__name__}")
+            flow.kill()
+            return
+        if sent is None:
+            flow.response = _fault(note.inspection, "internal", "the answer could not be passed on", sender=False)
 
     async def done(self) -> None:
         if self.client is not None:

@@ -41,6 +41,10 @@ class Recorder:
             return
         message = flow.error.msg if flow.error else "unknown error"
         note: FlowNote | None = flow.metadata.get(META_KEY)
+        if note is not None and note.streamed is not None:  # passed on, too large to hold
+            self.state.stats.count(f"outcome.{note.outcome}")
+            self._submit(flow, note)
+            return
         if note is None:
             version = version_for_content_type(flow.request.headers.get("content-type"))
             note = FlowNote(inspection=Inspection(version))
@@ -76,7 +80,7 @@ class Recorder:
             notes=list(note.notes),
             client=f"{peer[0]}:{peer[1]}" if peer else "",
             request=note.request or request_of(flow),
-            response=response_of(flow),
+            response=note.streamed if note.streamed is not None else response_of(flow),
             timings=timings,
         )
         run = note.translation

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import ProxyConfig
 from ..recording import RecordingWriter
 from ..routing import Route, RouteHolder, RouteWatcher
-from ..soap import HttpRequest
+from ..soap import HttpRequest, HttpResponse
 from ._inspect import Inspection
 
 if TYPE_CHECKING:
@@ -67,6 +67,8 @@ class FlowNote:
     #: that fails half-way can never let a request (a write) reach the bus by default.
     forward_allowed: bool = True
     translation: "TranslationRun | None" = None
+    #: the head of a bus answer passed on without being held (over max_response_bytes)
+    streamed: HttpResponse | None = None
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 import aiohttp
 import yarl
@@ -32,6 +33,34 @@ class UpstreamTimeouts:
     connect: float = 3.0
 
 
+class Oversized:
+    """A bus answer too large to hold: its head and first bytes, and the rest still unread.
+    The caller passes it on chunk by chunk and must call `release` when done."""
+
+    def __init__(self, head: HttpResponse, reply: aiohttp.ClientResponse) -> None:
+        self.head = head
+        self._reply = reply
+
+    async def chunks(self, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+        if self.head.body:
+            yield self.head.body
+        async for chunk in self._reply.content.iter_chunked(size):
+            yield chunk
+
+    def release(self) -> None:
+        self._reply.release()
+
+
+async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The whole body, or its first `limit` + 1 bytes when it is longer (limit < 0: no bound)."""
+    if limit < 0:
+        return await content.read()
+    raw = bytearray()
+    while len(raw) <= limit and (chunk := await content.read(limit + 1 - len(raw))):
+        raw += chunk
+    return bytes(raw)
+
+
 class UpstreamClient:
     """Sends plain `HttpRequest`s to one base URL. Create and close inside the event loop."""
 
@@ -46,28 +75,41 @@ class UpstreamClient:
             cookie_jar=aiohttp.DummyCookieJar(),  # never carry one caller's cookies to another
         )
 
-    async def send(self, request: HttpRequest) -> tuple[HttpResponse, float]:
-        """Forward `request`; return the response and the upstream time in milliseconds."""
+    async def send(
+        self, request: HttpRequest, max_body: int | None = None
+    ) -> tuple[HttpResponse | Oversized, float]:
+        """Forward `request`; return the response and the upstream time in milliseconds.
+
+        An answer whose body is over `max_body` bytes (declared, or found while reading) comes
+        back as `Oversized`: its head and the first bytes, and the rest still to be read, so
+        the caller can pass it on without ever holding it whole."""
         started = time.perf_counter()
         # Sent as given: the guard normalised the path already, and what we route on must be
         # exactly what the bus receives (yarl would otherwise re-normalise it its own way).
         url = yarl.URL(self.base_url + request.path, encoded=True)
+        handed_on = False
+        reply: aiohttp.ClientResponse | None = None
         try:
-            async with self._session.request(
+            reply = await self._session.request(
                 request.method,
                 url,
                 headers=end_to_end(request.headers, frozenset({"content-length"})),
                 data=request.body if request.body or request.method in ("POST", "PUT") else None,
                 allow_redirects=False,
                 compress=None,
-            ) as reply:
-                body = await reply.read()
-                headers = [
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.raw_headers
-                ]
-                response = HttpResponse(
-                    status=reply.status, headers=headers, body=body, reason=reply.reason or ""
-                )
+            )
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.raw_headers]
+            limit = max_body if max_body is not None else -1
+            if limit >= 0 and (reply.content_length or 0) > limit:
+                body = b""
+            else:
+                body = await _read_up_to(reply.content, limit)
+            response = HttpResponse(
+                status=reply.status, headers=headers, body=body, reason=reply.reason or ""
+            )
+            if limit >= 0 and (len(body) > limit or (reply.content_length or 0) > limit):
+                handed_on = True
+                return Oversized(response, reply), (time.perf_counter() - started) * 1000
         except asyncio.TimeoutError:
             raise UpstreamError(
                 "upstream.timeout",
@@ -81,6 +123,9 @@ class UpstreamClient:
             raise UpstreamError(
                 "upstream.broken", f"the legacy bus broke off the exchange: {type(exc).__name__}: {exc}"
             ) from None
+        finally:
+            if reply is not None and not handed_on:
+                reply.release()
         return response, (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:
