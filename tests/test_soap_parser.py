@@ -1,8 +1,11 @@
 """The one hardened parser refuses every way of smuggling a DTD, an entity or a bomb past it."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
-from turnout.soap import XmlLimits, XmlThreat, XmlUnreadable, parse_xml
+from turnout.soap import SoapError, XmlLimits, XmlThreat, XmlUnreadable, make_parser, parse_xml
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -63,7 +66,7 @@ def test_xinclude_is_not_processed() -> None:
         b'<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="file:///etc/passwd" parse="text"/></a>'
     )
     root = parse_xml(document)
-    assert b"root:" not in __import__("lxml.etree").etree.tostring(root)
+    assert b"root:" not in etree.tostring(root)
     assert root[0].tag == "{http://www.w3.org/2001/XInclude}include"
 
 
@@ -265,3 +268,53 @@ def test_wide_siblings_parse_and_no_python_loop_visits_them(monkeypatch: pytest.
         sys.setprofile(None)
     assert len(root[0][0]) == 250_000
     assert calls < 200, f"{calls} calls from Python for one document"
+
+
+# --- one parse that reads on past errors accepts what a strict parse accepts ---------------------
+
+SEEDS = [
+    b'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+    b'<s:Header><h:Id xmlns:h="urn:h" s:mustUnderstand="1">1</h:Id></s:Header><s:Body><!-- c --><?pi x?>'
+    b'<p:Op xmlns:p="urn:p"><p:v a="&lt;&#65;">Zo\xc3\xab &amp; <![CDATA[x<y]]></p:v></p:Op></s:Body></s:Envelope>',
+    b"<a><b c='1' d=\"2\"/><e>text</e>tail<f xmlns='urn:f'><g/></f></a>",
+    '<?xml version="1.0" encoding="ISO-8859-1"?><a>Zoë</a>'.encode("latin-1"),
+    '<?xml version="1.0" encoding="UTF-16"?><a><b/></a>'.encode("utf-16"),
+]
+TOKENS = [b"<", b">", b"/>", b"</a>", b"<a>", b"&", b"&amp;", b"&x;", b"&#0;", b'"', b"'", b"=", b"xmlns:q=''",
+          b"q:x", b"<!--", b"-->", b"]]>", b"<![CDATA[", b"<?", b"?>", b"\x00", b"\xff", b"\xc3", b" ", b"\r\n"]
+
+
+@st.composite
+def mangled(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(data)))
+        operation = draw(st.integers(0, 3))
+        if operation == 0:
+            del data[at:]
+        elif operation == 1:
+            data[at:at] = draw(st.sampled_from(TOKENS))
+        elif operation == 2:
+            data[at:at] = draw(st.binary(min_size=1, max_size=4))
+        else:
+            del data[at:at + draw(st.integers(1, 8))]
+    return bytes(data)
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=mangled())
+def test_parse_xml_accepts_what_a_strict_parse_accepts_to_the_same_tree(data: bytes) -> None:
+    try:
+        strict = etree.fromstring(data, make_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        strict = None
+    try:
+        ours = parse_xml(data, XmlLimits(max_depth=255, max_attributes=10**6))
+    except XmlThreat as threat:
+        assert threat.kind in ("doctype", "encoding", "too-deep")  # refused before or without a parse
+        return
+    except SoapError:
+        assert strict is None, "parse_xml refused a well-formed document"
+        return
+    assert strict is not None, "parse_xml returned a tree for a document a strict parse refuses"
+    assert etree.tostring(ours.getroottree()) == etree.tostring(strict.getroottree())
