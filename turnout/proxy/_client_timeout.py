@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from mitmproxy import ctx, http
+from mitmproxy import http
 from mitmproxy.net.http import http1
 
 from ..soap import Fault, version_for_content_type
+from ._client_io import client_io
 from ._convert import fault_response
 from ._state import ProxyState
 
@@ -59,10 +60,8 @@ class ClientBodyTimeout:
         self._timers.pop(flow.id, None)
         if flow.request.timestamp_end is not None or flow.response is not None or not flow.live:
             return  # complete, answered or already ended
-        proxyserver = ctx.master.addons.get("proxyserver")
-        handler = proxyserver.connections.get(flow.client_conn.id) if proxyserver else None
-        io = handler.transports.get(handler.client) if handler is not None else None
-        if io is None or io.handler is None:
+        io = client_io(flow.client_conn.id)
+        if io is None:
             return  # the connection is already gone
         config = self.state.config
         seconds = config.client_body_timeout if config else 0

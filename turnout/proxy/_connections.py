@@ -19,8 +19,9 @@ import logging
 import resource
 from collections import Counter
 
-from mitmproxy import connection, ctx, http
+from mitmproxy import connection, http
 
+from ._client_io import client_io
 from ._state import ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
@@ -107,10 +108,8 @@ class ConnectionGuard:
 
     def _expire(self, client: connection.Client) -> None:
         self._timers.pop(client.id, None)
-        proxyserver = ctx.master.addons.get("proxyserver")
-        handler = proxyserver.connections.get(client.id) if proxyserver else None
-        io = handler.transports.get(handler.client) if handler is not None else None
-        if io is None or io.handler is None:
+        io = client_io(client.id)
+        if io is None:
             return
         self.state.stats.count("connections.idle-closed")
         io.handler.cancel("no request headers in time")

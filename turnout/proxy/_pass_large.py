@@ -6,17 +6,17 @@ forwarder (which gives Faults and timeouts of our own) builds that response. For
 write the head and the body to the client's connection ourselves as they arrive, awaiting the
 client between chunks, then close the connection and end the flow. Such an answer is counted
 and recorded without its body: nothing holds more than one chunk of it. The client connection
-is reached through mitmproxy's proxyserver, private API of the pinned 11.x, as in
-`_client_timeout`.
+is reached through `_client_io` (private API of the pinned mitmproxy 11.x).
 """
 
 from __future__ import annotations
 
 import logging
 
-from mitmproxy import ctx, http
+from mitmproxy import http
 
 from ..soap import HttpResponse, end_to_end
+from ._client_io import client_io
 from ._upstream import Oversized
 
 log = logging.getLogger("turnout.proxy")
@@ -25,9 +25,7 @@ log = logging.getLogger("turnout.proxy")
 async def pass_on(flow: http.HTTPFlow, answer: Oversized) -> int | None:
     """Stream `answer` to the flow's client; return the body bytes sent, or None when the
     client's connection could not be reached (the caller answers a Fault instead)."""
-    proxyserver = ctx.master.addons.get("proxyserver")
-    handler = proxyserver.connections.get(flow.client_conn.id) if proxyserver else None
-    io = handler.transports.get(handler.client) if handler is not None else None
+    io = client_io(flow.client_conn.id)
     writer = io.writer if io is not None else None
     if writer is None or writer.is_closing():
         answer.release()
