@@ -95,18 +95,21 @@ def test_hop_by_hop_headers_of_the_client_never_reach_the_bus(
     assert "x-client-hop" not in seen and "keep-alive" not in seen
 
 
-def test_a_head_answer_keeps_its_length_and_carries_no_body(
-    chunking_bus: WireBus, tmp_path: Path
-) -> None:
-    with WireBus(body=ANSWER, chunked=False) as bus:
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_a_head_answer_keeps_its_length_and_carries_no_body(tmp_path: Path, chunked: bool) -> None:
+    with WireBus(body=ANSWER, chunked=chunked) as bus:
         config = tmp_path / "turnout.yaml"
         config.write_text(f"upstream: {bus.url}\n")
         with ProxyProcess(config) as proxy:
             raw = raw_exchange(proxy.port, b"HEAD /pnc?wsdl HTTP/1.1\r\nHost: x\r\n\r\n", timeout=3)
+            follow = raw_exchange(proxy.port, b"GET /pnc?wsdl HTTP/1.1\r\nHost: x\r\n\r\n")
     status, headers, body = headers_of(raw)
     assert status.startswith(b"HTTP/1.1 200")  # the bus's answer, not a Fault
-    assert headers["content-length"] == [str(len(ANSWER))]
+    assert "transfer-encoding" not in headers
+    # the length a GET would have had, when the bus said it; never a made-up 0
+    assert headers.get("content-length") == ([str(len(ANSWER))] if not chunked else None)
     assert body == b""
+    assert headers_of(follow)[2] == ANSWER
 
 
 def test_a_chunked_request_with_a_trailer_is_served_and_leaves_nothing_in_flight(

@@ -172,3 +172,30 @@ def test_a_bad_upstream_url_is_refused_at_load_with_file_line_and_field(
         assert done.returncode != 0, output
         assert "turnout.yaml:2" in output and "upstream" in output and says in output, output
         assert "Traceback" not in output
+
+
+def test_the_shadow_queue_is_bounded_in_bytes_as_well_as_jobs() -> None:
+    """Fifty pending shadows of wide 1 MiB envelopes held 1.86 GB: jobs now hold bytes, and the
+    queue refuses (and counts) a job that would take it over `shadow.queue_bytes`."""
+    import asyncio
+
+    from tests.test_recording import make_exchange
+    from turnout.config import ProxyConfig
+    from turnout.proxy._shadow import ShadowRunner
+    from turnout.proxy._state import ProxyState
+    from turnout.routing import Route
+
+    async def never(legacy: bytes, new: bytes, key: str) -> tuple[bool, list]:
+        return True, []
+
+    async def fill() -> tuple[list[bool], int]:
+        state = ProxyState(ProxyConfig(upstream="http://127.0.0.1:9"))
+        runner = ShadowRunner(state, never, concurrency=1, queue=1000, queue_bytes=5 * 1024 * 1024)
+        route = Route("/pnc VehicleEnquiry", mode="shadow")
+        body = b" " * (1024 * 1024)
+        accepted = [runner.submit(make_exchange(), body, "/pnc", route) for _ in range(8)]
+        return accepted, state.stats.snapshot().get("shadow.dropped", 0)
+
+    accepted, dropped = asyncio.run(fill())
+    assert sum(accepted) <= 5 and accepted[:4] == [True] * 4
+    assert dropped == 8 - sum(accepted)
