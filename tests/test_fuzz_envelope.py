@@ -48,7 +48,7 @@ def budget(examples: int) -> settings:
 LIMITS = XmlLimits(max_bytes=32 * 1024, max_depth=12, max_attributes=6)
 THREAT_KINDS = {
     "too-large", "doctype", "entity", "too-deep", "too-many-attributes", "ambiguous-envelope",
-    "xinclude",
+    "xinclude", "encoding",
 }
 XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 CORPUS = sorted((Path(__file__).parent / "hostile").glob("*.xml"))

@@ -237,3 +237,11 @@ def test_targets_with_no_one_meaning_are_refused(raw: str, why: str) -> None:
     with pytest.raises(BadTarget, match=why) as info:
         normalise_target(raw)
     assert info.value.kind == "target"
+
+
+@pytest.mark.parametrize("raw", ["/%2563ris", "/a%252Fb", "/a%252e%252e/cris"])
+def test_a_path_encoded_twice_is_refused(raw: str) -> None:
+    """A bus that decodes twice would run `/%2563ris` as `/cris`, which we would route as
+    `/%63ris`: no one meaning, so refused."""
+    with pytest.raises(BadTarget, match="twice"):
+        normalise_target(raw)

@@ -26,6 +26,7 @@ from ..soap import (
     headers_dict,
     is_encoded,
     normalise_target,
+    envelope_threats,
     parse_xml,
     is_multipart_related,
     split_related,
@@ -103,16 +104,17 @@ def read_request(
 def _read_related(
     body: bytes, content_type: str, path: str, headers: dict[str, str], limits: XmlLimits
 ) -> Envelope:
-    """MTOM / SwA: the root part is the envelope; every other XML part passes the same guard
-    (a bus resolving xop:Include or reading an attachment as XML would parse it too). A broken
+    """MTOM / SwA: the root part is the envelope; every other XML part passes the same guard,
+    XInclude included (a bus resolving xop:Include or reading an attachment as XML would parse
+    it too). A broken
     multipart body is unreadable, but the parts read before the break are still checked."""
     try:
         related = split_related(body, content_type)
     except MultipartUnreadable as broken:
         for part in broken.parts:
             if part.is_xml:
-                parse_xml(part.content, limits)
+                parse_xml(part.content, limits, check=envelope_threats)
         raise
     for part in xml_parts(related):
-        parse_xml(part.content, limits)
+        parse_xml(part.content, limits, check=envelope_threats)
     return read_envelope(related.root.content, path, headers, limits)

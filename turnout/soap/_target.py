@@ -11,10 +11,13 @@ refused rather than guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
 from ._errors import SoapError
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 #: what stays unescaped when a normalised path is written back (RFC 3986 pchar minus `;`, `%`)
 _PATH_SAFE = "/-._~!$&'()*+,=:@"
@@ -61,6 +64,10 @@ def normalise_target(raw: str, case_insensitive: bool = False) -> Target:
         raise BadTarget("target", "request path is not UTF-8 once percent-decoded") from None
     if "%2f" in raw_path.lower() or "%5c" in raw_path.lower():
         raise BadTarget("target", "request path encodes a slash or backslash")
+    if _ESCAPE.search(decoded):
+        # A bus (or a filter in front of it) that decodes twice would read `/%2563ris` as
+        # `/cris`: another path than the one we route on.
+        raise BadTarget("target", "request path is percent-encoded twice")
     if "\\" in decoded:
         raise BadTarget("target", "request path carries a backslash")
     if ";" in decoded:
