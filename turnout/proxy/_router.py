@@ -38,7 +38,12 @@ class Router:
         insensitive = bool(config and config.upstream_path_case_insensitive)
         read = note.inspection.read
         if read is not None:
-            refusal = bus_refusal(read, table, flow.request.method, insensitive)
+            try:
+                refusal = bus_refusal(read, table, flow.request.method, insensitive)
+            except Exception:  # noqa: BLE001 - a bug here must not let the request reach the bus
+                log.exception("the bus-safety check failed on %s", read.service)
+                refusal = Fault("the proxy could not decide where this request may go",
+                                sender=False, kind="routing.internal")
             if refusal is not None:
                 # Sending it on could make the bus run an operation moved off it: never.
                 note.forward_allowed = False
