@@ -6,6 +6,7 @@ import gzip
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from turnout.cli import main
@@ -129,6 +130,24 @@ def test_prune_deletes_only_what_is_older_than_the_age(tmp_path: Path) -> None:
     assert not old.exists() and new.exists()
     bad = CliRunner().invoke(main, ["recordings", "prune", str(tmp_path), "--older-than", "a month"])
     assert bad.exit_code == 2 and "30d" in bad.output
+
+
+def test_prune_takes_an_age_in_minutes(tmp_path: Path) -> None:
+    """`--older-than 2m`: after a fix, an operator drops the last minutes' evidence. `m` is
+    minutes; units combine largest first; months are refused (no one length)."""
+    store = RecordingStore(tmp_path)
+    now = datetime.now(timezone.utc)
+    old = write(store, "<old/>", now - timedelta(minutes=3))
+    new = write(store, "<new/>", now - timedelta(seconds=30))
+    result = CliRunner().invoke(main, ["recordings", "prune", str(tmp_path), "--older-than", "2m"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 1" in result.output and not old.exists() and new.exists()
+    assert parse_age("90m") == timedelta(minutes=90)
+    assert parse_age("1d12h") == timedelta(days=1, hours=12)
+    assert parse_age("2h30m") == timedelta(hours=2, minutes=30)
+    for bad in ("2M", "2mo", "30m1d", "1.5h", "2"):
+        with pytest.raises(ValueError, match="90m"):
+            parse_age(bad)
 
 
 def _file(tmp_path: Path, *values: str) -> Path:

@@ -155,7 +155,8 @@ def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[
 
 @recordings.command("prune")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--older-than", "age", required=True, help="e.g. 30d, 12h, 6w.")
+@click.option("--older-than", "age", required=True,
+              help="An age: minutes, hours, days or weeks, e.g. 90m, 12h, 30d, 6w, 1d12h.")
 @click.option("--dry-run", is_flag=True, help="List what would go; delete nothing.")
 def prune_(directory: Path, age: str, dry_run: bool) -> None:
     """Delete recordings older than an age (retention)."""

@@ -9,16 +9,19 @@ from pathlib import Path
 from ._exchange import is_exchange_id
 from ._store import SUFFIX
 
-_DURATION = re.compile(r"(\d+)([hdw])")
-_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+#: weeks, days, hours, minutes, largest first, each at most once: `6w`, `1d12h`, `90m`. `m` is
+#: minutes: there are no months (a month has no one length; use weeks)
+_AGE = re.compile(r"(?:(?P<weeks>\d+)w)?(?:(?P<days>\d+)d)?(?:(?P<hours>\d+)h)?(?:(?P<minutes>\d+)m)?")
 
 
 def parse_age(text: str) -> timedelta:
-    """`30d`, `12h`, `6w` -> a timedelta; ValueError otherwise."""
-    match = _DURATION.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not an age like 30d, 12h or 6w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    """`90m`, `12h`, `30d`, `6w` (minutes, hours, days, weeks; combined largest first, as in
+    `1d12h`) -> a timedelta; ValueError otherwise."""
+    match = _AGE.fullmatch(text.strip())
+    if not text.strip() or match is None:
+        raise ValueError(f"{text!r} is not an age like 90m, 12h, 30d or 6w "
+                         "(m minutes, h hours, d days, w weeks)")
+    return timedelta(**{unit: int(n) for unit, n in match.groupdict().items() if n is not None})
 
 
 def recorded_at(path: Path) -> datetime | None:
