@@ -207,7 +207,10 @@ def load_proxy_config(path: Path) -> ProxyConfig:
 
 
 def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[str, Any]:
-    """Validate the redaction section now, so a bad XPath fails at load, not at the first write."""
+    """Validate the redaction section now, so a bad XPath fails at load, not at the first write.
+
+    Its shape only: the key (`key_env`, `key_file`) is not read here but when a redactor is built
+    to record or read recordings, so changing or checking a route never needs the key."""
     from ..recording import redactor_from_config  # recording owns the rules' meaning
 
     node.mapping({"namespaces", "body", "quoted", "headers", "json", "key_env", "key_file"})
@@ -218,7 +221,7 @@ def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[
             raise key_file.error("the key must not be stored beside the recordings")
         section["key_file"] = str(resolved)
     try:
-        redactor_from_config(section)
+        redactor_from_config(section, load_key=False)
     except ValueError as exc:
         raise node.error(str(exc)) from None
     return section

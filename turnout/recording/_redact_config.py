@@ -48,10 +48,14 @@ def redactor_from_config(
     *,
     replacement: Replacement = fixed_token,
     limits: XmlLimits = DEFAULT_LIMITS,
+    load_key: bool = True,
 ) -> Redactor:
     """The `Redactor` the parsed `redaction:` section describes; None or {} means no rules.
 
     Raises ValueError naming the offending entry, e.g. `redaction.body[1]: bad XPath ...`.
+    With `load_key=False` the section is checked for shape only (`key_env` names a variable,
+    `key_file` a path, not both) and the key itself is never read: loading a configuration
+    to change a route or check it must not need the key, only recording does.
     """
     if data is None:
         data = {}
@@ -60,7 +64,9 @@ def redactor_from_config(
     for key in data:
         if key not in _KEYS:
             raise ValueError(f"redaction: unknown key {key!r} (expected one of {', '.join(_KEYS)})")
-    if replacement is fixed_token:
+    if not load_key:
+        _key_source(data)
+    elif replacement is fixed_token:
         key = _key(data)
         if key is not None:
             replacement = Pseudonymiser(key)
@@ -122,18 +128,26 @@ def _strings(value: Any, where: str) -> list[str]:
     return [item.strip() for item in value]
 
 
+def _key_source(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Where the section says the key is (`key_env`, `key_file`), checked for shape only."""
+    env, file = data.get("key_env"), data.get("key_file")
+    if env is not None and file is not None:
+        raise ValueError("redaction: give key_env or key_file, not both")
+    if env is not None and (not isinstance(env, str) or not env):
+        raise ValueError("redaction.key_env: expected the name of an environment variable")
+    if file is not None and (not isinstance(file, (str, os.PathLike)) or not str(file)):
+        raise ValueError("redaction.key_file: expected the path of a file")
+    return env, file
+
+
 def _key(data: Mapping[str, Any]) -> bytes | None:
     """The pseudonymisation key the section names, or None for the fixed token.
 
     A key that is named but missing is an error, not a quiet fallback: the recordings would
     change format without anyone having asked for it.
     """
-    env, file = data.get("key_env"), data.get("key_file")
-    if env is not None and file is not None:
-        raise ValueError("redaction: give key_env or key_file, not both")
+    env, file = _key_source(data)
     if env is not None:
-        if not isinstance(env, str) or not env:
-            raise ValueError("redaction.key_env: expected the name of an environment variable")
         value = os.environ.get(env)
         if not value:
             raise ValueError(f"redaction.key_env: environment variable {env} is not set")
