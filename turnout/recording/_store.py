@@ -6,19 +6,20 @@ root/_unreadable/...      no operation could be named
 root/_rejected/...        a threat, answered by the proxy itself
 ```
 
-Path segments come from what clients send, so each is escaped before it becomes a directory:
-nothing can climb out of `root` or hide in a dot-directory, and names starting with `_` are
-left to the store.
+The folders are `turnout.soap._envelope.operation_folder`'s, the same a scaffold's golden stub
+and a route's default translator name use. Path segments come from what clients send, so each
+is escaped before it becomes a directory: nothing can climb out of `root` or hide in a
+dot-directory, and names starting with `_` are left to the store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import quote
+
+from turnout.soap._envelope import operation_folder
 
 from ._decode import DEFAULT_MAX_DECODED, decode_bodies
 from ._deserialize import loads
@@ -33,7 +34,6 @@ log = logging.getLogger("turnout.recording")
 SUFFIX = ".yaml"
 _TEMP_SUFFIX = ".tmp"
 _FILE_MODE = 0o600  # recordings may hold personal data even when redacted
-_MAX_SEGMENT = 120
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
@@ -64,9 +64,10 @@ class RecordingStore:
         if exchange.operation is None:
             directory = self.root / (REJECTED if exchange.outcome == "rejected" else UNREADABLE)
         else:
-            segments = exchange.operation.service.strip("/")
-            parts = [_segment(s) for s in segments.split("/")] if segments else []
-            directory = self.root.joinpath(*parts, _segment(exchange.operation.name))
+            # the folders every other name of the operation agrees with (routes, scaffold, golden)
+            directory = self.root.joinpath(
+                *operation_folder(exchange.operation.service, exchange.operation.name)
+            )
         return directory / f"{exchange.id}{SUFFIX}"
 
     def write(self, exchange: Exchange) -> Path:
@@ -175,19 +176,6 @@ def read_exchange(path: Path) -> Exchange:
             f"holds exchange {exchange.id}, but its name says {path.stem}", source=str(path)
         )
     return exchange
-
-
-def _segment(name: str) -> str:
-    """One path segment or operation name as a safe, collision-free directory name."""
-    if not name:
-        return "_"  # `_` is the store's own, so an empty segment cannot collide
-    encoded = quote(name, safe="", errors="surrogatepass")  # leaves letters, digits, `_.-~`
-    if encoded[0] in "._":
-        encoded = f"%{ord(encoded[0]):02X}{encoded[1:]}"
-    if len(encoded) > _MAX_SEGMENT:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        encoded = f"{encoded[: _MAX_SEGMENT - 17]}~{digest}"
-    return encoded
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -40,10 +40,13 @@ def operation_key_problem(key: object) -> str | None:
 
 
 def default_translator(key: str) -> str:
-    """The translator an operation uses unless its route names one: `/pnc X` -> `pnc/X`."""
+    """The translator an operation uses unless its route names one: `/pnc X` -> `pnc/X`,
+    `/merlin/MerlinService X` -> `merlin/MerlinService/X`: the name `turnout scaffold` gives it
+    (one naming function, `turnout.soap._envelope.translator_name`, serves both)."""
+    from ..soap._envelope import translator_name
+
     path, _, name = key.partition(" ")
-    path = path.strip("/")
-    return f"{path}/{name}" if path else name
+    return translator_name(path, name)
 
 
 @dataclass(frozen=True)

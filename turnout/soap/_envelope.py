@@ -10,9 +10,11 @@ siblings, or comments before its payload).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from itertools import islice
 from typing import Mapping
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -140,3 +142,46 @@ def service_path(path: str) -> str:
     """The service part of a request path: no query string, no trailing slash."""
     path = path.split("?", 1)[0].split("#", 1)[0]
     return path.rstrip("/") or "/"
+
+
+def translator_name(service: str, operation: str) -> str:
+    """The one name of an operation off the wire: `/pnc`, `VehicleEnquiry` -> `pnc/VehicleEnquiry`.
+
+    Every segment of the service path is kept, in its case: `/merlin/MerlinService`,
+    `GetMissingPerson` -> `merlin/MerlinService/GetMissingPerson`; the root path `/` gives the
+    operation alone. It is the translator a route uses unless it names one, the name a scaffold
+    gives the mapping it writes, and (through `operation_folder`) the folder the recording store
+    and a scaffold's golden stub put the operation's recordings in, so all four agree.
+    """
+    path = service.strip("/")
+    return f"{path}/{operation}" if path else operation
+
+
+#: a folder name longer than this is cut and ends in a digest of the whole (file systems cap
+#: names at 255 bytes; a percent-encoded segment can be three times its text)
+_MAX_FOLDER = 120
+
+
+def operation_folder(service: str, operation: str) -> tuple[str, ...]:
+    """The folders, one per segment of `translator_name(service, operation)`, that hold an
+    operation's recordings: `/merlin/MerlinService GetMissingPerson` ->
+    `("merlin", "MerlinService", "GetMissingPerson")`.
+
+    Each segment is made a safe, collision-free folder name: percent-encoded but for letters,
+    digits and `_.-~`; a leading `.` or `_` encoded too (so no segment is hidden or collides with
+    the store's own `_unreadable`, `_rejected`); an empty one is `_`; a long one is cut and
+    ends in a digest.
+    """
+    return tuple(_folder(segment) for segment in translator_name(service, operation).split("/"))
+
+
+def _folder(name: str) -> str:
+    if not name:
+        return "_"  # `_` is the store's own, so an empty segment cannot collide
+    encoded = quote(name, safe="", errors="surrogatepass")  # leaves letters, digits, `_.-~`
+    if encoded[0] in "._":
+        encoded = f"%{ord(encoded[0]):02X}{encoded[1:]}"
+    if len(encoded) > _MAX_FOLDER:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        encoded = f"{encoded[: _MAX_FOLDER - 17]}~{digest}"
+    return encoded

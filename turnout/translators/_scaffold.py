@@ -3,9 +3,11 @@
 For every SOAP operation (or those named), under `out`:
 
     translators/<service>/<operation>.yaml         the mapping file, every field, TODOs
-    examples/<service>/<operation>.request.xml     an example request envelope
+    examples/<service>/<operation>.request.xml     an example request envelope, with a comment
+                                                   naming its operation key and soapAction
     examples/<service>/<operation>.response.xml    an example response envelope
-    golden/<service>/<Operation>/README.md         where its golden recordings go
+    golden/<service path>/<Operation>/README.md    where its golden recordings go (the folder
+                                                   the recording store files them under)
     pytest.ini                                     the golden-test plugin pointed at the above
     compare.yaml                                   compare rules for the generated header values
     .turnout-scaffold.json                         the fields each mapping was made from
@@ -18,6 +20,7 @@ report says whether they are valid.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from ..soap import (
     fetch_documents,
     read_documents,
 )
+from ..soap._envelope import operation_folder
 from ._scaffold_mapping import mapping_text, scalar
 from ._scaffold_plan import Plan, Slot, plans_for
 from ._scaffold_state import (
@@ -127,6 +131,7 @@ def _operation(
     envelopes = {"input": example_envelope(op, "input", plan.wsdl.prefixes)}
     if op.output is not None:
         envelopes["output"] = example_envelope(op, "output", plan.wsdl.prefixes)
+    envelopes["input"] = with_example_note(envelopes["input"], plan.key, op.soap_action)
     for direction, data in envelopes.items():
         suffix = "request" if direction == "input" else "response"
         path = examples.parent / f"{examples.name}.{suffix}.xml"
@@ -142,10 +147,38 @@ def _operation(
         ]
     elif schema_problem:
         report.notes.append(schema_problem)
-    service, operation = plan.key.lstrip("/").split(" ", 1)
-    golden = out / "golden" / service.replace("/", "_") / operation / "README.md"
+    golden = out.joinpath("golden", *_folder(plan), "README.md")
     _once(golden, _golden_readme(plan), report.written, report.kept)
     return report
+
+
+#: `<!-- turnout send: operation /pnc VehicleEnquiry; soapAction urn:pnc#VehicleEnquiry -->`
+_NOTE = re.compile(
+    rb"<!--\s*turnout send: operation (/\S*) ([^\s;]+)(?:; soapAction (\S+))?\s*-->"
+)
+
+
+def with_example_note(data: bytes, key: str, action: str | None) -> bytes:
+    """`data` with a comment after the XML declaration saying where `turnout send` posts it:
+    the operation key (its service path) and the WSDL's soapAction, when it gives one."""
+    note = f"turnout send: operation {key}"
+    if action and "--" not in action and not any(c.isspace() for c in action):
+        note += f"; soapAction {action}"
+    comment = f"<!-- {note} -->\n".encode("utf-8")
+    declaration, newline, rest = data.partition(b"\n")
+    if declaration.startswith(b"<?xml") and newline:
+        return declaration + newline + comment + rest
+    return comment + data
+
+
+def read_example_note(data: bytes) -> tuple[str | None, str | None]:
+    """The operation key and soapAction a scaffold noted in an example (see
+    `with_example_note`), each None when not noted."""
+    match = _NOTE.search(data[:4096])
+    if match is None:
+        return None, None
+    path, name, action = (g.decode("utf-8", "replace") if g else None for g in match.groups())
+    return f"{path} {name}", action
 
 
 def _once(path: Path, text: str, written: list[Path], kept: list[Path] | None = None) -> None:
@@ -169,17 +202,27 @@ turnout_compare_rules = compare.yaml
 """
 
 
+def _folder(plan: Plan) -> tuple[str, ...]:
+    """The operation's folder under golden/: the one the recording store files it under, so a
+    recording is copied from `recordings/<folder>/` to `golden/<folder>/`."""
+    path, operation = plan.key.split(" ", 1)
+    return operation_folder(path, operation)
+
+
 def _golden_readme(plan: Plan) -> str:
-    service, operation = plan.key.lstrip("/").split(" ", 1)
+    folder = "/".join(_folder(plan))
     return f"""\
 # Golden recordings of `{plan.key}`
 
 Put shadow-mode recordings of this operation here; each becomes a test of
 `translators/{plan.stem}.yaml` (docs/golden.md):
 
-    turnout routes set "{plan.key}" shadow           # record with the translator beside the bus
-    cp recordings/{service}/{operation}/*.yaml golden/{service}/{operation}/
-    pytest golden/                                   # from the scaffold's directory
+    # record with the translator beside the bus
+    turnout routes set "{plan.key}" shadow
+    # copy good recordings from the folder the recording store files them under
+    cp recordings/{folder}/*.yaml golden/{folder}/
+    # run them, from the scaffold's directory
+    pytest golden/
 
 A recording made while the translator still had TODOs fails; fix the mapping, or accept a
 deliberate change with `pytest golden/ --turnout-update`.

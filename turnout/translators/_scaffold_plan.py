@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..soap import Binding, FaultInfo, Field, Operation, Port, Wsdl
+from ..soap._envelope import translator_name
 from ._scaffold_names import (
     camel,
     date_format,
@@ -74,7 +75,7 @@ class Plan:
     wsdl: Wsdl
     key: str  # `/pnc VehicleEnquiry`
     service: str  # `pnc`
-    name: str  # `pnc/VehicleEnquiry`
+    name: str  # `pnc/VehicleEnquiry`, `merlin/MerlinService/GetMissingPerson`: translator_name
     stem: str  # `pnc/vehicle_enquiry`
     method: str
     path: str
@@ -199,6 +200,7 @@ def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan],
     notes: list[str] = []
     seen: dict[str, str] = {}
     names: set[str] = set()
+    stems: set[str] = set()
     for service in wsdl.services:
         for port in service.ports:
             binding = wsdl.binding(port.binding)
@@ -223,7 +225,8 @@ def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan],
                                      f"{wsdl.short(seen[key])}")
                     continue
                 seen[key] = binding.name
-                plans.append(_plan(wsdl, binding, port, service.name, operation, key, names))
+                plans.append(_plan(wsdl, binding, port, service.name, operation, key, names,
+                                   stems))
     if operations:
         found = {p.operation.name for p in plans} | {p.key for p in plans} | {
             p.operation_name for p in plans}
@@ -235,15 +238,18 @@ def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan],
 
 def _plan(
     wsdl: Wsdl, binding: Binding, port: Port, service_label: str, operation: Operation,
-    key: str, names: set[str],
+    key: str, names: set[str], stems: set[str],
 ) -> Plan:
     request = operation.request_element
     assert request is not None
     service = service_name(port.service_path, service_label)
     planner = _Planner(wsdl, service, request.namespace)
-    op_name = key.split(" ", 1)[1]
-    name = unique(f"{service}/{op_name}", names)
-    stem = f"{service}/{snake(op_name)}" + name[len(f"{service}/{op_name}"):]
+    path, op_name = key.split(" ", 1)
+    # the name the route table looks for unless a route names another (keys are unique, so
+    # names are too); files are named by the last path segment, made unique among themselves
+    name = translator_name(path, op_name)
+    names.add(name)
+    stem = unique(f"{service}/{snake(op_name)}", stems)
     request_slots = planner.slots(request.children) if request.children else planner.slots(
         (request,))
     assert operation.input is not None
