@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ..config import ConfigError, ProxyConfig, check_upstream, load_proxy_config
-from ._render import console, fail, render_counters
+from ._render import console, fail, fail_config, render_counters, shown
+
+DEFAULT_CONFIG = Path("turnout.yaml")
 
 
 @click.command()
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="turnout.yaml to read (command-line options override it).")
+              help="turnout.yaml to read (command-line options override it). Default: "
+                   "./turnout.yaml when it exists and --upstream is not given.")
 @click.option("--upstream", help="URL of the legacy bus, e.g. http://bus.internal:8000.")
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default 8080).")
@@ -21,20 +27,36 @@ from ._render import console, fail, render_counters
               help="Directory to record exchanges into (redacted first).")
 def proxy(config_path: Path | None, upstream: str | None, host: str | None, port: int | None,
           record_dir: Path | None) -> None:
-    """Run the Turnout proxy in front of the legacy bus."""
+    """Run the Turnout proxy in front of the legacy bus.
+
+    With neither --config nor --upstream, ./turnout.yaml is read, as every other command does.
+    """
+    if config_path is None and upstream is None:
+        if not DEFAULT_CONFIG.is_file():
+            fail(f"no configuration: give --config FILE or --upstream URL (there is no "
+                 f"turnout.yaml in {Path.cwd()})")
+        config_path = DEFAULT_CONFIG
     try:
         if config_path is not None:
             config = load_proxy_config(config_path)
-        elif upstream is None:
-            fail("give --upstream URL or --config turnout.yaml")
         else:
+            assert upstream is not None
             config = ProxyConfig(upstream=check_upstream(upstream))
         config = config.with_overrides(
             upstream=upstream, listen_host=host, listen_port=port,
             record_dir=record_dir.resolve() if record_dir else None,
         )
     except ConfigError as exc:
-        fail(str(exc))
+        fail_config(exc)
+    if config.record_dir is not None:
+        _check_redaction(config)
+    for what, bind_host, bind_port, setting in (
+        ("listen", config.listen_host, config.listen_port, "--port or listen.port"),
+        ("admin endpoint", config.admin_host, config.admin_port, "admin.port"),
+    ):
+        if problem := port_problem(bind_host, bind_port):
+            fail(f"cannot {'listen' if what == 'listen' else 'serve the ' + what} on "
+                 f"{bind_host}:{bind_port}: {problem}; choose another with {setting}", code=1)
 
     from ..proxy import ProxyState, serve  # imported late: mitmproxy is slow to import
 
@@ -43,18 +65,67 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
     def ready(bound_host: str, bound_port: int) -> None:
         console.print(
             f"[bold]turnout proxy[/] listening on http://{bound_host}:{bound_port} "
-            f"-> {config.upstream}"
-            + (f", recording to {config.record_dir}" if config.record_dir else ", not recording")
+            f"-> {escape(config.upstream)}"
+            + (f", recording to {escape(str(config.record_dir))}" if config.record_dir
+               else ", not recording")
         )
         table = state.routes.get()
         moved = [f"{r.key} {r.describe()}" for r in table if r.mode != "legacy"]
-        console.print(f"routes: {', '.join(moved) if moved else 'every operation legacy'}"
-                      + (f" (watching {config.source})" if config.source else ""))
+        watching = f" (watching {shown(config.source.resolve())})" if config.source else ""
+        console.print(escape(f"routes: {', '.join(moved) if moved else 'every operation legacy'}"
+                             + watching))
 
     try:
         asyncio.run(serve(config, state, on_ready=ready, handle_signals=True))
     except KeyboardInterrupt:
         return
     except ConfigError as exc:
-        fail(str(exc))
+        fail_config(exc)
     render_counters(state.stats.snapshot())
+
+
+def _check_redaction(config: ProxyConfig) -> None:
+    """Recording needs the pseudonymisation key the config names (loading the config did not
+    read it: changing a route must not need it). Missing: one line, before anything listens."""
+    from ..recording import redactor_from_config
+
+    try:
+        redactor_from_config(config.redaction)
+    except ValueError as exc:
+        source = f"{config.source.resolve()}: " if config.source else ""
+        fail(f"cannot record to {config.record_dir}: {source}recordings.{exc} (recording "
+             f"needs the pseudonymisation key; routes and checks do not)")
+
+
+def port_problem(host: str, port: int | None) -> str | None:
+    """Why `host:port` cannot be listened on (in use, not allowed, not an address of this
+    machine), or None when it can (or cannot be told: then the proxy itself reports it).
+
+    Checked before the proxy starts, so a taken port is one line, not mitmproxy's advice about
+    its own `--mode` flag or a traceback from the admin endpoint."""
+    if not port:
+        return None  # 0: any free port
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"{host!r} is not an address this machine can listen on ({exc.strerror})"
+    for family, kind, proto, _, address in addresses:
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue  # e.g. IPv6 switched off: the proxy will not use it either
+        with sock:
+            # as asyncio's servers do, so a port in TIME_WAIT is not taken for one in use
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return "the port is already in use (another proxy, or another program)"
+                if exc.errno == errno.EACCES:
+                    return "not allowed (ports below 1024 need privileges)"
+                if exc.errno == errno.EADDRNOTAVAIL:
+                    return f"{host} is not an address of this machine"
+                return None
+    return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from lxml import etree
 
@@ -14,7 +16,7 @@ from ..recording import (
     PATTERNS, Exchange, RecordingError, RecordingStore, is_exchange_id, parse_age, prune, scan,
 )
 from ..soap import SoapError, parse_xml
-from ._render import console, errors, fail, render_summary
+from ._render import console, errors, fail, render_summary, shown
 
 _DIR = click.option(
     "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("recordings"),
@@ -28,14 +30,20 @@ def recordings() -> None:
 
 
 @recordings.command("list")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--operation", "-o", help="Only this operation, e.g. '/pnc VehicleEnquiry'.")
 @click.option("--summary", is_flag=True, help="One row per operation instead of one per exchange.")
 def list_(directory: Path, operation: str | None, summary: bool) -> None:
-    """List the exchanges recorded under DIRECTORY."""
+    """List the exchanges recorded under DIRECTORY (with --operation, only that operation's,
+    in either view)."""
+    _exists(directory)
     store = RecordingStore(directory)
     if summary:
-        render_summary(store.summary(), f"recordings in {directory}")
+        result = store.summary()
+        if operation:
+            result.operations = [row for row in result.operations if row.key == operation]
+        render_summary(result, f"recordings of {operation} in {directory}" if operation
+                       else f"recordings in {directory}")
         return
     table = Table(title=f"recordings in {directory}")
     for column in ("id", "operation", "route", "outcome", "status", "ms", "notes"):
@@ -43,22 +51,27 @@ def list_(directory: Path, operation: str | None, summary: bool) -> None:
             column, justify="right" if column in ("status", "ms") else "left",
             no_wrap=column in ("id", "operation"),
         )
-    shown = 0
+    shown_rows = 0
     try:
         for exchange in store.iter_exchanges():
             key = exchange.operation.key if exchange.operation else "-"
             if operation and key != operation:
                 continue
-            shown += 1
-            table.add_row(
+            shown_rows += 1
+            table.add_row(*(Text(cell) for cell in (
                 exchange.id, key, exchange.route, exchange.outcome,
                 str(exchange.response.status) if exchange.response else "-",
                 f"{exchange.timings.get('total', 0):.1f}", ", ".join(exchange.notes),
-            )
+            )))
     except RecordingError as exc:
         fail(str(exc))
-    table.caption = f"{shown} exchanges"
+    table.caption = f"{shown_rows} exchanges"
     console.print(table)
+
+
+def _exists(directory: Path) -> None:
+    if not directory.is_dir():
+        fail(f"{shown(directory)}: no such recordings directory")
 
 
 @recordings.command("show")
@@ -66,11 +79,15 @@ def list_(directory: Path, operation: str | None, summary: bool) -> None:
 @_DIR
 @click.option("--raw", is_flag=True, help="Bodies exactly as recorded, not indented for reading.")
 def show(exchange_id: str, directory: Path, raw: bool) -> None:
-    """Show one exchange by its id (or a unique prefix of it)."""
+    """Show one exchange by its id (or a unique prefix of it): the request and the bus's
+    answer, then (translator, shadow, canary) the JSON call, the JSON reply, the translated
+    envelope and the diff."""
+    _exists(directory)
     try:
         exchange = RecordingStore(directory).get(exchange_id)
     except RecordingError as exc:
-        fail(str(exc))
+        fail(str(exc) if directory.is_absolute() else
+             f"{exc} ({directory} is relative to {Path.cwd()})")
     render_exchange(exchange, pretty=not raw)
 
 
@@ -78,14 +95,30 @@ def render_exchange(exchange: Exchange, pretty: bool = True) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("id", exchange.id)
-    head.add_row("operation", exchange.operation.key if exchange.operation else "-")
-    head.add_row("started", exchange.started_at.isoformat())
-    head.add_row("route / outcome", f"{exchange.route} / {exchange.outcome}")
-    head.add_row("SOAP", f"{exchange.soap_version or '-'}  action: {exchange.action or '-'}")
-    head.add_row("timings ms", ", ".join(f"{k} {v:.1f}" for k, v in exchange.timings.items()))
+    translation = exchange.translation or {}
+
+    def row(name: str, value: str) -> None:
+        head.add_row(name, Text(value))
+
+    row("id", exchange.id)
+    row("operation", exchange.operation.key if exchange.operation else "-")
+    row("started", exchange.started_at.isoformat())
+    row("route / outcome", f"{exchange.route} / {exchange.outcome}")
+    row("SOAP", f"{exchange.soap_version or '-'}  action: {exchange.action or '-'}")
+    row("timings ms", ", ".join(f"{k} {v:.1f}" for k, v in exchange.timings.items()))
     if exchange.notes:
-        head.add_row("notes", ", ".join(exchange.notes))
+        row("notes", ", ".join(exchange.notes))
+    if translation:
+        bits = [str(translation.get("translator") or "-")]
+        if translation.get("kind"):
+            bits.append(str(translation["kind"]))
+        if isinstance(translation.get("ms"), (int, float)):
+            bits.append(f"{translation['ms']:.1f} ms")
+        if translation.get("dry_run"):
+            bits.append("dry run")
+        row("translator", ", ".join(bits))
+        if translation.get("error"):
+            row("translator error", str(translation["error"]))
     console.print(head)
     request = exchange.request
     _message(f"request: {request.method} {request.path}", request.headers, request.body,
@@ -94,16 +127,65 @@ def render_exchange(exchange: Exchange, pretty: bool = True) -> None:
         response = exchange.response
         _message(f"response: {response.status} {response.reason}", response.headers, response.body,
                  exchange.omitted_bodies.get("response"), pretty)
+    call = translation.get("call")
+    if isinstance(call, dict):
+        target = " ".join(str(call.get(k)) for k in ("method", "service", "path") if call.get(k))
+        console.rule(Text(f"JSON call: {target}"))
+        if call.get("query"):
+            _json("query", call["query"])
+        if call.get("body") is not None:
+            _json("body", call["body"])
+    reply = translation.get("reply")
+    if isinstance(reply, dict):
+        console.rule(Text(f"JSON reply: {reply.get('status', '-')}"))
+        if reply.get("body") is not None:
+            _json("body", reply["body"])
+    if exchange.translated is not None:
+        translated = exchange.translated
+        _message(f"translated envelope: {translated.status} {translated.reason}".rstrip(),
+                 translated.headers, translated.body, exchange.omitted_bodies.get("translated"),
+                 pretty)
+    if "diff" in translation or "equal" in translation:
+        _diff(translation)
+
+
+def _json(label: str, value: object) -> None:
+    console.print(Text(f"{label}:", style="cyan"))
+    console.print(Syntax(json.dumps(value, indent=2, ensure_ascii=False), "json",
+                         word_wrap=True))
+
+
+def _diff(translation: dict) -> None:  # type: ignore[type-arg]
+    differences = translation.get("diff") or []
+    equal = translation.get("equal")
+    console.rule(Text("diff: legacy answer vs translated"))
+    if not differences:
+        console.print(Text("no differences" if equal is not False else
+                           "different (no details recorded)"))
+        return
+    for entry in differences:
+        if not isinstance(entry, dict):
+            console.print(Text(str(entry)))
+            continue
+        line = Text.assemble((str(entry.get("kind", "differs")), "yellow"), " ",
+                             str(entry.get("path", "")))
+        for side in ("legacy", "new"):
+            if side in entry:
+                line.append(f"  {side}: {entry[side]!r}")
+        for key, value in entry.items():
+            if key not in ("kind", "path", "legacy", "new"):
+                line.append(f"  {key}: {value}")
+        console.print(line)
 
 
 def _message(
     title: str, headers: list[tuple[str, str]], body: bytes, omitted: object, pretty: bool
 ) -> None:
-    console.rule(title)
+    console.rule(Text(title))
     for name, value in headers:
-        console.print(f"[cyan]{name}[/]: {value}", highlight=False)
+        console.print(Text.assemble((name, "cyan"), ": ", value), highlight=False)
     if omitted is not None:
-        console.print(f"[yellow]body not stored:[/] {omitted}")
+        console.print(Text.assemble(("body not stored:", "yellow"), " ", str(omitted)))
     elif body:
         text = _indented(body) if pretty else body.decode("utf-8", "replace")
         console.print(Syntax(text, "xml", word_wrap=True))
@@ -143,7 +225,7 @@ def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[
     hits = scan(directory, known, patterns)
     files = sum(1 for p in directory.rglob("*.yaml") if is_exchange_id(p.stem))
     for hit in hits[:50]:
-        errors.print(f"[red]raw value:[/] {hit}", highlight=False)
+        errors.print(Text.assemble(("raw value:", "red"), " ", str(hit)), highlight=False)
     if len(hits) > 50:
         errors.print(f"... and {len(hits) - 50} more")
     if hits:

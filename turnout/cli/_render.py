@@ -1,18 +1,27 @@
-"""Everything Turnout prints goes through here: one console, rich tables, and clean failures."""
+"""Everything Turnout prints goes through here: one console, rich tables, and clean failures.
+
+Error and warning text is printed as it is: never read as rich markup (a message quoting
+`optional [index]es` keeps its brackets) and never hard-wrapped (one error, one line, whatever
+the width), so it can be searched for and pasted whole.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
+    from ..config import ConfigError
     from ..recording import StoreSummary
 
 console = Console()
-errors = Console(stderr=True)
+#: stderr: lines are never wrapped (soft wrap), whatever the terminal's width
+errors = Console(stderr=True, soft_wrap=True)
 # Piped output (CI logs, `| less`) gets room for a table instead of rich's default 80 columns.
 for _console in (console, errors):
     if not _console.is_terminal:
@@ -20,9 +29,35 @@ for _console in (console, errors):
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print `message` as an error and exit with `code`: no traceback for a user's mistake."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print `message` as an error and exit with `code`: no traceback for a user's mistake.
+
+    `message` is plain text: brackets in it are printed, not read as markup."""
+    errors.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True,
+                 highlight=False)
     raise click.exceptions.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print `message` (plain text, one line) as a warning on stderr."""
+    errors.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True,
+                 highlight=False)
+
+
+def shown(path: Path | str) -> str:
+    """A path as a person can find it: absolute as it is, relative with what it is relative to
+    (`recordings (relative to /home/you)`), since the command may have run elsewhere."""
+    if Path(path).is_absolute():
+        return str(path)
+    return f"{path} (relative to {Path.cwd()})"
+
+
+def fail_config(exc: "ConfigError", code: int = 2) -> NoReturn:
+    """`fail` for a ConfigError: `file:line: field: message`, and when the file was named by a
+    relative path, what it is relative to."""
+    message = str(exc)
+    if exc.file and not Path(exc.file).is_absolute():
+        message += f" ({exc.file} is relative to {Path.cwd()})"
+    fail(message, code)
 
 
 def render_counters(counters: dict[str, int]) -> None:
@@ -70,4 +105,5 @@ def render_summary(summary: "StoreSummary", title: str) -> None:
     table.caption = f"{summary.total} exchanges"
     console.print(table)
     for error in summary.errors:
-        errors.print(f"[yellow]unreadable recording:[/] {error}", highlight=False)
+        errors.print(Text.assemble(("unreadable recording:", "yellow"), " ", str(error)),
+                     highlight=False)

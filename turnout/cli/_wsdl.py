@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from ..soap import Field, Operation, Wsdl, WsdlError, read_wsdl
-from ._render import console, errors, fail
+from ._render import console, errors, fail, shown, warn
 
 _NETWORK = click.option(
     "--allow-network", is_flag=True,
@@ -50,7 +50,7 @@ def _problems(document: Wsdl) -> None:
         return
     errors.print(f"[yellow]{len(document.problems)} warning(s)[/]", highlight=False)
     for problem in document.problems:
-        errors.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
+        warn(str(problem))
 
 
 def _tree(document: Wsdl) -> Tree:
@@ -206,7 +206,7 @@ def _report(report: object) -> None:
     assert isinstance(report, ScaffoldReport)
     out = report.out
     console.print(f"[bold]{len(report.operations)}[/] operation(s) of "
-                  f"{escape(report.wsdl.location)} scaffolded into {escape(str(out))}")
+                  f"{escape(report.wsdl.location)} scaffolded into {escape(shown(out))}")
     for op in report.operations:
         mapping = _rel(op.mapping, out)
         state = "[green]written[/]" if op.mapping in op.written else "[yellow]kept[/]"
@@ -259,7 +259,7 @@ def _write_openapi(path: Path, data: dict[str, object]) -> None:
             verdict = f"[red]not valid OpenAPI: {escape(str(exc).splitlines()[0])}[/]"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    console.print(f"OpenAPI written to {escape(str(path))}: {verdict}")
+    console.print(f"OpenAPI written to {escape(shown(path))}: {verdict}")
 
 
 COMMANDS = (wsdl, scaffold)
