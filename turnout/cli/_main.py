@@ -13,6 +13,7 @@ from ._replay import replay
 from ._proxy import proxy
 from ._recordings import recordings
 from ._routes import routes
+from ._send import send
 from ._status import status
 from ._wsdl import scaffold, wsdl
 
@@ -35,4 +36,5 @@ main.add_command(compare)
 main.add_command(replay)
 main.add_command(wsdl)
 main.add_command(scaffold)
+main.add_command(send)
 demo.add_command(record_golden_command)
