@@ -5,6 +5,8 @@ WSDL reading needs zeep (`turnout.soap._wsdl_zeep`, loaded when a WSDL is read).
 """
 
 from ._envelope import (
+    operation_folder,
+    translator_name,
     Envelope,
     OperationName,
     action_names,
@@ -55,6 +57,8 @@ from ._wsdl_read import read_documents, read_wsdl
 from ._wsdl_validate import PayloadSchema, check_envelope, compile_schemas
 
 __all__ = [
+    "operation_folder",
+    "translator_name",
     "DEFAULT_MAX_RATIO",
     "BadTarget",
     "Target",

@@ -33,7 +33,7 @@ from ..soap import (
     fetch_documents,
     read_documents,
 )
-from ..soap._envelope import operation_folder
+from ..soap import operation_folder
 from ._scaffold_mapping import mapping_text, scalar
 from ._scaffold_plan import Plan, Slot, plans_for
 from ._scaffold_state import (

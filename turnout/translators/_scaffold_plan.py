@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..soap import Binding, FaultInfo, Field, Operation, Port, Wsdl
-from ..soap._envelope import translator_name
+from ..soap import translator_name
 from ._scaffold_names import (
     camel,
     date_format,
