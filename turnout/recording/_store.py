@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from turnout.soap._envelope import operation_folder
+from turnout.soap import operation_folder
 
 from ._decode import DEFAULT_MAX_DECODED, decode_bodies
 from ._deserialize import loads
