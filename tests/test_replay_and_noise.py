@@ -125,18 +125,28 @@ def test_writes_are_resent_only_with_include_writes(recorded: Recorded, tmp_path
     assert "skipped writes │ 0" in output
 
 
-def test_without_a_config_nothing_is_a_write_and_it_says_so(
+def test_without_a_config_nothing_is_declared_and_it_says_so(
     recorded: Recorded, tmp_path: Path
 ) -> None:
+    """Without a config no operation is declared a read: nothing is sent but what a person
+    names with --operation and confirms a read. (The library's `plan_replay` without a policy
+    trusts its caller, but still holds back names that look like writes.)"""
     plan = plan_replay(recorded.exchanges)
-    assert len(plan.send) == len(recorded.exchanges) and not plan.skipped
+    assert len(plan.send) == len(recorded.reads)
+    assert {(s.operation, s.reason) for s in plan.skipped} == {
+        (op, "write-name") for op in WRITES}
     first_read = recorded.reads[:3]
     directory = tmp_path / "recs"
     for exchange in first_read:
         RecordingStore(directory).write(exchange)
-    code, output = run(str(directory), "--target", recorded.bus.url, "--rate", "500")
+    code, output = run(str(directory), "--target", recorded.bus.url, "--rate", "500",
+                       "--out", str(tmp_path / "none"))
     assert code == 0, output
-    assert "writes cannot be recognised" in output
+    assert "no operation is declared a read" in output and "nothing was replayed" in output
+    named = sorted({e.operation.key for e in first_read if e.operation})
+    code, output = run(str(directory), "--target", recorded.bus.url, "--rate", "500",
+                       *[arg for op in named for arg in ("--operation", op)], "--yes")
+    assert code == 0, output
     # the default --out: beside DIR, named after it
     [out] = [p for p in tmp_path.iterdir() if p.name.startswith("recs-replay-")]
     assert len(list(RecordingStore(out).iter_exchanges())) == 3
@@ -205,7 +215,7 @@ def test_an_unreachable_target_is_counted_and_recorded_as_errors(
     for exchange in recorded.reads[:2]:
         RecordingStore(directory).write(exchange)
     code, output = run(str(directory), "--target", "http://127.0.0.1:9", "--rate", "500",
-                       "--out", str(tmp_path / "out"))
+                       "--config", str(recorded.config), "--out", str(tmp_path / "out"))
     assert code == 1
     assert "target.unreachable" in output
     replayed = list(RecordingStore(tmp_path / "out").iter_exchanges())

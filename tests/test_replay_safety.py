@@ -42,6 +42,7 @@ PNC = "urn:police:pnc:v1"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 ODD_SPELLINGS = ("/%63ris", "/./cris", "/pnc/../cris")
 WRITE = "/cris CreateCrimeReport"
+READ = "/pnc PersonEnquiry"
 
 
 def envelope(namespace: str, name: str) -> bytes:
@@ -76,8 +77,10 @@ def recordings(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
+    """The write declared, and the read too: only declared reads are sent again."""
     path = tmp_path / "turnout.yaml"
-    path.write_text(f"upstream: http://127.0.0.1:9\nroutes:\n  {WRITE}: {{mode: legacy, writes: true}}\n")
+    path.write_text(f"upstream: http://127.0.0.1:9\nroutes:\n  {WRITE}: {{mode: legacy, writes: true}}\n"
+                    f"  {READ}: {{mode: legacy}}\n")
     return path
 
 

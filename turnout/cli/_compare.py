@@ -22,9 +22,10 @@ from ..compare import (
     write_reports,
 )
 from ..config import ConfigError, ProxyConfig, load_proxy_config
-from ..recording import RecordingError, Redactor, redactor_from_config, write_keys
+from ..recording import RecordingError, Redactor, redactor_from_config
 from ..translators import TranslatorSet, load_translators
 from ._render import console, errors, fail
+from ._replay import OPERATION_OPTION, YES_OPTION, replay_policy
 
 _DEFAULT_CONFIG = Path("turnout.yaml")
 _TOP_PATHS = 3
@@ -40,7 +41,6 @@ class _Inputs:
     rules: dict[str, Rules]
     rules_path: Path | None
     redactor: Redactor | None
-    writes: frozenset[str]
     #: the bus ignores path case (`upstream_path_case: insensitive`): keys compare in any case
     case_insensitive: bool = False
 
@@ -63,14 +63,21 @@ class _Inputs:
 @click.option("--learn-noise", is_flag=True,
               help="Instead: send each recorded read to the legacy bus (--target, else the "
                    "config's upstream) twice and add what differs to the rules as noise.")
+@OPERATION_OPTION
+@click.option("--include-writes", is_flag=True,
+              help="With --target or --learn-noise: also send declared reads whose names start "
+                   "with a verb that writes (Create..., Submit...). Declared writes are never sent.")
+@YES_OPTION
 def compare(directory: Path, config_path: Path | None, translators_dir: Path | None,
             rules_path: Path | None, target: str | None, min_parity: float,
-            report_dir: Path | None, learn_noise: bool) -> None:
+            report_dir: Path | None, learn_noise: bool, operations: tuple[str, ...],
+            include_writes: bool, yes: bool) -> None:
     """Compare the legacy answers recorded in DIRECTORY with the new path's answers.
 
     Offline by default: each recording's JSON reply goes through its translator's response half
     (what the translator answered without a call is taken as recorded). With --target, the
-    recorded requests are sent again to a live target instead; writes never are. Answers are
+    recorded requests are sent again to a live target instead: only declared reads (see
+    `turnout replay`), never a write. Answers are
     compared semantically under the compare rules; parity is (identical + equal under rules) /
     samples, per operation. Exits 1 when an operation is below --min-parity, 2 on bad input.
     """
@@ -79,7 +86,8 @@ def compare(directory: Path, config_path: Path | None, translators_dir: Path | N
     if config_path is None and _DEFAULT_CONFIG.is_file():
         config_path = _DEFAULT_CONFIG
     if learn_noise:
-        raise click.exceptions.Exit(_learn_noise(directory, target, rules_path, config_path))
+        raise click.exceptions.Exit(_learn_noise(directory, target, rules_path, config_path,
+                                                 operations, include_writes, yes))
     config = _config(config_path)
     inputs = _inputs(config, translators_dir, rules_path, need_translators=target is None)
     try:
@@ -89,8 +97,9 @@ def compare(directory: Path, config_path: Path | None, translators_dir: Path | N
             source = TranslatorAnswers(inputs.translators)
             report = _run(directory, source, inputs)
         else:
-            with TargetAnswers(target, writes=inputs.writes, redactor=inputs.redactor,
-                               case_insensitive=inputs.case_insensitive) as live:
+            policy = replay_policy(config, inputs.translators, operations=operations,
+                                   include_writes=include_writes, assume_yes=yes)
+            with TargetAnswers(target, redactor=inputs.redactor, policy=policy) as live:
                 report = _run(directory, live, inputs)
     except (ParityError, RecordingError) as exc:
         fail(str(exc))
@@ -148,32 +157,22 @@ def _inputs(config: ProxyConfig | None, translators_dir: Path | None, rules_path
         rules = load_rules(rules_path) if rules_path is not None else {}
         redactor = redactor_from_config(config.redaction) if config and config.redaction else None
         insensitive = bool(config and config.upstream_path_case_insensitive)
-        writes = _writes(config, translators, insensitive)
     except ConfigError as exc:
         fail(str(exc))
     except ValueError as exc:  # the redaction section, e.g. a key that is named but missing
         fail(f"{config.source if config else 'config'}: {exc}")
-    return _Inputs(translators, translators_dir, rules, rules_path, redactor, writes, insensitive)
-
-
-def _writes(config: ProxyConfig | None, translators: TranslatorSet | None,
-            case_insensitive: bool = False) -> frozenset[str]:
-    """Operations that change state, by their translators or their routes: never resent.
-    Keys are normalised as `TargetAnswers` matches them (see `turnout.recording.resend_check`)."""
-    found = {t.operation for t in (translators or {}).values() if getattr(t, "writes", False)}
-    if config is not None and config.source is not None:
-        from ..routing import load_route_table
-
-        found.update(route.key for route in load_route_table(config.source) if route.writes)
-    return write_keys(found, case_insensitive)
+    return _Inputs(translators, translators_dir, rules, rules_path, redactor, insensitive)
 
 
 def _learn_noise(directory: Path, target: str | None, rules_path: Path | None,
-                 config_path: Path | None) -> int:
+                 config_path: Path | None, operations: tuple[str, ...] = (),
+                 include_writes: bool = False, yes: bool = False) -> int:
     """`--learn-noise`: the legacy bus against itself (see `turnout.cli._noise`); its exit code."""
     from ._noise import learn_noise_command
 
-    return learn_noise_command(directory, target, rules_path, config_path)
+    return learn_noise_command(directory, target, rules_path, config_path,
+                               operations=operations, include_writes=include_writes,
+                               assume_yes=yes)
 
 
 def render_parity(report: ParityReport, min_parity: float) -> None:

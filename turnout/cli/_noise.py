@@ -13,7 +13,11 @@ from ..compare import NOISE_GAP, Added, NoiseReport, learn_noise, load_rules, wr
 from ..config import ConfigError
 from ..recording import SendOptions, read_recordings
 from ._render import console, errors
-from ._replay import checked_target, load_config, progress_bar, warn, writes_of
+from ..recording._replay import SKIP_WRITE
+from ._replay import (
+    NEVER_WRITES_REMEDIES, checked_target, load_config, progress_bar, render_skipped,
+    replay_policy, warn,
+)
 
 
 def learn_noise_command(
@@ -27,19 +31,24 @@ def learn_noise_command(
     timeout: float = 30.0,
     gap: float = NOISE_GAP,
     per_operation: int | None = None,
+    operations: tuple[str, ...] = (),
+    include_writes: bool = False,
+    assume_yes: bool = False,
 ) -> int:
     """Replay the reads recorded under `directory` to the legacy bus (`target`, else the
     config's `upstream`) twice each, and add `ignore` rules for what differed to the rules
     file (`rules_path`, else the config's `compare.rules`). Returns the exit code: 0 done
     (whether or not anything was new), 1 the bus answered nothing usable, 2 bad input.
 
-    A config is required: it is how writes are recognised, and a write must never be sent
-    to the bus twice.
+    A config is required: it is how reads and writes are recognised, and a write must never
+    be sent to the bus twice. Only declared reads are sent (see `turnout.cli._replay.
+    replay_policy`): an operation nothing declares only when named in `operations` and
+    confirmed a read; a name that looks like a write only with `include_writes`.
     """
     try:
         return _learn(directory, target, rules_path, config_path,
                       SendOptions(rate=rate, concurrency=concurrency, timeout=timeout),
-                      gap, per_operation)
+                      gap, per_operation, operations, include_writes, assume_yes)
     except click.exceptions.Exit as exc:  # `fail` from a shared helper
         return int(exc.exit_code)
 
@@ -47,6 +56,7 @@ def learn_noise_command(
 def _learn(
     directory: Path, target: str | None, rules_path: Path | None, config_path: Path | None,
     options: SendOptions, gap: float, per_operation: int | None,
+    operations: tuple[str, ...] = (), include_writes: bool = False, assume_yes: bool = False,
 ) -> int:
     if not directory.is_dir():
         return _error(f"{directory}: no such recording directory")
@@ -59,7 +69,6 @@ def _learn(
     config = load_config(config_path)
     assert config is not None
     insensitive = config.upstream_path_case_insensitive
-    writes = writes_of(config, insensitive)
     target = checked_target(target or config.upstream)
     rules_path = rules_path or config.compare_rules
     if rules_path is None:
@@ -69,12 +78,14 @@ def _learn(
     except ConfigError as exc:
         return _error(str(exc))
 
+    policy = replay_policy(config, operations=operations, include_writes=include_writes,
+                           assume_yes=assume_yes)
     exchanges, unreadable_files = read_recordings(directory)
     for error in unreadable_files[:5]:
         warn(f"unreadable recording skipped: {error}")
     with progress_bar(None, f"asking {target} twice") as bar:
         report = learn_noise(
-            exchanges, target, is_write=writes.__contains__, existing=existing,
+            exchanges, target, policy=policy, existing=existing,
             case_insensitive=insensitive,
             options=options, gap=gap, per_operation=per_operation,
             on_planned=bar.set_total, on_sent=lambda _: bar.advance(),
@@ -97,15 +108,12 @@ def _learn(
 
 
 def _render_skipped(report: NoiseReport) -> None:
-    writes = Counter(s.operation for s in report.skipped if s.reason == "write")
+    writes = Counter(s.operation for s in report.skipped if s.reason == SKIP_WRITE)
     if writes:
         listed = ", ".join(f"{key} ×{n}" for key, n in sorted(writes.items(), key=str))
         console.print(f"writes are never replayed: skipped {sum(writes.values())} ({listed})",
                       highlight=False)
-    other = Counter(s.reason for s in report.skipped if s.reason != "write")
-    if other:
-        listed = ", ".join(f"{reason} ×{n}" for reason, n in sorted(other.items()))
-        console.print(f"also skipped: {listed}", highlight=False)
+    render_skipped([s for s in report.skipped if s.reason != SKIP_WRITE], NEVER_WRITES_REMEDIES)
 
 
 def _render_learned(report: NoiseReport, added: list[Added], rules_path: Path) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import click
@@ -21,16 +21,33 @@ from ..recording import (
     RecordingStore,
     ReplaySummary,
     SendOptions,
-    never_a_write,
+    Skipped,
     plan_replay,
     read_recordings,
     redactor_from_config,
     replay as run_replay,
+    normalised_key,
     write_keys,
+)
+from ..recording._replay import (
+    SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_UNREADABLE, SKIP_WHY, SKIP_WRITE, SKIP_WRITE_NAME,
+    ReplayPolicy,
 )
 from ..routing import load_route_table
 from ..setup import load_translators_of
+from ..soap import BadTarget
+from ..translators import Translator
 from ._render import console, errors, fail
+
+
+OPERATION_OPTION = click.option(
+    "--operation", "operations", multiple=True, metavar="OP",
+    help="Only this operation (repeatable), e.g. '/pnc VehicleEnquiry'. One that neither the "
+         "route file nor a translator declares is sent once you confirm it is a read.")
+YES_OPTION = click.option(
+    "--yes", "yes", is_flag=True,
+    help="Confirm without asking that the operations named with --operation which nothing "
+         "declares are reads.")
 
 
 @click.command("replay")
@@ -43,38 +60,44 @@ from ._render import console, errors, fail
 @click.option("--timeout", type=click.FloatRange(0, 600, min_open=True), default=30.0, show_default=True,
               help="Seconds one request may take.")
 @click.option("--include-writes", is_flag=True,
-              help="Also resend operations marked writes: true (they act again on the target).")
+              help="Also resend operations declared writes: true, and those whose names start "
+                   "with a verb that writes (Create..., Submit...): they act again on the target.")
 @click.option("--include-unreadable", is_flag=True,
               help="Also resend requests the proxy could not read as SOAP.")
+@OPERATION_OPTION
+@YES_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Where the new recordings go (default: DIR-replay-<UTC time> beside DIR).")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="turnout.yaml: which operations write, and how to redact what is recorded.")
+              help="turnout.yaml: which operations read and write, and how to redact what is "
+                   "recorded.")
 def replay(
     directory: Path, target: str, rate: float, concurrency: int, timeout: float,
-    include_writes: bool, include_unreadable: bool, out: Path | None, config_path: Path | None,
+    include_writes: bool, include_unreadable: bool, operations: tuple[str, ...], yes: bool,
+    out: Path | None, config_path: Path | None,
 ) -> None:
     """Resend the requests recorded under DIRECTORY to --target and record the answers.
 
     Method, path, body and end-to-end headers are sent as recorded (values that redaction
-    replaced, as replaced). Writes are skipped unless --include-writes; what the proxy
-    rejected is never sent. Each answer becomes a new recording (route `replay`, with
+    replaced, as replaced). Only operations declared reads are sent: listed in the route file
+    with writes false (any mode), or by a translator with writes false. An operation declared
+    neither way is sent only when named with --operation and confirmed a read. Writes, and
+    names that look like writes (CreateCrimeReport), only with --include-writes. What the
+    proxy rejected is never sent. Each answer becomes a new recording (route `replay`, with
     `replay_of` naming the original) in --out.
     """
     target = checked_target(target)
     config = load_config(config_path)
     if config is None:
-        warn("no --config: writes cannot be recognised, so every operation is resent, and "
-             "the answers are recorded without redaction")
-        is_write: Callable[[str], bool] = never_a_write
-    else:
-        is_write = writes_of(config, config.upstream_path_case_insensitive).__contains__
+        warn("no --config: no operation is declared a read, so only operations named with "
+             "--operation (and confirmed reads) are sent, and the answers are recorded "
+             "without redaction")
     exchanges, unreadable_files = read_recordings(directory)
     for error in unreadable_files[:5]:
         warn(f"unreadable recording skipped: {error}")
-    plan = plan_replay(exchanges, is_write, include_writes=include_writes,
-                       include_unreadable=include_unreadable,
-                       case_insensitive=bool(config and config.upstream_path_case_insensitive))
+    policy = replay_policy(config, operations=operations, include_writes=include_writes,
+                           send_writes=include_writes, assume_yes=yes)
+    plan = plan_replay(exchanges, include_unreadable=include_unreadable, policy=policy)
     out = out or default_out(directory)
     redactor = redactor_from_config(config.redaction) if config is not None else None
     store = RecordingStore(out, redactor=redactor)
@@ -95,14 +118,15 @@ def render_replay_summary(summary: ReplaySummary, unreadable_files: int, out: Pa
     table.add_column()
     table.add_row("sent", str(summary.sent))
     table.add_row("statuses", _counts(summary.statuses) or "-")
-    writes = Counter(s.operation for s in summary.skipped if s.reason == "write")
+    writes = Counter(s.operation for s in summary.skipped if s.reason in _WRITE_REASONS)
     table.add_row("skipped writes", f"{summary.skipped_writes}  {_counts(writes)}".rstrip())
-    other = Counter(s.reason for s in summary.skipped if s.reason != "write")
+    other = Counter(s.reason for s in summary.skipped if s.reason not in _WRITE_REASONS)
     if unreadable_files:
         other["unreadable file"] = unreadable_files
     table.add_row("skipped other", f"{sum(other.values())}  {_counts(other)}".rstrip())
     table.add_row("errors", f"{sum(summary.errors.values())}  {_counts(summary.errors)}".rstrip())
     console.print(table)
+    render_skipped(summary.skipped, REPLAY_REMEDIES)
     for message in summary.error_messages:
         errors.print(f"[red]error:[/] {message}", highlight=False)
     if summary.written:
@@ -134,14 +158,111 @@ def writes_of(config: ProxyConfig, case_insensitive: bool = False) -> frozenset[
     """Operation keys that write: `writes: true` in the route table, or a translator's, with
     their service paths normalised (see `turnout.recording.write_keys`): `plan_replay` asks
     about normalised keys, so `/%63ris CreateCrimeReport` is found to be `/cris`'s write."""
+    return declared(config, case_insensitive=case_insensitive)[1]
+
+
+def declared(
+    config: ProxyConfig | None, translators: Mapping[str, Translator] | None = None,
+    case_insensitive: bool = False,
+) -> tuple[frozenset[str], frozenset[str]]:
+    """`(reads, writes)`: the operations declared reads and writes, keys normalised.
+
+    A write is an operation with `writes: true` on its route or on its translator. A read is
+    one the route file lists with writes false (in any mode), or whose loaded translator says
+    writes false, and that nothing declares a write. `translators` default to the config's."""
     try:
-        routes = load_route_table(config.source) if config.source is not None else None
-        translators = load_translators_of(config)
+        routes = (load_route_table(config.source)
+                  if config is not None and config.source is not None else None)
+        if translators is None:
+            translators = load_translators_of(config) if config is not None else {}
     except ConfigError as exc:
         fail(str(exc))
-    keys = {route.key for route in routes or () if route.writes}
-    keys.update(t.operation for t in translators.values() if t.writes)
-    return write_keys(keys, case_insensitive)
+    writes = {route.key for route in routes or () if route.writes}
+    writes.update(t.operation for t in translators.values() if t.writes)
+    reads = {route.key for route in routes or () if not route.writes}
+    reads.update(t.operation for t in translators.values() if not t.writes)
+    write_set = write_keys(writes, case_insensitive)
+    return write_keys(reads, case_insensitive) - write_set, write_set
+
+
+def replay_policy(
+    config: ProxyConfig | None, translators: Mapping[str, Translator] | None = None, *,
+    operations: Iterable[str] = (), include_writes: bool = False, send_writes: bool = False,
+    assume_yes: bool = False,
+) -> ReplayPolicy:
+    """What replay, `compare --target` and noise learning may send (one planner for the three):
+    declared reads; operations named with --operation that nothing declares, once a person
+    confirms each is a read (`assume_yes` confirms them all); names that look like writes
+    only with `include_writes`; declared writes only with `send_writes`."""
+    insensitive = bool(config and config.upstream_path_case_insensitive)
+    reads, writes = declared(config, translators, insensitive)
+    named: frozenset[str] | None = None
+    confirmed: set[str] = set()
+    if operations:
+        named_keys = set()
+        for operation in operations:
+            if " " not in operation.strip():
+                fail(f"--operation {operation!r} is not an operation key like '/pnc VehicleEnquiry'")
+            try:
+                key = normalised_key(operation.strip(), insensitive)
+            except BadTarget as exc:
+                fail(f"--operation {operation!r}: its path has no one meaning ({exc})")
+            named_keys.add(key)
+            if key not in reads and key not in writes and _confirmed_read(key, assume_yes):
+                confirmed.add(key)
+        named = frozenset(named_keys)
+    return ReplayPolicy(
+        writes=writes, reads=reads, named=named, confirmed=frozenset(confirmed),
+        send_writes=send_writes, allow_write_names=include_writes, case_insensitive=insensitive,
+    )
+
+
+def _confirmed_read(key: str, assume_yes: bool) -> bool:
+    question = (f"{key} is declared neither a read nor a write (by the route file or a "
+                "translator). Is it a read, which changes nothing when sent again?")
+    if assume_yes:
+        console.print(f"{question} yes (--yes)", highlight=False)
+        return True
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:  # no one to answer (stdin closed): not confirmed
+        errors.print(f"{key}: not confirmed a read: not sent", highlight=False)
+        return False
+
+
+_WRITE_REASONS = (SKIP_WRITE, SKIP_WRITE_NAME)
+
+#: what a person can do about each reason, per command
+REPLAY_REMEDIES = {
+    SKIP_WRITE: "sent only with --include-writes",
+    SKIP_WRITE_NAME: "sent only with --include-writes (add --operation to send nothing else)",
+    SKIP_UNDECLARED: "declare it in the route file (writes: false or true), or name it with "
+                     "--operation and confirm it is a read",
+    SKIP_UNREADABLE: "sent only with --include-unreadable",
+}
+#: compare --target and noise learning never send a declared write
+NEVER_WRITES_REMEDIES = {
+    SKIP_WRITE: "never sent again by this command",
+    SKIP_WRITE_NAME: "sent only with --include-writes, and only when it is declared a read or "
+                     "named and confirmed",
+    SKIP_UNDECLARED: REPLAY_REMEDIES[SKIP_UNDECLARED],
+}
+
+
+def render_skipped(skipped: Iterable[Skipped], remedies: Mapping[str, str]) -> None:
+    """One line per operation and reason: what was not sent, why, and what would send it."""
+    counts = Counter((s.reason, s.operation) for s in skipped)
+    for (reason, operation), n in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        if reason == SKIP_NOT_NAMED:
+            continue  # the person asked for other operations: nothing to explain
+        why = SKIP_WHY.get(reason, reason)
+        remedy = remedies.get(reason)
+        console.print(f"skipped {operation or '(no operation)'} ×{n}: {why}"
+                      + (f"; {remedy}" if remedy else ""), highlight=False, soft_wrap=True)
+    not_named = sum(n for (reason, _), n in counts.items() if reason == SKIP_NOT_NAMED)
+    if not_named:
+        console.print(f"skipped {not_named} exchanges of operations not named with --operation",
+                      highlight=False)
 
 
 def default_out(directory: Path) -> Path:

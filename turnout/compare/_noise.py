@@ -13,14 +13,18 @@ section, or in `default` when it differed in every operation whose answers have 
 more), each with a `# learned: differed in 24/24 replays` comment. What the file's rules
 already cover is never proposed again, so learning twice adds nothing.
 
-Writes are never sent: the caller says which operations write, and they are skipped. Which
-exchanges are writes is decided by `turnout.recording.plan_replay` as for `turnout replay`: on
-the normalised service path, and a path with no one meaning is never sent.
+Only reads are sent: what may be sent is decided by `turnout.recording.plan_replay` with the
+caller's `ReplayPolicy`, as for `turnout replay` and `compare --target`: declared reads (or
+operations a person named and confirmed reads), never a declared write, never a name that
+looks like a write unless allowed, judged on the normalised service path; a path with no one
+meaning is never sent. Sending a write twice would make it twice, and the second answer's new
+reference would then be "learned" as noise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import os
 import tempfile
@@ -40,6 +44,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from turnout.recording import (
     Exchange, SendOptions, Sent, Skipped, never_a_write, plan_replay, resend_check, send_all,
 )
+from turnout.recording._replay import ReplayPolicy
 from turnout.soap import (
     DEFAULT_LIMITS, SOAP11_NS, SOAP12_NS, HttpRequest, HttpResponse, SoapError, XmlLimits,
     XmlThreat, decode_content, parse_xml,
@@ -271,12 +276,18 @@ def learn_noise(
     on_planned: Callable[[int], object] | None = None,
     on_sent: Callable[[Sent], object] | None = None,
     case_insensitive: bool = False,
+    policy: ReplayPolicy | None = None,
 ) -> NoiseReport:
-    """Send each readable, non-write recorded request to `target` twice and learn what
-    differs. Blocking (runs its own event loop). `on_planned` is told how many sends there
-    will be, `on_sent` sees each one. `is_write` is asked about normalised keys (build it with
-    `turnout.recording.write_keys`)."""
-    plan = plan_replay(exchanges, is_write, case_insensitive=case_insensitive)
+    """Send each readable recorded read to `target` twice and learn what differs. Blocking
+    (runs its own event loop). `on_planned` is told how many sends there will be, `on_sent`
+    sees each one. `policy` decides what is a read (see `turnout.recording.plan_replay`);
+    without one, `is_write` is asked about normalised keys (build it with
+    `turnout.recording.write_keys`) and every other operation whose name does not look like a
+    write is sent. Declared writes are never sent, whatever the policy allows."""
+    if policy is not None:
+        policy = dataclasses.replace(policy, send_writes=False)
+        case_insensitive = policy.case_insensitive
+    plan = plan_replay(exchanges, is_write, case_insensitive=case_insensitive, policy=policy)
     chosen: list[tuple[str, Exchange]] = []
     taken: Counter[str] = Counter()
     for exchange in plan.send:

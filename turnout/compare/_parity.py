@@ -19,6 +19,7 @@ Both sides are compared with `diff` under the operation's rules, and the HTTP st
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import socket
 import uuid
@@ -31,7 +32,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from turnout.recording import (
-    NOT_RESENT, SKIP_BAD_PATH, Exchange, Redactor, RecordingStore, resend_check, write_keys,
+    NOT_RESENT, SKIP_BAD_PATH, SKIP_WRITE, Exchange, Redactor, RecordingStore, write_keys,
+)
+from turnout.recording._replay import (
+    SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_WRITE_NAME, ReplayPolicy, write_verb,
 )
 from turnout.soap import (
     Envelope, SoapError, XmlThreat, decode_content, end_to_end, headers_dict, parse_xml,
@@ -412,23 +416,32 @@ def _json_reply(recorded: dict[str, object]) -> JsonReply:
 class TargetAnswers:
     """New answers from a live target (`http://host:port[/base]`), one request at a time.
 
-    `writes` names operations never to send again: a write would be made twice. They are
-    matched on normalised service paths (`turnout.recording.resend_check`, shared with
-    replay), so `/%63ris CreateCrimeReport` is `/cris`'s write, and a recording whose path
-    cannot be normalised is never sent. `redactor` (the recorder's) is applied to every answer
-    before it is compared or reported.
+    What is sent is decided by a `turnout.recording.ReplayPolicy`, the planner `turnout
+    replay` and noise learning use: declared reads only, never a write or a name that looks
+    like one unless it allows, on normalised service paths (`/%63ris CreateCrimeReport` is
+    `/cris`'s write), and never a recording whose path cannot be normalised. Without a
+    `policy`, `writes` names the operations never to send again and every other operation is
+    sent (the caller vouches for them), but a name that looks like a write still is not.
+    Declared writes are never sent, whatever the policy says: a write would be made twice.
+    `redactor` (the recorder's) is applied to every answer before it is compared or reported.
     """
 
     mode = "live"
 
     def __init__(self, url: str, writes: Collection[str] = (), timeout: float = 10.0,
-                 redactor: Redactor | None = None, case_insensitive: bool = False) -> None:
+                 redactor: Redactor | None = None, case_insensitive: bool = False,
+                 policy: ReplayPolicy | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ParityError(f"target {url!r} is not an http:// or https:// URL")
         self.url = self.target = url.rstrip("/")
-        self.writes = write_keys(writes, case_insensitive)
-        self.case_insensitive = case_insensitive
+        if policy is None:
+            policy = ReplayPolicy(writes=write_keys(writes, case_insensitive),
+                                  case_insensitive=case_insensitive)
+        # compare never makes a write again, whatever else the policy allows
+        self.policy = dataclasses.replace(policy, send_writes=False)
+        self.writes = self.policy.writes
+        self.case_insensitive = self.policy.case_insensitive
         self.timeout = timeout
         self.redactor = redactor
         self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
@@ -437,11 +450,21 @@ class TargetAnswers:
 
     def answer(self, exchange: Exchange) -> NewAnswer | str:
         assert exchange.operation is not None
-        _, reason = resend_check(exchange, self.writes.__contains__, self.case_insensitive)
+        _, reason = self.policy.check(exchange)
         if reason == SKIP_BAD_PATH:
             return "the recorded path has no one meaning: not sent"
-        if reason is not None or exchange.translation.get("dry_run"):
+        if reason == SKIP_WRITE or exchange.translation.get("dry_run"):
             return "a write: not sent again"
+        if reason == SKIP_WRITE_NAME:
+            return (f"its name starts with {write_verb(exchange.operation.name)!r}, a verb "
+                    "that writes: not sent without --include-writes")
+        if reason == SKIP_UNDECLARED:
+            return ("not declared a read (by the route file or a translator): not sent; name "
+                    "it with --operation and confirm it is a read")
+        if reason == SKIP_NOT_NAMED:
+            return "not named with --operation: not sent"
+        if reason is not None:
+            return f"not sent: {reason}"
         if "request" in exchange.omitted_bodies:
             return "the request was not recorded (not redactable)"
         request = exchange.request

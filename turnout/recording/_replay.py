@@ -4,9 +4,12 @@ Three pieces, usable apart:
 
 - `plan_replay` decides what may be sent: writes only when asked, never what the proxy refused
   (it was hostile or failed its checks), never what has no body on disk, never a path with no
-  one meaning. Whether an exchange writes is judged on its operation key with the service
-  path normalised as the proxy normalises a request target (`/%63ris`, `/./cris` and
-  `/pnc/../cris` are all `/cris`), by `resend_check`, which `compare --target` uses too;
+  one meaning. Given a `ReplayPolicy` (what the commands pass), it also sends only operations
+  declared as reads, or named by a person and confirmed as reads, and never an operation
+  whose name starts with a verb that writes (`CreateCrimeReport`) unless writes are asked
+  for. Every judgement is made on the operation key with the service path normalised as the
+  proxy normalises a request target (`/%63ris`, `/./cris` and `/pnc/../cris` are all
+  `/cris`), by `ReplayPolicy.check`, which `compare --target` and noise learning use too;
 - `send_all` sends plain `HttpRequest`s with asyncio and aiohttp, at most `concurrency` at
   once and at most `rate` per second (a token bucket holding one token, so `n` requests take
   at least `(n - 1) / rate` seconds: no burst at the start);
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,12 +52,27 @@ ROUTE = "replay"
 CLIENT = "turnout-replay"
 
 # why an exchange was not sent
-SKIP_WRITE = "write"
+SKIP_WRITE = "write"  # declared a write: `writes: true` on its route or its translator
+SKIP_WRITE_NAME = "write-name"  # its name starts with a verb that writes (Create, Submit...)
+SKIP_UNDECLARED = "undeclared"  # declared neither a read nor a write, nor named and confirmed
+SKIP_NOT_NAMED = "not-named"  # operations were named (`--operation`), and not this one
 SKIP_REJECTED = "rejected"  # the proxy refused it: a threat or a SOAP action mismatch
 SKIP_UNREADABLE = "unreadable"  # not SOAP: no operation to judge it by
 SKIP_NO_BODY = "body-not-recorded"  # redaction could not keep the request body
 SKIP_BAD_PATH = "path-not-normalisable"  # its path has no one meaning: never sent
 _REJECTED_OUTCOMES = ("rejected", "mismatch-rejected")
+
+#: each reason in words, for a person (the commands add what to do about it)
+SKIP_WHY = {
+    SKIP_WRITE: "declared a write (writes: true on its route or its translator)",
+    SKIP_WRITE_NAME: "its name starts with a verb that writes",
+    SKIP_UNDECLARED: "declared neither a read nor a write, by the route file or a translator",
+    SKIP_NOT_NAMED: "not one of the operations named with --operation",
+    SKIP_REJECTED: "the proxy rejected it (a threat, or a refused SOAP action mismatch)",
+    SKIP_UNREADABLE: "not readable as SOAP: no operation to judge it by",
+    SKIP_NO_BODY: "its request body was not recorded (redaction could not keep it)",
+    SKIP_BAD_PATH: "its path has no one meaning",
+}
 
 IsWrite = Callable[[str], bool]
 
@@ -90,32 +109,120 @@ def write_keys(keys: Iterable[str], case_insensitive: bool = False) -> frozenset
     return frozenset(found)
 
 
+def _keys(exchange: Exchange, case_insensitive: bool) -> tuple[str | None, str | None, bool]:
+    """`(key, as_sent, ok)`: the recorded operation's key with its service path normalised,
+    the same operation on the path a resend puts on the request line, and False when either
+    path has no one meaning (keys are then as recorded, or None)."""
+    try:
+        sent = normalise_target(exchange.request.path, case_insensitive)
+    except BadTarget:
+        return (exchange.operation.key if exchange.operation else None), None, False
+    if exchange.operation is None:
+        return None, None, True
+    name = exchange.operation.name
+    try:
+        key = f"{_normalised_service(exchange.operation.service, case_insensitive)} {name}"
+    except BadTarget:
+        return exchange.operation.key, None, False
+    return key, f"{service_path(sent.path)} {name}", True
+
+
 def resend_check(
     exchange: Exchange, is_write: IsWrite = never_a_write, case_insensitive: bool = False
 ) -> tuple[str | None, str | None]:
     """`(key, reason)`: the exchange's normalised operation key (None without an operation),
     and why it must not be sent again as a read: `SKIP_BAD_PATH`, `SKIP_WRITE`, or None.
 
-    The one place replay, noise learning and `compare --target` decide "is this a write".
     Both the recorded operation's service path and the recorded request path (what a resend
     puts on the request line) are normalised, and the exchange is a write when either names a
     write; a path that cannot be normalised is never sent, whatever the caller allows.
+    `ReplayPolicy.check` builds on it with what else is known of each operation.
     """
-    try:
-        sent = normalise_target(exchange.request.path, case_insensitive)
-    except BadTarget:
-        return (exchange.operation.key if exchange.operation else None), SKIP_BAD_PATH
-    if exchange.operation is None:
+    key, as_sent, ok = _keys(exchange, case_insensitive)
+    if not ok:
+        return key, SKIP_BAD_PATH
+    if key is None or as_sent is None:
         return None, None
-    name = exchange.operation.name
-    try:
-        key = f"{_normalised_service(exchange.operation.service, case_insensitive)} {name}"
-    except BadTarget:
-        return exchange.operation.key, SKIP_BAD_PATH
-    as_sent = f"{service_path(sent.path)} {name}"
     if is_write(key) or is_write(as_sent):
         return key, SKIP_WRITE
     return key, None
+
+
+#: leading verbs of operation names that change state. A name is split into words
+#: (`CreateCrimeReport` -> Create, Crime, Report; `create_crime_report` alike) and its first
+#: word is looked up, so `AddressLookup` and `Settings` are not writes but `AddNote` and
+#: `SetStatus` are. A guard behind the declarations, not a replacement for them.
+WRITE_VERBS = frozenset(word.lower() for word in """
+    Add Allocate Amend Apply Approve Archive Assign Attach Book Cancel Change Close Complete
+    Confirm Create Delete Detach Dispatch Edit Enrol Enroll File Finalise Finalize Flag Grant
+    Import Insert Issue Link Lock Log Mark Merge Modify Move Notify Patch Post Publish Purge
+    Put Raise Record Register Reject Release Remove Reopen Replace Reserve Reset Restore Revoke
+    Save Schedule Send Set Store Submit Suspend Terminate Transfer Unlink Unlock Update Upload
+    Upsert Void Withdraw Write
+""".split())
+
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def write_verb(name: str) -> str | None:
+    """The leading verb of operation `name` when it is one that writes (`Create` for
+    `CreateCrimeReport`), else None."""
+    words = _WORDS.findall(name)
+    if words and words[0].lower() in WRITE_VERBS:
+        return words[0]
+    return None
+
+
+@dataclass(frozen=True)
+class ReplayPolicy:
+    """What may be sent again, beyond what the recording itself says (see `plan_replay`).
+
+    Keys are normalised (build them with `write_keys`). An operation is sent only when all of
+    these hold:
+
+    - it is not a declared write (`writes`), unless `send_writes`;
+    - its name does not start with a verb that writes (`write_verb`), unless
+      `allow_write_names`, even when it is declared a read or named;
+    - it is declared a read (`reads`), or named in `named` and confirmed a read (`confirmed`).
+      `reads=None` skips this check: the caller vouches for every operation it passes;
+    - when `named` is given, it is one of them.
+    """
+
+    writes: frozenset[str] = frozenset()
+    reads: frozenset[str] | None = None
+    named: frozenset[str] | None = None
+    confirmed: frozenset[str] = frozenset()
+    send_writes: bool = False
+    allow_write_names: bool = False
+    case_insensitive: bool = False
+    #: asked about normalised keys too, for callers that tell writes by a function
+    is_write: IsWrite | None = None
+
+    def writes_any(self, keys: Iterable[str]) -> bool:
+        return any(k in self.writes or (self.is_write is not None and self.is_write(k))
+                   for k in keys)
+
+    def check(self, exchange: Exchange) -> tuple[str | None, str | None]:
+        """`(key, reason)`: the exchange's normalised operation key (None without one) and why
+        it must not be sent (a `SKIP_*` token), or None when it may be. Exchanges without an
+        operation are left to the caller (`plan_replay` sends them only when asked)."""
+        key, as_sent, ok = _keys(exchange, self.case_insensitive)
+        if not ok:
+            return key, SKIP_BAD_PATH
+        if key is None or as_sent is None or exchange.operation is None:
+            return None, None
+        keys = {key, as_sent}
+        if self.named is not None and not keys <= self.named:
+            return key, SKIP_NOT_NAMED
+        if self.writes_any(keys) and not self.send_writes:
+            return key, SKIP_WRITE
+        if write_verb(exchange.operation.name) and not self.allow_write_names:
+            return key, SKIP_WRITE_NAME
+        if self.reads is not None and not all(
+            k in self.reads or k in self.confirmed or self.writes_any([k]) for k in keys
+        ):
+            return key, SKIP_UNDECLARED
+        return key, None
 
 
 def resendable_headers(headers: Headers) -> Headers:
@@ -147,15 +254,24 @@ def plan_replay(
     include_writes: bool = False,
     include_unreadable: bool = False,
     case_insensitive: bool = False,
+    policy: ReplayPolicy | None = None,
 ) -> ReplayPlan:
     """Which exchanges may be resent, and why each of the others may not.
 
-    `is_write` is asked about normalised keys (see `resend_check`; build it from
-    `write_keys`); `case_insensitive` when the bus treats `/CRIS` as `/cris`.
+    With a `policy` (what `turnout replay`, `compare --target` and noise learning pass), it
+    decides about every operation: declared reads only, writes and write-like names only as
+    it allows; `is_write`, `include_writes` and `case_insensitive` are then not used.
+    Without one (a caller that chose its exchanges itself), `is_write` is asked about
+    normalised keys (see `resend_check`; build it from `write_keys`), writes go only with
+    `include_writes`, names that look like writes too; `case_insensitive` when the bus treats
+    `/CRIS` as `/cris`.
     """
+    if policy is None:
+        policy = ReplayPolicy(send_writes=include_writes, allow_write_names=include_writes,
+                              case_insensitive=case_insensitive, is_write=is_write)
     plan = ReplayPlan()
     for exchange in exchanges:
-        key, check = resend_check(exchange, is_write, case_insensitive)
+        key, check = policy.check(exchange)
         reason = None
         if exchange.outcome in _REJECTED_OUTCOMES:
             reason = SKIP_REJECTED
@@ -165,8 +281,8 @@ def plan_replay(
             reason = SKIP_BAD_PATH
         elif key is None or exchange.outcome == "unreadable":
             reason = None if include_unreadable else SKIP_UNREADABLE
-        elif check == SKIP_WRITE and not include_writes:
-            reason = SKIP_WRITE
+        else:
+            reason = check
         if reason is None:
             plan.send.append(exchange)
         else:
@@ -366,7 +482,8 @@ class ReplaySummary:
 
     @property
     def skipped_writes(self) -> int:
-        return sum(1 for s in self.skipped if s.reason == SKIP_WRITE)
+        """Skipped as declared writes or as names that look like writes."""
+        return sum(1 for s in self.skipped if s.reason in (SKIP_WRITE, SKIP_WRITE_NAME))
 
     @property
     def skipped_other(self) -> int:
