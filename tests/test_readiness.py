@@ -8,25 +8,21 @@ from click.testing import CliRunner
 
 from turnout.cli import main
 from turnout.demo.config import write_demo_config
-from turnout.recording import Exchange, RecordingStore
+from turnout.recording import RecordingStore
 from turnout.routing import load_route_table
-from turnout.soap import HttpRequest, HttpResponse, OperationName
+
+from .test_evidence import different, equal
 
 OP = "/pnc VehicleEnquiry"
 
 
-def shadowed(store: RecordingStore, equal: int, different: int) -> None:
-    for verdict in [True] * equal + [False] * different:
-        store.write(Exchange(
-            request=HttpRequest("POST", "/pnc", [], b"<x/>"),
-            response=HttpResponse(200, [], b"<x/>"),
-            client="127.0.0.1",
-            operation=OperationName("/pnc", "VehicleEnquiry"),
-            route="shadow",
-            translation={"equal": verdict,
-                         "diff": [] if verdict else [{"path": "/e/b/pnc:colourCode", "kind": "changed",
-                                                      "legacy": "BLU", "new": "BLK"}]},
-        ))
+def shadowed(store: RecordingStore, equals: int, differents: int) -> None:
+    """Shadows of the demo's VehicleEnquiry, judged as `turnout compare` judges them: equal,
+    or different where the bus answered another colour code than the translator makes."""
+    for n in range(equals):
+        store.write(equal(n))
+    for n in range(differents):
+        store.write(different(100 + n))
 
 
 def config_with(tmp_path: Path, equal: int, different: int) -> Path:

@@ -51,18 +51,17 @@ def load_setup(config: ProxyConfig) -> Setup:
     return Setup(config, routes, translators)
 
 
-def readiness_of(config: ProxyConfig, operations: list[str]) -> dict[str, Readiness]:
-    """Each operation's recorded shadow parity against the config's readiness bar.
+def readiness_of(
+    config: ProxyConfig, operations: list[str], directory: Path | None = None
+) -> dict[str, Readiness]:
+    """Each operation's shadow parity, in its window, against the config's readiness bar.
 
-    Reads the recordings once. With no recording directory there is no evidence: every
-    operation has no samples, and so is not ready.
+    The recordings are found as `turnout status` and `turnout compare` find them (`directory`,
+    else where the running proxy records, else `recordings.dir`; see `turnout.evidence`), and
+    each shadow is judged as `turnout compare` judges it, with the config's translators and
+    rules. With no recordings there is no evidence: every operation has no samples, and so is
+    not ready. Raises ConfigError (translators, rules, or a recording that cannot be read).
     """
-    exchanges = []
-    if config.record_dir is not None and config.record_dir.is_dir():
-        exchanges = list(RecordingStore(config.record_dir).iter_exchanges())
-    return {
-        op: shadow_readiness(
-            exchanges, op, config.readiness_min_parity, config.readiness_min_samples
-        )
-        for op in operations
-    }
+    from .evidence import gather_evidence
+
+    return gather_evidence(config, operations, directory).readiness

@@ -22,7 +22,9 @@ from ..compare import (
     write_reports,
 )
 from ..config import ConfigError, ProxyConfig, load_proxy_config
-from ..recording import RecordingError, Redactor, redactor_from_config
+from ..evidence import GIVEN, find_recordings
+from ..recording import RecordingError, Redactor, normalised_key, redactor_from_config
+from ..soap import BadTarget
 from ..translators import TranslatorSet, load_translators
 from ._render import console, errors, fail
 from ._replay import OPERATION_OPTION, YES_OPTION, replay_policy
@@ -46,7 +48,10 @@ class _Inputs:
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dir", "dir_option", type=click.Path(file_okay=False, path_type=Path),
+              help="The recording directory, as DIRECTORY [default: where the running proxy "
+                   "records, else the config's recordings.dir].")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="turnout.yaml giving translators, compare rules and redaction "
                    "[default: ./turnout.yaml when there is one].")
@@ -68,39 +73,49 @@ class _Inputs:
               help="With --target or --learn-noise: also send declared reads whose names start "
                    "with a verb that writes (Create..., Submit...). Declared writes are never sent.")
 @YES_OPTION
-def compare(directory: Path, config_path: Path | None, translators_dir: Path | None,
-            rules_path: Path | None, target: str | None, min_parity: float,
-            report_dir: Path | None, learn_noise: bool, operations: tuple[str, ...],
-            include_writes: bool, yes: bool) -> None:
+def compare(directory: Path | None, dir_option: Path | None, config_path: Path | None,
+            translators_dir: Path | None, rules_path: Path | None, target: str | None,
+            min_parity: float, report_dir: Path | None, learn_noise: bool,
+            operations: tuple[str, ...], include_writes: bool, yes: bool) -> None:
     """Compare the legacy answers recorded in DIRECTORY with the new path's answers.
 
     Offline by default: each recording's JSON reply goes through its translator's response half
     (what the translator answered without a call is taken as recorded). With --target, the
     recorded requests are sent again to a live target instead: only declared reads (see
-    `turnout replay`), never a write. Answers are
-    compared semantically under the compare rules; parity is (identical + equal under rules) /
-    samples, per operation. Exits 1 when an operation is below --min-parity, 2 on bad input.
+    `turnout replay`), never a write. Answers are compared semantically under the compare
+    rules; parity is (identical + equal under rules) / samples, per operation, and a translator
+    failure is a sample that is not equal, as for `turnout status` and the readiness gate.
+    Without DIRECTORY, the recordings are where the running proxy records, else the config's
+    recordings.dir. Exits 1 when an operation is below --min-parity, 2 on bad input.
     """
-    if not directory.is_dir():
-        fail(f"{directory}: no such directory")
+    if directory is not None and dir_option is not None and directory != dir_option:
+        fail("give the recording directory once: as DIRECTORY or as --dir")
     if config_path is None and _DEFAULT_CONFIG.is_file():
         config_path = _DEFAULT_CONFIG
+    config = _config(config_path)
+    found = find_recordings(config, directory or dir_option)
+    if found.path is None:
+        fail(f"no recording directory: give DIRECTORY or --dir ({found.detail})")
+    directory = found.path
+    if not directory.is_dir():
+        fail(f"{directory}: no such directory ({found.detail})")
+    if found.origin != GIVEN:
+        console.print(f"recordings: {found.describe()}", highlight=False)
     if learn_noise:
         raise click.exceptions.Exit(_learn_noise(directory, target, rules_path, config_path,
                                                  operations, include_writes, yes))
-    config = _config(config_path)
     inputs = _inputs(config, translators_dir, rules_path, need_translators=target is None)
     try:
         source: AnswerSource
         if target is None:
             assert inputs.translators is not None
             source = TranslatorAnswers(inputs.translators)
-            report = _run(directory, source, inputs)
+            report = _run(directory, source, inputs, operations)
         else:
             policy = replay_policy(config, inputs.translators, operations=operations,
                                    include_writes=include_writes, assume_yes=yes)
             with TargetAnswers(target, redactor=inputs.redactor, policy=policy) as live:
-                report = _run(directory, live, inputs)
+                report = _run(directory, live, inputs, operations)
     except (ParityError, RecordingError) as exc:
         fail(str(exc))
     render_parity(report, min_parity)
@@ -122,12 +137,25 @@ def compare(directory: Path, config_path: Path | None, translators_dir: Path | N
         raise click.exceptions.Exit(1)
 
 
-def _run(directory: Path, source: AnswerSource, inputs: _Inputs) -> ParityReport:
+def _run(directory: Path, source: AnswerSource, inputs: _Inputs,
+         operations: tuple[str, ...] = ()) -> ParityReport:
     return compare_recordings(
         directory, source, inputs.rules,
         rules_source=str(inputs.rules_path) if inputs.rules_path else None,
         translators_source=str(inputs.translators_dir) if inputs.translators_dir else None,
+        operations=_selected(operations, inputs.case_insensitive) if operations else None,
     )
+
+
+def _selected(operations: tuple[str, ...], case_insensitive: bool) -> set[str]:
+    """The operations asked for, as written and as the bus resolves them."""
+    keys = set(operations)
+    for operation in operations:
+        try:
+            keys.add(normalised_key(operation, case_insensitive))
+        except BadTarget:
+            pass
+    return keys
 
 
 def _config(config_path: Path | None) -> ProxyConfig | None:
@@ -196,10 +224,13 @@ def render_parity(report: ParityReport, min_parity: float) -> None:
             parity, paths,
         )
     samples = report.samples
+    failed = sum(1 for s in samples if s.failed)
     table.caption = (
-        f"{len(samples)} samples, {sum(1 for s in samples if s.matches)} matching; "
+        f"{len(samples)} samples, {sum(1 for s in samples if s.matches)} matching, "
+        f"{failed} translator failure{'s' if failed != 1 else ''} (counted different); "
         f"{len(report.not_compared)} not compared; {report.not_legacy} of {report.recordings} "
         f"recordings not answered by the legacy bus"
+        + (f"; {report.not_selected} of other operations" if report.not_selected else "")
     )
     console.print(table)
     reasons: dict[str, int] = {}

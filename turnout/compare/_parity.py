@@ -15,6 +15,20 @@ The new answer comes from one of two places:
   recordings do not hold reaches a report.
 
 Both sides are compared with `diff` under the operation's rules, and the HTTP status counts too.
+
+`judge_exchange` is the one place an exchange is judged: `compare_recordings` (`turnout
+compare`), the readiness gate and `turnout status` all call it, so they count alike. Each
+exchange ends as one of four:
+
+- equal (identical, or equal under the rules): a sample that matches;
+- different: a sample that does not;
+- translator failed: a sample that does not match either, because the new path gave no
+  answer: the translator failed or timed out when recorded, its service answered 5xx, or
+  its response half fails now (`Sample.error` says which). A shadow whose translator failed
+  is evidence against moving the operation, never "no evidence";
+- not compared (`NotCompared`): there is nothing to compare, and the reason says why: no
+  translation ran (the legacy route, a shadow dropped or cut off at shutdown), or the legacy
+  answer is not on disk (not redactable, or compressed in a way that cannot be decoded).
 """
 
 from __future__ import annotations
@@ -56,6 +70,16 @@ IDENTICAL = "identical"
 EQUAL = "equal"  # equal under the rules, not identical
 DIFFERENT = "different"
 RESULTS = (IDENTICAL, EQUAL, DIFFERENT)
+
+#: the four verdicts on an exchange (`verdict_of`): what status, the gate and compare count
+MATCHED = "equal"  # identical or equal under the rules
+DIFFERED = "different"
+FAILED = "translator-failed"
+NOT_COMPARED = "not-compared"
+VERDICTS = (MATCHED, DIFFERED, FAILED, NOT_COMPARED)
+
+#: recorded translation kinds that are answers: anything else is a failure of the new path
+_ANSWER_KINDS = ("ok", "answered", "rejected")
 
 #: kinds of the differences parity adds to the diff's own (missing, extra, changed, reordered)
 STATUS = "status"  # the HTTP status differs
@@ -104,6 +128,11 @@ class Sample:
     def matches(self) -> bool:
         return self.result != DIFFERENT
 
+    @property
+    def failed(self) -> bool:
+        """No new answer: the translator (or the target) failed. Counts as different."""
+        return self.error is not None
+
 
 @dataclass(frozen=True)
 class NotCompared:
@@ -112,6 +141,15 @@ class NotCompared:
     id: str
     operation: str
     reason: str
+
+
+def verdict_of(item: Sample | NotCompared) -> str:
+    """`MATCHED`, `DIFFERED`, `FAILED` or `NOT_COMPARED`."""
+    if isinstance(item, NotCompared):
+        return NOT_COMPARED
+    if item.failed:
+        return FAILED
+    return MATCHED if item.matches else DIFFERED
 
 
 @dataclass
@@ -142,6 +180,20 @@ class OperationParity:
     def errors(self) -> int:
         """Different samples that are so because there was no new answer at all."""
         return sum(1 for sample in self.samples if sample.error is not None)
+
+    #: the translator failed (or the target did not answer): counted in `different` too
+    failed = errors
+
+    @property
+    def matching(self) -> int:
+        """identical + equal under the rules."""
+        return self.identical + self.equal
+
+    def add(self, item: Sample | NotCompared) -> None:
+        if isinstance(item, NotCompared):
+            self.not_compared.append(item)
+        else:
+            self.samples.append(item)
 
     @property
     def parity(self) -> float | None:
@@ -176,6 +228,8 @@ class ParityReport:
     #: exchanges read, and of those how many the legacy bus did not answer (not considered)
     recordings: int = 0
     not_legacy: int = 0
+    #: exchanges of operations not asked for (`operations=`), not considered
+    not_selected: int = 0
 
     @property
     def samples(self) -> list[Sample]:
@@ -239,10 +293,12 @@ def compare_recordings(
     *,
     rules_source: str | None = None,
     translators_source: str | None = None,
+    operations: Collection[str] | None = None,
 ) -> ParityReport:
     """Compare every legacy answer recorded under `directory` with `source`'s answer.
 
-    Raises `ParityError` when there is nothing to read, `RecordingError` for a bad recording.
+    With `operations`, only those operations' exchanges are considered. Raises `ParityError`
+    when there is nothing to read, `RecordingError` for a bad recording.
     """
     if not directory.is_dir():
         raise ParityError(f"{directory}: no such directory")
@@ -251,6 +307,7 @@ def compare_recordings(
         rules=rules_source, translators=translators_source,
     )
     by_operation: dict[str, OperationParity] = {}
+    wanted = set(operations) if operations is not None else None
     for exchange in RecordingStore(directory).iter_exchanges():
         report.recordings += 1
         if not legacy_answered(exchange):
@@ -258,18 +315,11 @@ def compare_recordings(
             continue
         assert exchange.operation is not None
         key = exchange.operation.key
-        operation = by_operation.setdefault(key, OperationParity(key))
-        if "response" in exchange.omitted_bodies:
-            operation.not_compared.append(
-                NotCompared(exchange.id, key, "the legacy answer was not recorded (not redactable)")
-            )
+        if wanted is not None and key not in wanted:
+            report.not_selected += 1
             continue
-        answer = source.answer(exchange)
-        if isinstance(answer, str):
-            operation.not_compared.append(NotCompared(exchange.id, key, answer))
-            continue
-        operation.samples.append(
-            compare_sample(exchange, answer, rules_for(rules or {}, key))
+        by_operation.setdefault(key, OperationParity(key)).add(
+            judge_exchange(exchange, source, rules)
         )
     if report.recordings == 0:
         raise ParityError(f"{directory}: no recordings")
@@ -277,23 +327,69 @@ def compare_recordings(
     return report
 
 
-def compare_sample(exchange: Exchange, answer: NewAnswer, rules: Rules) -> Sample:
-    """One sample: the recorded legacy answer against `answer`, under `rules`."""
+def judge_exchange(
+    exchange: Exchange, source: AnswerSource, rules: Mapping[str, Rules] | None = None
+) -> Sample | NotCompared:
+    """The one judgement of an exchange the legacy bus answered (see `legacy_answered`): a
+    `Sample` (identical, equal under the rules, different; `failed` when the new path gave no
+    answer) or `NotCompared` with the reason. `verdict_of` names the four outcomes.
+
+    `turnout compare`, the readiness gate and `turnout status` all judge through this, so an
+    exchange counts the same in each.
+    """
+    assert exchange.operation is not None
+    key = exchange.operation.key
+    legacy = legacy_body(exchange)
+    if isinstance(legacy, str):
+        return NotCompared(exchange.id, key, legacy)
+    answer = source.answer(exchange)
+    if isinstance(answer, str):
+        return NotCompared(exchange.id, key, answer)
+    return compare_sample(exchange, answer, rules_for(rules or {}, key), legacy=legacy)
+
+
+def legacy_body(exchange: Exchange) -> bytes | str:
+    """The legacy answer's body to compare, or why there is none: not recorded, because
+    redaction could not keep it or the store could not decode its compression. (A body kept
+    compressed, as the store wrote them before it decoded bodies, is compared as it is: it
+    is not XML, so the sample is different, with an unreadable legacy answer.)"""
+    response = exchange.response
+    if response is None:
+        return "no legacy answer was recorded"
+    omitted = exchange.omitted_bodies.get("response")
+    if omitted is not None:
+        return f"the legacy answer was not recorded ({_omitted_why(omitted.reason)})"
+    return response.body
+
+
+def _omitted_why(reason: str) -> str:
+    if reason in ("bad-encoding", "unsupported-encoding", "too-large", "compression-ratio"):
+        return f"its compression could not be decoded: {reason}"
+    return f"not redactable: {reason}" if reason else "not redactable"
+
+
+def compare_sample(
+    exchange: Exchange, answer: NewAnswer, rules: Rules, *, legacy: bytes | None = None
+) -> Sample:
+    """One sample: the recorded legacy answer (or its decoded body, `legacy`) against
+    `answer`, under `rules`."""
     assert exchange.response is not None and exchange.operation is not None
-    legacy = exchange.response
+    legacy_response = exchange.response
+    legacy_bytes = legacy_response.body if legacy is None else legacy
     base: dict[str, Any] = {
         "id": exchange.id, "operation": exchange.operation.key, "via": answer.via,
-        "legacy_status": legacy.status, "new_status": answer.status,
+        "legacy_status": legacy_response.status, "new_status": answer.status,
     }
     found: list[SampleDifference] = []
-    if answer.status is not None and legacy.status != answer.status:
-        found.append(SampleDifference(_STATUS_PATH, STATUS, str(legacy.status), str(answer.status)))
+    if answer.status is not None and legacy_response.status != answer.status:
+        found.append(SampleDifference(_STATUS_PATH, STATUS, str(legacy_response.status),
+                                      str(answer.status)))
     if answer.error is not None or answer.status is None:
         reason = answer.error or "no answer"
         found.append(SampleDifference("/", ERROR, None, reason))
         return Sample(**base, result=DIFFERENT, error=reason, differences=tuple(found))
     roots = []
-    for side, body in (("legacy", legacy.body), ("new", answer.body)):
+    for side, body in (("legacy", legacy_bytes), ("new", answer.body)):
         try:
             roots.append(parse_xml(body))
         except SoapError as exc:  # the messages name elements and positions, never values
@@ -353,12 +449,18 @@ class TranslatorAnswers:
             return "no translator for this operation"
         translation = exchange.translation or {}
         reply, kind = translation.get("reply"), translation.get("kind")
+        if not translation:
+            return "no translation: the recording has no JSON reply"
+        if isinstance(reply, dict) and _status_of(reply) >= 500:
+            return recorded_failure(exchange) or NewAnswer(
+                None, via="recorded", error=f"the service answered HTTP {_status_of(reply)}")
         if not isinstance(reply, dict):
             if kind in ("rejected", "answered"):
                 return self._without_call(exchange, translator)
-            if not translation:
-                return "no translation: the recording has no JSON reply"
-            return f"no translation: the translator run ended in {kind or 'nothing'} when recorded"
+            failure = recorded_failure(exchange)
+            if failure is not None:
+                return failure
+            return "no translation: the recording has no JSON reply"
         envelope = self._request(exchange)
         if isinstance(envelope, str):
             return envelope
@@ -406,8 +508,47 @@ class TranslatorAnswers:
 
 
 def _json_reply(recorded: dict[str, object]) -> JsonReply:
+    return JsonReply(status=_status_of(recorded), body=recorded.get("body"))
+
+
+def _status_of(recorded: dict[str, object]) -> int:
     status = recorded.get("status")
-    return JsonReply(status=status if isinstance(status, int) else 0, body=recorded.get("body"))
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
+
+
+def recorded_failure(exchange: Exchange) -> NewAnswer | None:
+    """The new path's failure as recorded (a timeout, a service down or answering 5xx, a
+    translator error or crash), as an answer that counts as different; None when the
+    recorded run did not fail."""
+    translation = exchange.translation or {}
+    kind = translation.get("kind")
+    if not translation or kind is None or kind in _ANSWER_KINDS:
+        return None
+    error = translation.get("error")
+    detail = f"{kind}: {error}" if error else str(kind or "failed")
+    return NewAnswer(None, via="recorded", error=f"the translator failed when recorded ({detail})")
+
+
+class RecordedAnswers:
+    """New answers as the proxy recorded them: the translated envelope a shadow (or a
+    translator route) produced live. No translators needed; what the proxy saw, judged now
+    under the rules given to `judge_exchange`."""
+
+    mode = "recorded"
+    target = None
+
+    def answer(self, exchange: Exchange) -> NewAnswer | str:
+        if not exchange.translation:
+            return "no translation: the recording has no translated answer"
+        failure = recorded_failure(exchange)
+        if failure is not None:
+            return failure
+        translated = exchange.translated
+        if translated is None:
+            return "no translation: the recording has no translated answer"
+        if "translated" in exchange.omitted_bodies:
+            return "the translated answer was not recorded (not redactable)"
+        return NewAnswer(translated.status, translated.body, via="recorded")
 
 
 # -- live: the recorded request sent again to a target

@@ -67,6 +67,9 @@ class ProxyConfig:
     #: `turnout routes set OP translator` needs this shadow parity over this many samples
     readiness_min_parity: float = 100.0
     readiness_min_samples: int = 20
+    #: which shadows the gate counts: the last N; None (`window: version`, the default): those
+    #: of the current translator version
+    readiness_window: int | None = None
     admin_host: str = "127.0.0.1"
     admin_port: int | None = None
     source: Path | None = None
@@ -183,11 +186,16 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         if (rules := compare.get("rules")) is not None:
             values["compare_rules"] = (path.parent / rules.string()).resolve()
     if (readiness := root.get("readiness")) is not None:
-        readiness.mapping({"min_parity", "min_samples"})
+        readiness.mapping({"min_parity", "min_samples", "window"})
         if (parity := readiness.get("min_parity")) is not None:
             values["readiness_min_parity"] = parity.number(0, 100)
         if (samples := readiness.get("min_samples")) is not None:
             values["readiness_min_samples"] = samples.integer(1, 1_000_000)
+        if (window := readiness.get("window")) is not None:
+            if window.value != "version":  # else the default: the current translator version
+                if isinstance(window.value, str):
+                    raise window.error(f"must be version or a number of shadows, not {window.value!r}")
+                values["readiness_window"] = window.integer(1, 10_000_000)
     if (admin := root.get("admin")) is not None:
         admin.mapping({"host", "port"})
         if (host := admin.get("host")) is not None:
