@@ -71,7 +71,7 @@ def status(config_path: Path, directory: Path | None) -> None:
               else f"the last {config.readiness_window} shadows")
     console.print(f"readiness: {config.readiness_min_parity:g}% parity over at least "
                   f"{config.readiness_min_samples} shadowed requests, counting {window}; "
-                  "a translator failure counts as not equal", highlight=False)
+                  "a translator failure counts as not equal", highlight=False, soft_wrap=True)
 
 
 def _worth_a_note(ready: Readiness) -> bool:
