@@ -55,6 +55,25 @@ from ._wsdl_model import (
 )
 from ._wsdl_read import read_documents, read_wsdl
 from ._wsdl_validate import PayloadSchema, check_envelope, compile_schemas
+from ._wsse import (
+    BASE64_BINARY,
+    DEFAULT_MAX_NONCES,
+    DEFAULT_WINDOW,
+    IDENTITY_ERROR_KINDS,
+    PASSWORD_DIGEST,
+    PASSWORD_TEXT,
+    WSSE_NS,
+    WSU_NS,
+    Identity,
+    IdentityError,
+    NonceCache,
+    Officer,
+    load_officers,
+    load_operation_roles,
+    password_digest,
+    username_token_header,
+    verify_username_token,
+)
 
 __all__ = [
     "operation_folder",
@@ -124,4 +143,21 @@ __all__ = [
     "read_wsdl",
     "service_path",
     "version_for_content_type",
+    "BASE64_BINARY",
+    "DEFAULT_MAX_NONCES",
+    "DEFAULT_WINDOW",
+    "IDENTITY_ERROR_KINDS",
+    "PASSWORD_DIGEST",
+    "PASSWORD_TEXT",
+    "WSSE_NS",
+    "WSU_NS",
+    "Identity",
+    "IdentityError",
+    "NonceCache",
+    "Officer",
+    "load_officers",
+    "load_operation_roles",
+    "password_digest",
+    "username_token_header",
+    "verify_username_token",
 ]
