@@ -5,8 +5,8 @@ Plain Python over plain data: the proxy adapts flows to it, the CLI edits it.
 """
 
 from ._canary import BUCKETS, caller_id, canary_bucket, choose_canary
-from ._edit import set_route
-from ._holder import RouteHolder
+from ._edit import WriteRollbackRefused, set_route
+from ._holder import RouteHolder, Served
 from ._load import (
     CANARY_FIELDS,
     ROUTE_FIELDS,
@@ -14,7 +14,9 @@ from ._load import (
     load_route_table,
     parse_route_table,
     route_table_from_node,
+    routes_one_by_one,
 )
+from ._reload import Refusal, check_reload, is_write_leaving_its_translator, safe_rollbacks
 from ._route import (
     DEFAULT_TIMEOUT,
     MAX_TIMEOUT,
@@ -27,7 +29,7 @@ from ._route import (
     operation_key_problem,
 )
 from ._table import RouteTable
-from ._watch import RouteWatcher
+from ._watch import LiveRoutes, RouteWatcher, TranslatorSource
 
 __all__ = [
     "BUCKETS",
@@ -39,18 +41,27 @@ __all__ = [
     "ON_ERROR",
     "OnError",
     "ROUTE_FIELDS",
+    "LiveRoutes",
+    "Refusal",
     "Route",
     "RouteHolder",
     "RouteTable",
     "RouteWatcher",
+    "Served",
+    "TranslatorSource",
+    "WriteRollbackRefused",
     "caller_id",
     "canary_bucket",
+    "check_reload",
     "check_translators",
     "choose_canary",
     "default_translator",
+    "is_write_leaving_its_translator",
     "load_route_table",
     "operation_key_problem",
     "parse_route_table",
     "route_table_from_node",
+    "routes_one_by_one",
+    "safe_rollbacks",
     "set_route",
 ]

@@ -3,6 +3,14 @@
 The file is edited round-trip (comments, order and layout kept), the result is validated as a
 whole before anything is written, and it replaces the old file atomically, so the watcher of a
 running proxy sees either the old routes or the new ones and never a half-written file.
+
+Two exceptions to "validated as a whole", both about going back to the bus:
+- moving a read back to `legacy` is written even when *other* routes of the file are broken
+  (the caller collects their problems), because a running proxy applies that move whatever else
+  it refuses (see `_reload`): a rollback must never be blocked by someone else's mistake;
+- moving a write from its translator (or a canary) back to `legacy` is refused unless the
+  caller says it was decided (`allow_write_rollback`): the modern service has become the write's
+  system of record, and the bus knows nothing of what it recorded since.
 """
 
 from __future__ import annotations
@@ -14,9 +22,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..config import ConfigError, Node, parse_yaml
 from ._files import read_trusted, replace_atomically
-from ._load import parse_route_table
+from ._load import parse_route_table, routes_one_by_one
 from ._route import MODES, operation_key_problem
 from ._table import RouteTable
+
+
+class WriteRollbackRefused(ConfigError):
+    """A write on its translator (or in canary) would go back to the bus without a decision."""
 from ._yamledit import dump, keeping_trailing_comments, round_trip
 
 
@@ -24,6 +36,7 @@ def set_route(
     path: Path | str, operation_key: str, mode: str, percent: float | None = None,
     history: dict[str, object] | None = None,
     validate: Callable[[RouteTable], None] | None = None,
+    *, allow_write_rollback: bool = False, problems: list[ConfigError] | None = None,
 ) -> RouteTable:
     """Set the mode (and, for a canary, the percent) of one operation's route in `path`.
 
@@ -37,6 +50,11 @@ def set_route(
     forced past the readiness gate), so the reason stays in the file beside the route.
     `validate(table)` may raise ConfigError to refuse the result (e.g. a missing translator)
     before anything is written.
+
+    Going back to `legacy`: a write whose route is `translator` or `canary` is refused with
+    `WriteRollbackRefused` unless `allow_write_rollback`. With a `problems` list, a move to
+    `legacy` is written even when other routes are invalid: their errors are appended to the
+    list instead of refusing, and the table returned holds the routes that are valid alone.
     """
     path = Path(path)
     field = f"routes.{operation_key}"
@@ -51,6 +69,9 @@ def set_route(
 
     original = read_trusted(path)
     before = parse_yaml(original, path)  # a syntax error is reported as the file's, with its line
+    if mode == "legacy" and not allow_write_rollback:
+        _refuse_undecided_write_rollback(before, operation_key, path)
+    lenient = mode == "legacy" and problems is not None
     data, yaml = round_trip(original)
     if not isinstance(data, CommentedMap):
         raise before.error("the file must be a mapping of sections (routes:, upstream:, ...)")
@@ -73,17 +94,73 @@ def set_route(
                     _append_history(route, history)
 
     proposed = dump(yaml, data)
+    unrelated: list[ConfigError] = []
     try:
         table = parse_route_table(proposed, path)
     except ConfigError as exc:
-        raise ConfigError(f"{exc.message} (refused: {path.name} was not changed)",
-                          file=exc.file, line=exc.line, field=exc.field) from None
+        if not lenient or _about(exc, operation_key):
+            raise _not_changed(exc, path) from None
+        table, unrelated = _valid_alone(proposed, path, operation_key, exc)
     _check_only_routes_changed(before.plain(), parse_yaml(proposed, path).plain(), path)
     if validate is not None:
-        validate(table)
+        try:
+            validate(table)
+        except ConfigError as exc:
+            if not lenient or _about(exc, operation_key):
+                raise
+            unrelated.append(exc)
+    if problems is not None:
+        problems.extend(unrelated)
     if proposed != original:
         replace_atomically(path, proposed, expected=original)
     return table
+
+
+def _not_changed(exc: ConfigError, path: Path) -> ConfigError:
+    return ConfigError(f"{exc.message} (refused: {path.name} was not changed)",
+                       file=exc.file, line=exc.line, field=exc.field)
+
+
+def _about(exc: ConfigError, operation_key: str) -> bool:
+    """Whether `exc` is about this operation's own route."""
+    field = exc.field or ""
+    prefix = f"routes.{operation_key}"
+    return field == prefix or field.startswith(prefix + ".")
+
+
+def _valid_alone(text: str, path: Path, operation_key: str,
+                 whole: ConfigError) -> tuple[RouteTable, list[ConfigError]]:
+    """The routes valid on their own, when the file as a whole is not; the others' errors."""
+    try:
+        routes, problems = routes_one_by_one(text, path)
+    except ConfigError as exc:
+        raise _not_changed(exc, path) from None
+    for problem in problems:
+        if _about(problem, operation_key):
+            raise _not_changed(problem, path)
+    if operation_key not in routes:
+        raise _not_changed(whole, path)
+    return RouteTable(routes.values(), source=str(path)), problems or [whole]
+
+
+def _refuse_undecided_write_rollback(root: Node, operation_key: str, path: Path) -> None:
+    """A write on its translator or in canary goes back to the bus only by decision.
+
+    Read from the file's plain data, so a route broken in some other field still counts."""
+    plain = root.plain()
+    routes = plain.get("routes") if isinstance(plain, dict) else None
+    route = routes.get(operation_key) if isinstance(routes, dict) else None
+    if not isinstance(route, dict):
+        return
+    mode = route.get("mode", "legacy")
+    if route.get("writes") is True and mode in ("translator", "canary"):
+        node = _node(root, "routes", operation_key, "mode")
+        raise WriteRollbackRefused(
+            f"{operation_key} is a write and is on its translator ({mode}): since it moved, the "
+            "modern service has been its system of record, and the bus knows nothing of the "
+            "records made there. Moving it back to legacy needs an explicit decision (and a "
+            "plan for those records)", file=path, line=node.line, field=f"routes.{operation_key}.mode",
+        )
 
 
 def _set_fields(route: CommentedMap, mode: str, percent: float | None) -> None:

@@ -59,6 +59,33 @@ def route_table_from_node(root: Node) -> RouteTable:
     return RouteTable(routes, sticky_header=sticky_header, salt=salt, source=root.file)
 
 
+def routes_one_by_one(text: str, path: Path | str) -> tuple[dict[str, Route], list[ConfigError]]:
+    """Each route of the file that is valid on its own, and the errors of those that are not.
+
+    For the rules that must work on a file broken elsewhere (a rollback to legacy): raises
+    `ConfigError` only when nothing can be read route by route (not YAML, no mapping).
+    """
+    root = parse_yaml(text, path)
+    if not isinstance(root.value, dict):
+        raise root.error("the file must be a mapping of sections (routes:, upstream:, ...)")
+    found: dict[str, Route] = {}
+    problems: list[ConfigError] = []
+    section = root.get("routes")
+    if section is None or section.value is None:
+        return found, problems
+    if not isinstance(section.value, dict):
+        raise section.error("must be a mapping of operation key to route, e.g. "
+                            "'/pnc VehicleEnquiry: {mode: translator}'")
+    for key in section.value:
+        try:
+            route = _route(section.get(key), key)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            problems.append(exc)
+            continue
+        found[route.key] = route
+    return found, problems
+
+
 def _route(node: Node, key: Any) -> Route:
     if (problem := operation_key_problem(key)) is not None:
         raise node.error(problem)
