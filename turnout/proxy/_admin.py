@@ -2,12 +2,30 @@
 
 Off unless `admin.port` is set; binds to loopback by default and warns when told otherwise,
 because the route table and counters describe the force's traffic.
+
+`GET /routes` is what `turnout routes set|check|list` and `turnout status` read to tell what is
+in force, as JSON:
+
+    source         the route file (absolute path), or null
+    version        counts the pairs (table + translators) put in force: 1 at start, +1 a swap
+    loaded_at      when the pair in force was put in force (ISO 8601, UTC)
+    routes         the routes in force, as `Route.as_dict()` gives them
+    translators    {name: version} of the translators in force (version: a hash of its files)
+    refused        null, or the last refusal since the last change accepted whole:
+                   {message, file, line, field, at, applied}; `applied` lists what was put in
+                   force all the same (reads moved back to legacy, valid translators)
+    source_sha256  SHA-256 of the route file content the proxy last considered (accepted or
+                   refused), so a client knows when its edit has been looked at
+    recordings     the absolute recording directory, or null
+
+`GET /stats` gives the counters.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -45,15 +63,32 @@ class AdminServer:
             await self._runner.cleanup()
 
     async def _routes(self, request: web.Request) -> web.Response:
-        table = self.state.routes.get()
-        return web.json_response({"source": str(table.source) if table.source else None,
-                                  "routes": [r.as_dict() for r in table]})
+        return web.json_response(routes_document(self.state))
 
     async def _stats(self, request: web.Request) -> web.Response:
         stats: dict[str, Any] = self.state.stats.snapshot()
         if self.state.shadow is not None:
             stats["shadow.pending"] = self.state.shadow.pending
         return web.json_response(stats)
+
+
+def routes_document(state: ProxyState) -> dict[str, Any]:
+    """What `GET /routes` answers (see the module's docstring)."""
+    served = state.routes.served()
+    table, config, watcher = served.table, state.config, state.watcher
+    source = table.source or (config.source if config is not None else None)
+    refusal = watcher.refused if watcher is not None else None
+    record_dir = config.record_dir if config is not None else None
+    return {
+        "source": str(Path(source).resolve()) if source else None,
+        "version": served.version,
+        "loaded_at": served.loaded_at.isoformat(),
+        "routes": [route.as_dict() for route in table],
+        "translators": served.translator_versions,
+        "refused": refusal.as_dict() if refusal is not None else None,
+        "source_sha256": watcher.evaluated if watcher is not None else None,
+        "recordings": str(Path(record_dir).resolve()) if record_dir is not None else None,
+    }
 
 
 def _is_loopback(host: str) -> bool:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..config import ProxyConfig
 from ..recording import RecordingWriter
-from ..routing import Route, RouteHolder, RouteWatcher
+from ..routing import LiveRoutes, Route, RouteHolder
 from ..soap import HttpRequest, HttpResponse
 from ._inspect import Inspection
 
@@ -81,11 +82,25 @@ class ProxyState:
         self.config = config
         self.writer = writer
         self.stats = ProxyStats()
+        #: the route table and the translators in force, one immutable pair (`routes.served()`)
         self.routes = RouteHolder()
-        #: translator name -> translator (empty: every route is legacy)
-        self.translators: dict[str, Any] = {}
         self.services: "ServiceClients | None" = None
         self.shadow: "ShadowRunner | None" = None
-        self.watcher: RouteWatcher | None = None
+        #: reloads the route file and the translators live (None: no route file to watch)
+        self.watcher: LiveRoutes | None = None
         #: where the read-only admin endpoint listens, once it does
         self.admin_url: str | None = None
+        #: the event loop serving requests, once running: reloads are put in force on it
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def translators(self) -> Mapping[str, Any]:
+        """Translator name -> translator, of the pair in force (empty: every route is legacy).
+
+        A request that needs both its route and its translator should take `routes.served()`
+        once and use both halves of it."""
+        return self.routes.translators
+
+    @translators.setter
+    def translators(self, translators: Mapping[str, Any]) -> None:
+        self.routes.replace_translators(translators)

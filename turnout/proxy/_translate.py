@@ -44,6 +44,8 @@ class TranslationRun:
     may_have_acted: bool = False
     dry_run: bool = False
     ms: float = 0.0
+    #: the translator's `version` (a hash of its files), None when no translator ran
+    translator_version: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -51,7 +53,9 @@ class TranslationRun:
 
     def record(self) -> dict[str, Any]:
         """What goes into `Exchange.translation` (redacted by the recorder before writing)."""
-        doc: dict[str, Any] = {"translator": self.translator, "kind": self.kind, "ms": round(self.ms, 3)}
+        doc: dict[str, Any] = {"translator": self.translator,
+                               "translator_version": self.translator_version,
+                               "kind": self.kind, "ms": round(self.ms, 3)}
         if self.dry_run:
             doc["dry_run"] = True
         if self.call is not None:
@@ -77,7 +81,8 @@ async def run_translation(
     """Run both halves and the call. With `offload`, the halves run on a worker thread (lxml
     parses and serialises there without the interpreter lock): the shadow runner's choice, so a
     large shadowed envelope never stalls the loop that serves clients."""
-    run = TranslationRun(translator.name, dry_run=dry_run)
+    run = TranslationRun(translator.name, dry_run=dry_run,
+                         translator_version=getattr(translator, "version", None))
     started = time.perf_counter()
     try:
         await asyncio.wait_for(_run(translator, envelope, clients, timeout, run, offload), timeout)
