@@ -4,6 +4,9 @@
     GET  /<service>?wsdl    the WSDL, addressed to the host the request came in on
     GET  /<service>?xsd=..  the XSD the WSDL imports
     POST /<service>         a SOAP request: 200 and a response, or 500 and a SOAP Fault
+
+With a `DemoIdentity` every POST must carry a valid WS-Security UsernameToken of an officer
+holding the operation's role (else an AUTHFAIL or FORBIDDEN Fault); the documents stay open.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.routing import Route
 from .bus import SERVICES, BusService, answer
 from .bus.documents import packaged, render_wsdl, wsdl_url
 from .data import DemoStore
+from .identity import DemoIdentity
 
 _XML = "text/xml; charset=utf-8"
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
@@ -26,11 +30,14 @@ _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def make_legacy_app(store: DemoStore) -> Starlette:
-    """The bus over `store`. Each service is one route; nothing is shared between apps."""
+def make_legacy_app(store: DemoStore, identity: DemoIdentity | None = None) -> Starlette:
+    """The bus over `store`. Each service is one route; nothing is shared between apps.
+
+    With `identity`, every operation needs a valid UsernameToken and the operation's role
+    (`DemoIdentity.load()` reads the demo's officers); without, anyone may call anything."""
     routes = [Route("/services", _services, methods=["GET"])]
     for service in SERVICES:
-        endpoint = _service_endpoint(service, store)
+        endpoint = _service_endpoint(service, store, identity)
         routes.append(Route(service.path, endpoint, methods=["GET", "POST"]))
     return Starlette(routes=routes)
 
@@ -66,10 +73,12 @@ async def _services(request: Request) -> Response:
     return JSONResponse([_describe(service, base) for service in SERVICES])
 
 
-def _service_endpoint(service: BusService, store: DemoStore) -> Endpoint:
+def _service_endpoint(
+    service: BusService, store: DemoStore, identity: DemoIdentity | None
+) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         if request.method == "POST":
-            reply = answer(service, store, await request.body(), request.headers)
+            reply = answer(service, store, await request.body(), request.headers, identity)
             return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
         return _document(service, request)
 

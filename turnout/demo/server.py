@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from .data import DemoStore
+from .identity import DemoIdentity
 from .legacy import make_legacy_app
 
 LOOPBACK = "127.0.0.1"
@@ -140,10 +141,11 @@ class ServerThread:
         self.stop()
 
 
-def run_legacy(host: str, port: int) -> None:
-    """Serve the legacy bus over a fresh `DemoStore` until interrupted (blocking)."""
+def run_legacy(host: str, port: int, *, identity: DemoIdentity | None = None) -> None:
+    """Serve the legacy bus over a fresh `DemoStore` until interrupted (blocking); with
+    `identity`, authenticating every request (see `make_legacy_app`)."""
     uvicorn.run(
-        make_legacy_app(DemoStore()),
+        make_legacy_app(DemoStore(), identity),
         host=host,
         port=port,
         log_level="warning",

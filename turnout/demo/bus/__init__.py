@@ -11,6 +11,8 @@ from ._dispatch import BusReply, answer
 from ._envelope import fault_envelope, response_envelope, service_fault
 from ._fault import (
     ACTION_MISMATCH,
+    AUTHENTICATION_FAILED,
+    FORBIDDEN,
     INVALID_INPUT,
     NO_RECORD,
     SYSTEM_ERROR,
@@ -25,9 +27,11 @@ SERVICES: tuple[BusService, ...] = (pnc.SERVICE, cris.SERVICE, geo.SERVICE, efor
 
 __all__ = [
     "ACTION_MISMATCH",
+    "AUTHENTICATION_FAILED",
     "BusFault",
     "BusReply",
     "BusService",
+    "FORBIDDEN",
     "Fields",
     "Handler",
     "INVALID_INPUT",

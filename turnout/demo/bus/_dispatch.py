@@ -2,6 +2,11 @@
 
 Pure over bytes and headers, so it is tested without HTTP. The request is read only with
 `turnout.soap.read_envelope`, the hardened parser.
+
+With a `DemoIdentity`, the bus authenticates as a real one does, after reading the envelope and
+before naming its operation (so an unsigned caller learns nothing about what is served): a
+request without a valid WS-Security UsernameToken is an AUTHFAIL Fault that never says which
+part failed; an officer without the operation's role, FORBIDDEN.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from typing import Mapping
 
 from lxml import etree
 
-from ...soap import XmlThreat, XmlUnreadable, read_envelope
+from ...soap import IdentityError, XmlThreat, XmlUnreadable, read_envelope
 from ..data import DemoStore
+from ..identity import DemoIdentity, Forbidden
 from ._codec import Fields
 from ._envelope import fault_envelope, response_envelope
 from ._fault import (
     ACTION_MISMATCH,
+    AUTHENTICATION_FAILED,
+    FORBIDDEN,
     SYSTEM_ERROR,
     UNKNOWN_OPERATION,
     UNREADABLE_MESSAGE,
@@ -37,19 +45,30 @@ class BusReply:
 
 
 def answer(
-    service: BusService, store: DemoStore, body: bytes, headers: Mapping[str, str]
+    service: BusService,
+    store: DemoStore,
+    body: bytes,
+    headers: Mapping[str, str],
+    identity: DemoIdentity | None = None,
 ) -> BusReply:
-    """The bus's reply to `body` posted to `service`: 200 and a response, or 500 and a Fault."""
+    """The bus's reply to `body` posted to `service`: 200 and a response, or 500 and a Fault.
+
+    With `identity`, every request must carry a valid UsernameToken of an officer holding the
+    operation's role."""
     content_type = service.version.content_type
     try:
-        payload = _handle(service, store, body, headers)
+        payload = _handle(service, store, body, headers, identity)
     except BusFault as fault:
         return BusReply(500, content_type, fault_envelope(service, fault, store.now()))
     return BusReply(200, content_type, response_envelope(service, payload, store.now()))
 
 
 def _handle(
-    service: BusService, store: DemoStore, body: bytes, headers: Mapping[str, str]
+    service: BusService,
+    store: DemoStore,
+    body: bytes,
+    headers: Mapping[str, str],
+    identity: DemoIdentity | None,
 ) -> etree._Element:
     try:
         envelope = read_envelope(body, service.path, headers)
@@ -63,6 +82,13 @@ def _handle(
             f"{service.path} speaks SOAP {service.version}, not SOAP {envelope.version}",
             version_mismatch=True,
         )
+    officer = None
+    if identity is not None:
+        try:
+            officer = identity.authenticate(envelope)
+        except IdentityError as error:
+            _log.info("%s: authentication failed (%s): %s", service.path, error.kind, error)
+            raise BusFault(AUTHENTICATION_FAILED, "authentication failed") from None
     operation = envelope.operation
     handler = service.handlers.get(operation.name)
     if handler is None or operation.namespace != service.namespace:
@@ -70,6 +96,11 @@ def _handle(
             UNKNOWN_OPERATION,
             f"{service.path} has no operation {{{operation.namespace}}}{operation.name}",
         )
+    if identity is not None and officer is not None:  # both, or neither
+        try:
+            identity.authorise(officer, operation.key)
+        except Forbidden as refusal:
+            raise BusFault(FORBIDDEN, str(refusal)) from None
     if envelope.action_mismatch:
         raise BusFault(
             ACTION_MISMATCH,

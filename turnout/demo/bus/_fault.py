@@ -12,6 +12,10 @@ UNREADABLE_MESSAGE = "BADMSG"
 ACTION_MISMATCH = "BADACT"
 VERSION_MISMATCH = "VERMM"
 SYSTEM_ERROR = "SYSERR"
+#: a request without a valid WS-Security UsernameToken (never says which part failed)
+AUTHENTICATION_FAILED = "AUTHFAIL"
+#: an officer without the role the operation needs
+FORBIDDEN = "FORBIDDEN"
 
 
 class BusFault(Exception):
