@@ -1,14 +1,21 @@
-"""Building the modern services: one Starlette app per legacy service, or all four in one."""
+"""Building the modern services: one Starlette app per legacy service, or all four in one.
+
+With a `token_key`, every endpoint checks Turnout's bearer JWT first (see `_auth.py`); the role
+each operation needs comes from `operations`, by default the demo's identity file.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from ...soap import load_operation_roles
 from ..data import DemoStore
+from ..identity import DEMO_IDENTITY
 from . import cris, eforms, geo, pnc
+from ._auth import TokenCheck, guard_routes
 from ._problem import EXCEPTION_HANDLERS
 
 #: legacy service name -> the routes of its modern replacement, in the order apps are built
@@ -24,17 +31,49 @@ def _app(routes: list[BaseRoute]) -> Starlette:
     return Starlette(routes=routes, exception_handlers=dict(EXCEPTION_HANDLERS))
 
 
-def make_modern_apps(store: DemoStore) -> dict[str, Starlette]:
-    """One JSON app per legacy service (`pnc`, `cris`, `geo`, `eforms`), all over `store`."""
-    return {name: _app(routes(store)) for name, routes in SERVICE_ROUTES.items()}
+def _token_check(token_key: bytes | None, operations: Mapping[str, str] | None) -> TokenCheck | None:
+    if token_key is None:
+        return None
+    if not token_key:
+        raise ValueError("an empty token key would let anyone sign tokens")
+    if operations is None:
+        operations = load_operation_roles(DEMO_IDENTITY)
+    return TokenCheck(key=token_key, operations=dict(operations))
 
 
-def make_modern_app(store: DemoStore) -> Starlette:
-    """All four services in one app, at the same paths as the single apps (none collide)."""
+def _service_routes(name: str, store: DemoStore, check: TokenCheck | None) -> list[BaseRoute]:
+    routes = SERVICE_ROUTES[name](store)
+    return routes if check is None else guard_routes(name, routes, check)
+
+
+def make_modern_apps(
+    store: DemoStore,
+    token_key: bytes | None = None,
+    *,
+    operations: Mapping[str, str] | None = None,
+) -> dict[str, Starlette]:
+    """One JSON app per legacy service (`pnc`, `cris`, `geo`, `eforms`), all over `store`.
+
+    With `token_key`, each checks bearer tokens (audience: its own name); `operations` maps an
+    operation key to the role it needs (default: turnout/demo/identity.yaml)."""
+    check = _token_check(token_key, operations)
+    return {name: _app(_service_routes(name, store, check)) for name in SERVICE_ROUTES}
+
+
+def make_modern_app(
+    store: DemoStore,
+    token_key: bytes | None = None,
+    *,
+    operations: Mapping[str, str] | None = None,
+) -> Starlette:
+    """All four services in one app, at the same paths as the single apps (none collide).
+
+    With `token_key`, a token's audience must be the service the path belongs to."""
+    check = _token_check(token_key, operations)
     owner: dict[str, str] = {}
     routes: list[BaseRoute] = []
-    for name, make_routes in SERVICE_ROUTES.items():
-        for route in make_routes(store):
+    for name in SERVICE_ROUTES:
+        for route in _service_routes(name, store, check):
             path = route.path if isinstance(route, Route) else repr(route)
             if owner.setdefault(path, name) != name:
                 raise RuntimeError(f"{path} is served by both {owner[path]} and {name}")

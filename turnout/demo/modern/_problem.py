@@ -28,6 +28,8 @@ METHOD_NOT_ALLOWED = "method-not-allowed"
 PAYLOAD_TOO_LARGE = "payload-too-large"
 UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"
 SERVER_ERROR = "server-error"
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
 
 #: slug -> (status, title)
 _KINDS: dict[str, tuple[int, str]] = {
@@ -40,6 +42,8 @@ _KINDS: dict[str, tuple[int, str]] = {
     PAYLOAD_TOO_LARGE: (413, "The request body is too large"),
     UNSUPPORTED_MEDIA_TYPE: (415, "The request body must be JSON"),
     SERVER_ERROR: (500, "The service failed to process the request"),
+    UNAUTHORIZED: (401, "A valid bearer token is required"),
+    FORBIDDEN: (403, "The token does not grant this operation"),
 }
 
 
