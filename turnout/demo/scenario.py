@@ -5,6 +5,13 @@ calls every operation: enquiries that match, miss and fail, crime reports filed 
 witness statements against them. The script is fixed; only what the bus allocates (references,
 message ids, timestamps) varies from one bus to another. Expected faults are recorded, never
 raised.
+
+`run_scenario(base_url, identity=DemoIdentity.load())` is the same day on a bus that
+authenticates: every call is signed with a WS-Security UsernameToken (PasswordDigest, zeep's
+`UsernameToken(use_digest=True)`) by the officer on that desk (PC4127 runs the PNC checks,
+PCSO9001 the location lookups, PC5518 crimes and statements), and three refusals follow, each an
+expected Fault: PC4127 filing a crime (FORBIDDEN), PCSO9001 checking a vehicle (FORBIDDEN) and
+a wrong password (AUTHFAIL).
 """
 
 from __future__ import annotations
@@ -18,9 +25,16 @@ import zeep
 from lxml import etree
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
+from zeep.wsse.username import UsernameToken
+
+from .identity import DemoIdentity
 
 TIMEOUT_SECONDS = 10.0
 SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms")
+#: who signs a service's calls when the bus authenticates: the officer on that desk
+DESK_OFFICERS = {"/pnc": "PC4127", "/geo": "PCSO9001", "/cris": "PC5518", "/eforms": "PC5518"}
+AUTHENTICATION_FAILED = "AUTHFAIL"
+FORBIDDEN = "FORBIDDEN"
 
 
 @dataclass(frozen=True)
@@ -33,10 +47,16 @@ class ScenarioCall:
     fault_code: str | None = None  # "soap:Client", "soap:Sender", or "HTTP 502" for non-SOAP
     fault_reason: str | None = None
     error_code: str | None = None  # the bus's own code from the ServiceFault detail, "NOREC"
+    officer: str | None = None  # who signed the call (an authenticating bus), else None
+    #: the bus code a refusal must carry (AUTHFAIL, FORBIDDEN); a Fault without a ServiceFault
+    #: (a proxy's own refusal) passes too, a Fault with another bus code does not
+    expected_error: str | None = None
 
     @property
     def as_expected(self) -> bool:
-        return self.ok != self.expected_fault
+        if self.ok == self.expected_fault:
+            return False
+        return self.expected_error is None or self.error_code in (None, self.expected_error)
 
 
 @dataclass(frozen=True)
@@ -48,12 +68,17 @@ class _Step:
     label: str
     args: dict[str, Any]
     fault: bool = False
+    officer: str | None = None  # who signs it (authenticating bus); None: the desk's officer
+    password: str | None = None  # a wrong password to sign with, for the refusals
+    error: str | None = None  # the bus code the fault must carry
 
 
 class _Run:
     """Holds the clients and the calls made so far."""
 
-    def __init__(self, base_url: str, session: requests.Session) -> None:
+    def __init__(
+        self, base_url: str, session: requests.Session, identity: DemoIdentity | None = None
+    ) -> None:
         transport = Transport(
             session=session, timeout=TIMEOUT_SECONDS, operation_timeout=TIMEOUT_SECONDS
         )
@@ -62,9 +87,22 @@ class _Run:
             path: zeep.Client(f"{base}{path}?wsdl", transport=transport) for path in SERVICE_PATHS
         }
         self.calls: list[ScenarioCall] = []
+        self.identity = identity
+
+    def _sign(self, step: _Step) -> str | None:
+        """Sign the step's client as its officer, with a fresh nonce; the officer's id."""
+        client = self.clients[step.path]
+        if self.identity is None:
+            client.wsse = None
+            return None
+        officer = step.officer or DESK_OFFICERS[step.path]
+        password = step.password or self.identity.officers[officer].password
+        client.wsse = UsernameToken(officer, password, use_digest=True, zulu_timestamp=True)
+        return officer
 
     def call(self, step: _Step) -> Any:
         """Make one call; returns zeep's result, or None after a fault."""
+        officer = self._sign(step)
         method = getattr(self.clients[step.path].service, step.operation)
         started = time.perf_counter()
         result: Any = None
@@ -86,6 +124,8 @@ class _Run:
                 fault_code=code,
                 fault_reason=reason,
                 error_code=error_code,
+                officer=officer,
+                expected_error=step.error if self.identity is not None else None,
             )
         )
         return result
@@ -269,15 +309,40 @@ def _statements(run: _Run, references: list[str]) -> None:
     run.call(iso_date)
 
 
-def run_scenario(base_url: str) -> list[ScenarioCall]:
+#: an authenticating bus's refusals: a role the officer lacks, a password that is wrong
+_REFUSALS: tuple[_Step, ...] = (
+    _Step("/cris", "CreateCrimeReport", "PC4127 may not file a crime", dict(_NEW_CRIMES[1]),
+          fault=True, officer="PC4127", error=FORBIDDEN),
+    _Step("/pnc", "VehicleEnquiry", "PCSO9001 may not check a vehicle",
+          {"registrationMark": "TB19 XKF"}, fault=True, officer="PCSO9001", error=FORBIDDEN),
+    _Step("/pnc", "PersonEnquiry", "wrong password", {"surname": "Thistlewood"}, fault=True,
+          officer="PC4127", password="not-the-password", error=AUTHENTICATION_FAILED),
+)
+
+
+def _check_officers(identity: DemoIdentity) -> None:
+    wanted = set(DESK_OFFICERS.values()) | {step.officer for step in _REFUSALS if step.officer}
+    missing = sorted(wanted - set(identity.officers))
+    if missing:
+        raise ValueError(f"the scenario signs as {', '.join(missing)}: not in the identity given")
+
+
+def run_scenario(base_url: str, identity: DemoIdentity | None = None) -> list[ScenarioCall]:
     """Drive the scripted scenario at `base_url` (`http://host:port`); one entry per call.
 
-    Raises only when the bus cannot be reached or its WSDLs cannot be read.
+    With `identity` (the bus's officers, e.g. `DemoIdentity.load()`), every call is signed by
+    its desk's officer and the refusals are made too. Raises only when the bus cannot be
+    reached or its WSDLs cannot be read, or `identity` lacks an officer the script signs as.
     """
+    if identity is not None:
+        _check_officers(identity)
     with requests.Session() as session:
-        run = _Run(base_url, session)
+        run = _Run(base_url, session, identity)
         for step in _READS:
             run.call(step)
         references = _crime_reports(run)
         _statements(run, references)
+        if identity is not None:
+            for step in _REFUSALS:
+                run.call(step)
     return run.calls
