@@ -35,23 +35,35 @@ def demo(ctx: click.Context, out: Path) -> None:
 @demo.command("legacy")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-def legacy(host: str, port: int) -> None:
+@click.option("--no-auth", is_flag=True,
+              help="Serve without authentication (by default every request needs a WS-Security "
+                   "UsernameToken of an officer in turnout/demo/identity.yaml).")
+def legacy(host: str, port: int, no_auth: bool) -> None:
     """Serve the embedded legacy SOAP bus alone (WSDLs at /<service>?wsdl, list at /services)."""
-    from ..demo import run_legacy
+    from ..demo import DEMO_IDENTITY, DemoIdentity, run_legacy
 
+    identity = None if no_auth else DemoIdentity.load()
     console.print(f"legacy bus on http://{host}:{port}  (services: http://{host}:{port}/services)")
-    run_legacy(host, port)
+    console.print("no authentication" if identity is None else
+                  f"UsernameToken required: officers and roles in {DEMO_IDENTITY}", highlight=False)
+    run_legacy(host, port, identity=identity)
 
 
 @demo.command("services")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=9000, show_default=True)
-def services(host: str, port: int) -> None:
+@click.option("--no-auth", is_flag=True,
+              help="Serve without checking bearer tokens (by default every call needs Turnout's "
+                   "JWT, signed with the demo key turnout/demo/identity-token.key).")
+def services(host: str, port: int, no_auth: bool) -> None:
     """Serve the modern JSON services alone (see docs/modern-services.md)."""
-    from ..demo import run_services
+    from ..demo import DEMO_TOKEN_KEY, read_token_key, run_services
 
+    token_key = None if no_auth else read_token_key()
     console.print(f"modern JSON services on http://{host}:{port}")
-    run_services(host, port)
+    console.print("no authentication" if token_key is None else
+                  f"bearer JWT required (HS256, demo key {DEMO_TOKEN_KEY})", highlight=False)
+    run_services(host, port, token_key=token_key)
 
 
 def _render_start(run) -> None:  # type: ignore[no-untyped-def]
