@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
+
+from lxml import etree
 
 from ..soap import XmlLimits
 from ._errors import ConfigError
@@ -17,7 +20,31 @@ _TOP_LEVEL = {
     "translators", "services", "shadow", "compare", "admin", "readiness",
     # validated by turnout.routing (the route table is live-reloaded from this same file):
     "routes", "canary",
+    "audit",  # the access audit trail (turnout.audit)
 }
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The `audit:` section: one line per request that reaches personal data (turnout.audit)."""
+
+    dir: Path
+    #: where the HMAC key is (one of the two); read when the trail opens or is queried, not at load
+    key_env: str | None = None
+    key_file: Path | None = None
+    #: lines older than this many days are deleted at start and each new UTC day; None: kept
+    retention_days: int | None = None
+    #: lines waiting for the background appender; past this, new ones are dropped and counted
+    queue: int = 10_000
+    #: identifier kind -> element local names (None: turnout.audit's default list)
+    names: Mapping[str, tuple[str, ...]] | None = None
+    #: identifier kind -> local names of sibling parts hashed together, the first required
+    #: (None: the default, name = surname, forenames, dateOfBirth)
+    combined: Mapping[str, tuple[str, ...]] | None = None
+    #: operation key -> kind -> XPaths (one: a value each match; several: parts combined);
+    #: an operation listed here is read by these alone, not by `names`/`combined`
+    xpaths: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    namespaces: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +99,8 @@ class ProxyConfig:
     readiness_window: int | None = None
     admin_host: str = "127.0.0.1"
     admin_port: int | None = None
+    #: the access audit trail; None: off
+    audit: AuditSettings | None = None
     source: Path | None = None
 
     def without_routes(self) -> "ProxyConfig":
@@ -203,6 +232,9 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         if (port := admin.get("port")) is not None:
             values["admin_port"] = port.integer(0, 65535)
 
+    if (audit := root.get("audit")) is not None:
+        values["audit"] = _audit_settings(audit, path, values.get("record_dir"))
+
     if (flag := root.get("reject_unreadable")) is not None:
         values["reject_unreadable"] = flag.boolean()
     if (flag := root.get("keep_host_header")) is not None:
@@ -233,3 +265,105 @@ def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[
     except ValueError as exc:
         raise node.error(str(exc)) from None
     return section
+
+
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+
+
+def _audit_settings(node: Node, path: Path, record_dir: Path | None) -> AuditSettings:
+    """The `audit:` section, checked in shape (the key itself is read later, by turnout.audit)."""
+    node.mapping({"dir", "key_env", "key_file", "retention_days", "queue", "identifiers"})
+    directory_node = node.get("dir")
+    if directory_node is None:
+        raise node.error("missing field: dir (the audit trail's own directory)")
+    directory = (path.parent / directory_node.string()).resolve()
+    if record_dir is not None and (directory.is_relative_to(record_dir) or record_dir.is_relative_to(directory)):
+        raise directory_node.error("the audit trail must have its own directory, apart from the recordings")
+    values: dict[str, Any] = {"dir": directory}
+    key_env, key_file = node.get("key_env"), node.get("key_file")
+    if (key_env is None) == (key_file is None):
+        raise node.error("give key_env or key_file (the audit HMAC key), one of the two")
+    if key_env is not None:
+        values["key_env"] = key_env.string()
+    if key_file is not None:
+        resolved = (path.parent / key_file.string()).resolve()
+        if resolved.is_relative_to(directory):
+            raise key_file.error("the key must not be stored beside the audit trail")
+        values["key_file"] = resolved
+    if (days := node.get("retention_days")) is not None:
+        values["retention_days"] = days.integer(1, 36_500)
+    if (queue := node.get("queue")) is not None:
+        values["queue"] = queue.integer(1, 1_000_000)
+    if (identifiers := node.get("identifiers")) is not None:
+        values.update(_audit_identifiers(identifiers))
+    return AuditSettings(**values)
+
+
+def _audit_identifiers(node: Node) -> dict[str, Any]:
+    node.mapping({"names", "combined", "xpaths", "namespaces"})
+    values: dict[str, Any] = {}
+    namespaces: dict[str, str] = {}
+    if (ns := node.get("namespaces")) is not None:
+        ns.mapping(set(ns.value or {}))
+        for prefix in ns.value:
+            namespaces[str(prefix)] = ns.get(str(prefix)).string()  # type: ignore[union-attr]
+        values["namespaces"] = namespaces
+    for section in ("names", "combined"):
+        if (kinds := node.get(section)) is None:
+            continue
+        kinds.mapping(set(kinds.value or {}))
+        parsed: dict[str, tuple[str, ...]] = {}
+        for kind in kinds.value:
+            child = kinds.get(str(kind))
+            assert child is not None
+            if not _KIND.fullmatch(str(kind)):
+                raise child.error("an identifier kind is a word: letters, digits, _ or -")
+            names = tuple(_audit_names(child))
+            if section == "combined" and len(names) < 2:
+                raise child.error("a combined identifier needs at least two parts")
+            parsed[str(kind)] = names
+        values[section] = parsed
+    both = set(values.get("names") or ()) & set(values.get("combined") or ())
+    if both:
+        raise node.error(f"kind {sorted(both)[0]} is both in names and in combined")
+    if (xpaths := node.get("xpaths")) is not None:
+        xpaths.mapping(set(xpaths.value or {}))
+        per_operation: dict[str, dict[str, tuple[str, ...]]] = {}
+        for key in xpaths.value:
+            operation = xpaths.get(str(key))
+            assert operation is not None
+            if len(str(key).split()) != 2 or not str(key).startswith("/"):
+                raise operation.error("an operation is named '/service Operation'")
+            operation.mapping(set(operation.value or {}))
+            kinds_of: dict[str, tuple[str, ...]] = {}
+            for kind in operation.value:
+                child = operation.get(str(kind))
+                assert child is not None
+                if not _KIND.fullmatch(str(kind)):
+                    raise child.error("an identifier kind is a word: letters, digits, _ or -")
+                expressions = [child] if isinstance(child.value, str) else list(child.items())
+                if not expressions:
+                    raise child.error("must be an XPath or a list of XPaths")
+                for expression in expressions:
+                    try:
+                        etree.XPath(expression.string(), namespaces=namespaces)
+                    except etree.XPathError as exc:
+                        raise expression.error(f"not a usable XPath 1.0 expression: {exc}") from None
+                kinds_of[str(kind)] = tuple(e.string() for e in expressions)
+            per_operation[str(key)] = kinds_of
+        values["xpaths"] = per_operation
+    return values
+
+
+def _audit_names(node: Node) -> list[str]:
+    items = [node] if isinstance(node.value, str) else list(node.items())
+    if not items:
+        raise node.error("must name at least one element")
+    names = []
+    for item in items:
+        name = item.string().strip()
+        if not _LOCAL_NAME.fullmatch(name):
+            raise item.error(f"not an element local name: {name!r}")
+        names.append(name)
+    return names
