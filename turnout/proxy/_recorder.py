@@ -3,6 +3,9 @@
 Redaction and the atomic write happen on the writer's thread, before anything touches disk.
 GET requests (WSDL downloads) pass through and are counted, not recorded: they are not
 operations and a golden test has nothing to replay in them.
+
+Every other finished request is also handed to the audit trail (`turnout.audit`), when
+`audit:` is configured, whatever the recording settings: one line each, threats included.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 
 from mitmproxy import http
 
+from ..audit import Audit, open_audit, request_id_for
 from ..recording import Exchange, new_exchange_id
 from ..soap import HttpResponse, version_for_content_type
 from ._convert import request_of, response_of
@@ -24,6 +28,8 @@ class Recorder:
     def __init__(self, state: ProxyState) -> None:
         self.state = state
         self._shadow_dropped = 0
+        #: the access audit trail (None: no `audit:` section); its key is read here, at start
+        self.audit: Audit | None = open_audit(state.config, state.stats.count) if state.config else None
 
     def response(self, flow: http.HTTPFlow) -> None:
         note: FlowNote | None = flow.metadata.get(META_KEY)
@@ -33,6 +39,7 @@ class Recorder:
         if note.outcome == "passthrough":
             return
         self.state.stats.count(f"status.{flow.response.status_code if flow.response else 0}")
+        self._audit(flow, note)
         self._submit(flow, note)
 
     def error(self, flow: http.HTTPFlow) -> None:
@@ -43,11 +50,13 @@ class Recorder:
         note: FlowNote | None = flow.metadata.get(META_KEY)
         if note is not None and note.streamed is not None:  # passed on, too large to hold
             self.state.stats.count(f"outcome.{note.outcome}")
+            self._audit(flow, note)
             self._submit(flow, note)
             return
         if note is None:
             version = version_for_content_type(flow.request.headers.get("content-type"))
-            note = FlowNote(inspection=Inspection(version))
+            note = FlowNote(inspection=Inspection(version),
+                            request_id=request_id_for(flow.request.headers.items(multi=True)))
         if "body_size_limit" in message:
             note.outcome = "rejected"
             note.notes.append("threat:too-large")
@@ -56,7 +65,40 @@ class Recorder:
             note.outcome = "client-error"
             note.notes.append(message)
             self.state.stats.count("outcome.client-error")
+        self._audit(flow, note)
         self._submit(flow, note)
+
+    def running(self) -> None:
+        if self.audit is None and self.state.config is not None:  # mitmdump -s: config came later
+            self.audit = open_audit(self.state.config, self.state.stats.count)
+
+    def done(self) -> None:
+        if self.audit is not None:  # after the drain: every answered request has its line
+            self.audit.close(timeout=10.0)
+
+    def _audit(self, flow: http.HTTPFlow, note: FlowNote) -> None:
+        """One audit line for this request (queued; the trail writes it off the loop)."""
+        if self.audit is None:
+            return
+        inspection = note.inspection
+        status = note.streamed.status if note.streamed is not None else (
+            flow.response.status_code if flow.response is not None else None)
+        peer = flow.client_conn.peername
+        try:
+            self.audit.record(
+                at=note.started_at, request_id=note.request_id,
+                headers=note.request.headers if note.request else list(flow.request.headers.items(multi=True)),
+                envelope=inspection.envelope,
+                service=inspection.read.service if inspection.read else None,
+                route=note.route, outcome=note.outcome, notes=note.notes,
+                status=status,
+                ms=note.elapsed_ms(), client=peer[0] if peer else None,
+                verified=getattr(note, "identity", None),  # the verified caller, once issue 11 sets it
+            )
+        except Exception:  # noqa: BLE001 - a bug in the audit must not fail the request
+            self.state.stats.count("audit.failed")
+            if is_power_of_ten(self.state.stats.snapshot().get("audit.failed", 0)):
+                log.exception("audit: could not build the line of request %s", note.request_id)
 
     def _submit(self, flow: http.HTTPFlow, note: FlowNote) -> None:
         writer = self.state.writer

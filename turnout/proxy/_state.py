@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..audit import request_id_for
 from ..config import ProxyConfig
 from ..recording import RecordingWriter
 from ..routing import LiveRoutes, Route, RouteHolder
@@ -70,6 +71,13 @@ class FlowNote:
     translation: "TranslationRun | None" = None
     #: the head of a bus answer passed on without being held (over max_response_bytes)
     streamed: HttpResponse | None = None
+    #: the request's id: the client's X-Request-Id when it is a plain token, else a new one
+    #: (the audit trail's line carries it)
+    request_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.request_id:
+            self.request_id = request_id_for(self.request.headers if self.request else [])
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
