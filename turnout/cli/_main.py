@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from ._audit import audit
 from ._compare import compare
 from ._demo import demo
 from ._golden import record_golden_command
@@ -37,4 +38,5 @@ main.add_command(replay)
 main.add_command(wsdl)
 main.add_command(scaffold)
 main.add_command(send)
+main.add_command(audit)
 demo.add_command(record_golden_command)
