@@ -74,10 +74,14 @@ class AdminServer:
 
 def routes_document(state: ProxyState) -> dict[str, Any]:
     """What `GET /routes` answers (see the module's docstring)."""
-    served = state.routes.served()
-    table, config, watcher = served.table, state.config, state.watcher
-    source = table.source or (config.source if config is not None else None)
+    watcher = state.watcher
+    # the hash first: the watcher sets it only once the outcome (pair or refusal) is in place,
+    # so a client that sees its file's hash here also sees that outcome
+    evaluated = watcher.evaluated if watcher is not None else None
     refusal = watcher.refused if watcher is not None else None
+    served = state.routes.served()
+    table, config = served.table, state.config
+    source = table.source or (config.source if config is not None else None)
     record_dir = config.record_dir if config is not None else None
     return {
         "source": str(Path(source).resolve()) if source else None,
@@ -86,7 +90,7 @@ def routes_document(state: ProxyState) -> dict[str, Any]:
         "routes": [route.as_dict() for route in table],
         "translators": served.translator_versions,
         "refused": refusal.as_dict() if refusal is not None else None,
-        "source_sha256": watcher.evaluated if watcher is not None else None,
+        "source_sha256": evaluated,
         "recordings": str(Path(record_dir).resolve()) if record_dir is not None else None,
     }
 

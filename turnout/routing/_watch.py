@@ -182,20 +182,28 @@ class LiveRoutes:
         if state is None:
             return
         inputs = self._inputs()
-        observed = (state.signature, state.digest, inputs)
-        stable, self._observed = observed == self._observed, observed
-        if not stable:
+        before, self._observed = self._observed, (state.signature, state.digest, inputs)
+        if before is None or before[:2] != (state.signature, state.digest):
             return  # changed since the last poll: perhaps still being written; look again
         if state.text and not state.text.endswith("\n") and time.time() - state.mtime < _RACY_SECONDS:
             return  # its last line is unfinished: wait until it is clearly not being written
+        settled = before[2] == inputs
+        if not settled:
+            # translators still changing: consider the route file with those in force (a
+            # rollback must not wait on someone's translator edits); theirs come once settled
+            inputs = self._served_inputs
         considered = (state.digest, inputs)
         if considered == self._considered:
             return
         self._considered = considered
+        final = True
         try:
-            self._evaluate(state, inputs)
+            final = self._evaluate(state, inputs, settled)
         finally:
-            self._evaluated = state.digest
+            if final:
+                self._evaluated = state.digest
+            else:
+                self._considered = None  # look again once the translators have settled
 
     def _inputs(self) -> Hashable:
         if self._source is None:
@@ -232,7 +240,12 @@ class LiveRoutes:
             self._problem, self._reported = None, None  # the file is back, and safe
         return self._read
 
-    def _evaluate(self, state: _FileState, inputs: Hashable) -> None:
+    def _evaluate(self, state: _FileState, inputs: Hashable, settled: bool = True) -> bool:
+        """Consider the file (and, when `inputs` differ from those in force, the translators);
+        True when the outcome is final. Unless `settled`, the translators on disk (still
+        changing) were not looked at: an earlier refusal of theirs stands even if the file is
+        accepted, and a refusal is not final (the file may need exactly those translators), so
+        only its safe part is applied and the verdict waits for them to settle."""
         served = self._served
         assert served is not None
         new_translators: Mapping[str, Any] | None = None
@@ -256,18 +269,21 @@ class LiveRoutes:
         if error is None and table is not None:
             if table == served.table and _versions(translators) == served.translator_versions:
                 self._served_inputs = inputs  # the file and the directory agree with what is in force
+                if settled:
+                    self._refused = None
+                return True
+            if self._swap(table, translators, state.digest, inputs) and settled:
                 self._refused = None
-                return
-            if self._swap(table, translators, state.digest, inputs):
-                self._refused = None
-            return
+            return True
         assert error is not None
-        self._refuse(error, state, inputs, new_translators)
+        self._refuse(error, state, inputs, new_translators, publish=settled)
+        return settled
 
     def _refuse(self, error: ConfigError, state: _FileState, inputs: Hashable,
-                new_translators: Mapping[str, Any] | None) -> None:
+                new_translators: Mapping[str, Any] | None, publish: bool = True) -> None:
         """Refuse the new pair as a whole; apply what is safe anyway, then say both: reads the
-        file moves back to legacy, and translators that loaded and are valid with that table."""
+        file moves back to legacy, and translators that loaded and are valid with that table.
+        Without `publish`, only the safe part is applied (the refusal is not yet the verdict)."""
         served = self._served
         assert served is not None
         table, applied = safe_rollbacks(served.table, state.text, self.path)
@@ -284,6 +300,8 @@ class LiveRoutes:
                 applied = applied + _translator_changes(served, translators)
             else:
                 applied = []
+        if not publish:
+            return
         refusal = Refusal(error, applied=tuple(applied), source_sha256=state.digest)
         self._refused = refusal
         self._report_refusal(refusal)
