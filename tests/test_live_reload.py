@@ -128,7 +128,8 @@ class Rig:
             "translators: translators\n"
             f"services: {{pnc: {self.service.url}}}\n"
             f"admin: {{port: {self.admin_port}}}\n"
-            "recordings: {dir: rec}\n"
+            "recordings: {dir: rec, redaction: {namespaces: {p: 'urn:police:pnc:v1'}, "
+            "body: ['//p:surname']}}\n"
             "canary: {sticky_header: X-Officer-Id}\n"
         )
 
