@@ -2,6 +2,8 @@
 
 from ._errors import ConfigError
 from ._proxy import ProxyConfig, check_upstream, load_proxy_config
+from ._tls import ListenTls, PeerTls
 from ._yaml import Node, load_yaml, parse_yaml
 
-__all__ = ["ConfigError", "Node", "ProxyConfig", "check_upstream", "load_proxy_config", "load_yaml", "parse_yaml"]
+__all__ = ["ConfigError", "ListenTls", "Node", "PeerTls", "ProxyConfig", "check_upstream", "load_proxy_config",
+           "load_yaml", "parse_yaml"]

@@ -12,11 +12,12 @@ from lxml import etree
 
 from ..soap import XmlLimits
 from ._errors import ConfigError
+from ._tls import ListenTls, PeerTls, check_upstream_scheme, load_listen_tls, load_service
 from ._yaml import Node, load_yaml
 
 _TOP_LEVEL = {
     "listen", "upstream", "recordings", "limits", "reject_unreadable", "soapaction_mismatch",
-    "timeouts", "keep_host_header", "upstream_path_case",
+    "timeouts", "keep_host_header", "upstream_path_case", "tls",
     "translators", "services", "shadow", "compare", "admin", "readiness",
     # validated by turnout.routing (the route table is live-reloaded from this same file):
     "routes", "canary",
@@ -82,6 +83,12 @@ class ProxyConfig:
     client_header_timeout: float = 30.0
     #: forward the client's Host header (so the bus renders WSDL addresses that point at us)
     keep_host_header: bool = True
+    #: `tls.cert`/`tls.key`: the proxy listens with TLS only (plain HTTP refused); None: plain HTTP
+    listen_tls: ListenTls | None = None
+    #: how an https:// bus is reached (CA bundle, client certificate); verification always on
+    upstream_tls: PeerTls = PeerTls()
+    #: modern service name -> how it is reached over https:// (services without TLS settings: absent)
+    service_tls: dict[str, PeerTls] = field(default_factory=dict)
     #: directory of translators (mapping files and Python classes)
     translators_dir: Path | None = None
     #: modern service name -> base URL, for translators' JSON calls
@@ -154,6 +161,9 @@ def load_proxy_config(path: Path) -> ProxyConfig:
             values["listen_host"] = host.string()
         if (port := listen.get("port")) is not None:
             values["listen_port"] = port.integer(0, 65535)
+    if (tls := root.get("tls")) is not None:
+        values["listen_tls"], values["upstream_tls"] = load_listen_tls(tls, path.parent)
+        check_upstream_scheme(values["upstream"], upstream_node, values["upstream_tls"], tls)
 
     if (recordings := root.get("recordings")) is not None:
         recordings.mapping({"dir", "redaction", "queue", "queue_bytes"})
@@ -195,11 +205,13 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["translators_dir"] = (path.parent / translators.string()).resolve()
     if (services := root.get("services")) is not None:
         services.mapping(set(services.value or {}))
-        values["services"] = {
-            str(name): check_upstream(node.string(), node, allow_path=True)
-            for name in services.value
-            if (node := services.get(str(name))) is not None
-        }
+        values["services"], values["service_tls"] = {}, {}
+        for name in services.value:
+            if (node := services.get(str(name))) is not None:
+                url, url_node, service_tls = load_service(node, path.parent)
+                values["services"][str(name)] = check_upstream(url, url_node, allow_path=True)
+                if service_tls is not None:
+                    values["service_tls"][str(name)] = service_tls
     if (shadow := root.get("shadow")) is not None:
         shadow.mapping({"concurrency", "queue", "queue_bytes", "max_diff_bytes"})
         if (queue_bytes := shadow.get("queue_bytes")) is not None:
