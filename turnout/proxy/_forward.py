@@ -31,7 +31,8 @@ class LegacyForwarder:
         assert config is not None
         if self.client is None:  # created lazily: an aiohttp session belongs to the running loop
             self.client = UpstreamClient(
-                config.upstream, UpstreamTimeouts(config.upstream_timeout, config.connect_timeout)
+                config.upstream, UpstreamTimeouts(config.upstream_timeout, config.connect_timeout),
+                tls=config.upstream_tls,
             )
         return self.client
 

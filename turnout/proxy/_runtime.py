@@ -119,7 +119,7 @@ class Runtime:
     async def running(self) -> None:
         config = self.state.config
         assert config is not None
-        self.state.services = ServiceClients(config.services)
+        self.state.services = ServiceClients(config.services, tls=config.service_tls)
         self.state.loop = asyncio.get_running_loop()
         if self.state.shadow is not None:
             self.state.shadow.start()

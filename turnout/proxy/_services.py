@@ -2,16 +2,22 @@
 
 Measured before choosing (issue notes): inside mitmproxy at 16 connections aiohttp kept p99 far
 below httpx, so the JSON side uses the same client as the legacy side.
+
+An https:// service is reached with its own CA bundle and client certificate (`services: {pnc:
+{url:, ca:, client_cert:, client_key:}}`), certificate and host name always verified; one whose
+certificate cannot be verified gets nothing (`service.certificate`, never acted on).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from urllib.parse import urlencode
 
 import aiohttp
 
+from ..config import PeerTls
 from ..translators import JsonCall, JsonReply
 
 #: a modern service's reply larger than this is refused as unusable
@@ -31,8 +37,14 @@ class ServiceError(Exception):
 class ServiceClients:
     """One pooled aiohttp session for all services; base URLs by service name."""
 
-    def __init__(self, services: dict[str, str], max_connections: int = 16) -> None:
+    def __init__(self, services: dict[str, str], max_connections: int = 16,
+                 tls: dict[str, PeerTls] | None = None) -> None:
         self.services = {name: url.rstrip("/") for name, url in services.items()}
+        #: service name -> the context its https:// URL is reached with (verification always on)
+        self._ssl: dict[str, ssl.SSLContext] = {
+            name: (tls or {}).get(name, PeerTls()).ssl_context()
+            for name, url in self.services.items() if url.lower().startswith("https://")
+        }
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections * max(1, len(services)),
                                            limit_per_host=max_connections),
@@ -64,13 +76,25 @@ class ServiceClients:
         try:
             async with self._session.request(
                 call.method, url, data=data, headers=headers, allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout), ssl=self._ssl.get(call.service, True),
             ) as reply:
                 raw = await _read_whole(reply.content, MAX_REPLY_BYTES)
                 reply_headers = tuple((k, v) for k, v in reply.headers.items())
                 status = reply.status
         except asyncio.TimeoutError:
             raise ServiceError("service.timeout", f"{call.service} did not answer within {timeout:g} s", True) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            error = exc.certificate_error
+            raise ServiceError(
+                "service.certificate",
+                f"{call.service} presented a certificate that could not be verified "
+                f"({getattr(error, 'verify_message', None) or error}); nothing was sent to it", False,
+            ) from None
+        except aiohttp.ClientConnectorSSLError as exc:
+            raise ServiceError(
+                "service.tls", f"no TLS connection could be made with {call.service} "
+                f"({getattr(exc.os_error, 'reason', None) or exc.os_error}); nothing was sent to it", False,
+            ) from None
         except aiohttp.ClientConnectorError as exc:
             raise ServiceError("service.unreachable", f"{call.service} is unreachable: {exc.os_error}", False) from None
         except aiohttp.ClientError as exc:

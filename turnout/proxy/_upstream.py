@@ -5,11 +5,17 @@ with an HTML 502 page and offers no hook to replace it; a SOAP client needs a SO
 says what happened, within a timeout the operator chose. So the addon forwards the request
 itself and hands mitmproxy a finished response. End-to-end headers and body bytes are passed
 unchanged both ways; only hop-by-hop headers (RFC 9110 section 7.6.1) are dropped.
+
+An https:// bus is reached with the `tls:` section's CA bundle and client certificate
+(`PeerTls`), certificate and host name always verified. A bus whose certificate cannot be
+verified gets nothing: the request is never sent, in clear or otherwise, and the client gets a
+Fault `upstream.certificate` that says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from dataclasses import dataclass
 from typing import AsyncIterator
@@ -17,6 +23,7 @@ from typing import AsyncIterator
 import aiohttp
 import yarl
 
+from ..config import PeerTls
 from ..soap import HttpRequest, HttpResponse, end_to_end
 
 class UpstreamError(Exception):
@@ -64,11 +71,13 @@ async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
 class UpstreamClient:
     """Sends plain `HttpRequest`s to one base URL. Create and close inside the event loop."""
 
-    def __init__(self, base_url: str, timeouts: UpstreamTimeouts, max_connections: int = 64) -> None:
+    def __init__(self, base_url: str, timeouts: UpstreamTimeouts, max_connections: int = 64,
+                 tls: PeerTls | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections),
+            connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections,
+                                           ssl=_ssl_context(self.base_url, tls)),
             timeout=aiohttp.ClientTimeout(total=timeouts.total, connect=timeouts.connect),
             auto_decompress=False,  # the client gets the bus's bytes, compressed or not
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
@@ -115,6 +124,18 @@ class UpstreamClient:
                 "upstream.timeout",
                 f"the legacy bus did not answer within {self.timeouts.total:g} s",
             ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise UpstreamError(
+                "upstream.certificate",
+                f"the legacy bus at {self.base_url} presented a certificate that could not be verified "
+                f"({_verify_message(exc)}); nothing was sent to it",
+            ) from None
+        except aiohttp.ClientConnectorSSLError as exc:
+            raise UpstreamError(
+                "upstream.tls",
+                f"no TLS connection could be made with the legacy bus at {self.base_url} "
+                f"({_ssl_reason(exc)}); nothing was sent to it",
+            ) from None
         except aiohttp.ClientConnectorError as exc:
             raise UpstreamError(
                 "upstream.unreachable", f"the legacy bus at {self.base_url} is unreachable: {exc.os_error}"
@@ -130,3 +151,21 @@ class UpstreamClient:
 
     async def close(self) -> None:
         await self._session.close()
+
+
+def _ssl_context(base_url: str, tls: PeerTls | None) -> ssl.SSLContext | bool:
+    """The context an https:// bus is reached with; `True` (aiohttp's default, unused) for http://.
+    Never `False`: nothing here can switch verification off."""
+    if not base_url.lower().startswith("https://"):
+        return True
+    return (tls or PeerTls()).ssl_context()
+
+
+def _verify_message(exc: aiohttp.ClientConnectorCertificateError) -> str:
+    error = exc.certificate_error
+    return getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+
+
+def _ssl_reason(exc: aiohttp.ClientConnectorSSLError) -> str:
+    error = exc.os_error
+    return getattr(error, "reason", None) or str(error)
