@@ -243,9 +243,10 @@ class LiveRoutes:
     def _evaluate(self, state: _FileState, inputs: Hashable, settled: bool = True) -> bool:
         """Consider the file (and, when `inputs` differ from those in force, the translators);
         True when the outcome is final. Unless `settled`, the translators on disk (still
-        changing) were not looked at: an earlier refusal of theirs stands even if the file is
-        accepted, and a refusal is not final (the file may need exactly those translators), so
-        only its safe part is applied and the verdict waits for them to settle."""
+        changing) were not looked at, so nothing is final: an accepted file is put in force
+        with the translators in force, a refused one has its safe part applied (the file may
+        need exactly the new translators), and the verdict (`refused`, `evaluated`) waits for
+        the translators to settle."""
         served = self._served
         assert served is not None
         new_translators: Mapping[str, Any] | None = None
@@ -271,10 +272,10 @@ class LiveRoutes:
                 self._served_inputs = inputs  # the file and the directory agree with what is in force
                 if settled:
                     self._refused = None
-                return True
+                return settled
             if self._swap(table, translators, state.digest, inputs) and settled:
                 self._refused = None
-            return True
+            return settled
         assert error is not None
         self._refuse(error, state, inputs, new_translators, publish=settled)
         return settled
