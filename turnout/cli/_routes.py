@@ -202,6 +202,15 @@ def _fetch_routes(admin: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _serves_another_file(doc: dict[str, Any], config_path: Path, admin: str) -> bool:
+    """True (and said) when the proxy answering at `admin` watches another route file."""
+    source = doc.get("source")
+    if not source or Path(str(source)).resolve() == config_path.resolve():
+        return False
+    console.print(f"the proxy at {admin} serves another file ({source}): nothing to wait for")
+    return True
+
+
 def _refusal_text(refused: dict[str, Any]) -> str:
     text = str(ConfigError(str(refused.get("message")), file=refused.get("file"),
                            line=refused.get("line"), field=refused.get("field")))
@@ -232,6 +241,8 @@ def _await_route(admin: str, config_path: Path, expected: dict[str, Any], wait: 
     doc = _fetch_routes(admin)
     if doc is None:
         console.print(f"no running proxy answered at {admin}: nothing to wait for")
+        return
+    if _serves_another_file(doc, config_path, admin):
         return
     while True:
         live = _live_route(doc, operation)
@@ -266,6 +277,8 @@ def _await_table(admin: str, config_path: Path, expected: dict[str, dict[str, An
     doc = _fetch_routes(admin)
     if doc is None:
         console.print(f"no running proxy answered at {admin}: checked the files only")
+        return
+    if _serves_another_file(doc, config_path, admin):
         return
     while True:
         live = {str(row.get("operation")): dict(row) for row in doc.get("routes") or []}
