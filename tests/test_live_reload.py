@@ -425,3 +425,50 @@ def test_a_write_goes_back_to_legacy_only_with_force_and_a_reason(rig: Rig) -> N
     assert wait_until(lambda: rig.mode(CREATE) == "legacy")
     before = rig.reached_bus(CREATE)
     assert rig.post(CREATE) == BUS_ANSWER and rig.reached_bus(CREATE) == before + 1
+
+
+# --- the parts, directly -------------------------------------------------------------------------
+
+
+def test_a_translator_version_is_a_stable_hash_of_its_own_files(tmp_path: Path) -> None:
+    from turnout.translators import load_translators
+
+    directory = tmp_path / "translators"
+    for relative, text in (("pnc/_pnc.yaml", PNC_PARTS), ("pnc/vehicle_enquiry.yaml", VEHICLE_MAPPING),
+                           ("cris/create_crime_report.yaml", CREATE_MAPPING)):
+        (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+        (directory / relative).write_text(text, encoding="utf-8")
+    first, again = load_translators(directory), load_translators(directory)
+    assert first.versions == again.versions and len(first.versions["pnc/VehicleEnquiry"]) == 12
+    assert first["pnc/VehicleEnquiry"].version == first.versions["pnc/VehicleEnquiry"]
+    assert first.with_volatiles(first["pnc/VehicleEnquiry"].volatiles).versions == first.versions
+
+    (directory / "pnc/_pnc.yaml").write_text(PNC_PARTS + "# edited\n", encoding="utf-8")
+    after = load_translators(directory)
+    assert after.versions["pnc/VehicleEnquiry"] != first.versions["pnc/VehicleEnquiry"]
+    assert after.versions["cris/CreateCrimeReport"] == first.versions["cris/CreateCrimeReport"]
+
+
+def test_set_route_rolls_a_read_back_despite_breakage_elsewhere_and_a_write_only_by_decision(
+    tmp_path: Path,
+) -> None:
+    from turnout.config import ConfigError
+    from turnout.routing import WriteRollbackRefused, set_route
+
+    path = tmp_path / "turnout.yaml"
+    path.write_text(f"routes:\n  {VEHICLE}: {{mode: translator}}\n"
+                    f"  {CREATE}: {{mode: translator, writes: true}}\n"
+                    "  /geo ResolveLocation: {mode: sideways}\n", encoding="utf-8")
+    with pytest.raises(ConfigError):  # strict, as before, without a list for the problems
+        set_route(path, VEHICLE, "legacy")
+    problems: list[ConfigError] = []
+    table = set_route(path, VEHICLE, "legacy", problems=problems)
+    assert table.route_for(VEHICLE).mode == "legacy" and f"{VEHICLE}: {{mode: legacy}}" in path.read_text()
+    assert [p.field for p in problems] == ["routes./geo ResolveLocation.mode"]
+
+    with pytest.raises(WriteRollbackRefused) as refused:
+        set_route(path, CREATE, "legacy", problems=[])
+    assert "system of record" in refused.value.message and refused.value.line == 3
+    assert f"{CREATE}: {{mode: translator, writes: true}}" in path.read_text()
+    set_route(path, CREATE, "legacy", problems=[], allow_write_rollback=True)
+    assert f"{CREATE}: {{mode: legacy, writes: true}}" in path.read_text()
