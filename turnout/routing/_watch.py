@@ -66,7 +66,7 @@ class LiveRoutes:
     - A change is considered once stable across two polls (see the module's docstring), then
       validated as a pair: the route file under the reload rules (`check_reload`), the
       translators by loading them all, both together by `check`. Valid: `on_swap` is called
-      with the new pair (it may raise to refuse it) and the pair becomes `current`. Refused:
+      with the new pair (it may raise to refuse it) and the pair becomes `served`. Refused:
       `on_refused(refusal)` is called, `refused` holds it, and only the safe part is applied
       (reads moved back to legacy; translators that are valid with the table in force).
     - A file that disappears is waited for (editors save by rename); it is reported only if it
