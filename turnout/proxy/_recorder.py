@@ -134,8 +134,11 @@ class Recorder:
                 )
         if shadowed and inspection.envelope is not None and inspection.read is not None:
             assert note.decided is not None and inspection.target is not None
+            # the translator of the pair the request was routed by, not of a later reload
+            translator = note.translators.get(note.decided.translator_name) if note.translators is not None \
+                else self.state.translators.get(note.decided.translator_name)
             if shadow is not None and shadow.submit(
-                exchange, inspection.read.body, inspection.target.path, note.decided
+                exchange, inspection.read.body, inspection.target.path, note.decided, translator
             ):
                 return  # the shadow runner records it, with the translation and the diff
             exchange.notes.append("shadow-dropped")

@@ -31,7 +31,7 @@ from ..soap import (
     is_encoded,
     read_envelope,
 )
-from ..translators import SoapReply
+from ..translators import SoapReply, Translator
 from ._state import ProxyState
 from ._translate import run_translation
 
@@ -48,6 +48,8 @@ class ShadowJob:
     body: bytes
     path: str
     route: Route
+    #: the translator of the route table + translators pair the request was routed by
+    translator: Translator | None = None
 
     @property
     def size(self) -> int:
@@ -89,10 +91,12 @@ class ShadowRunner:
         if warm is not None:
             warm()  # start the diff worker now, not when the first shadow waits for it
 
-    def submit(self, exchange: Exchange, body: bytes, path: str, route: Route) -> bool:
+    def submit(self, exchange: Exchange, body: bytes, path: str, route: Route,
+               translator: Translator | None = None) -> bool:
         """Queue a shadow job; False (and counted) when the queue is full in jobs or bytes.
-        Never blocks."""
-        job = ShadowJob(exchange, body, path, route)
+        Never blocks. `translator` is the one of the pair the request was routed by (default:
+        the pair in force when the job runs)."""
+        job = ShadowJob(exchange, body, path, route, translator)
         if self._bytes + job.size > self.queue_bytes:
             self.state.stats.count("shadow.dropped")
             self.state.stats.count("shadow.dropped-bytes")
@@ -135,7 +139,7 @@ class ShadowRunner:
     async def _shadow(self, job: ShadowJob) -> None:
         stats = self.state.stats
         exchange, route = job.exchange, job.route
-        translator = self.state.translators.get(route.translator_name)
+        translator = job.translator or self.state.translators.get(route.translator_name)
         if translator is None or self.state.services is None:
             exchange.notes.append("shadow:translator-missing")
             stats.count("shadow.failed")

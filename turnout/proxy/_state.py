@@ -64,6 +64,8 @@ class FlowNote:
     notes: list[str] = field(default_factory=list)
     #: the route the request was decided on (from the table in force when it arrived)
     decided: Route | None = None
+    #: the translators of the pair `decided` came from (see `RouteHolder.served`)
+    translators: Mapping[str, Any] | None = None
     #: whether the legacy forwarder may send this request to the bus. The router clears it
     #: before running a translator and sets it again only for an explicit fallback, so a router
     #: that fails half-way can never let a request (a write) reach the bus by default.
