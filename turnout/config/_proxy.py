@@ -12,6 +12,7 @@ from lxml import etree
 
 from ..soap import XmlLimits
 from ._errors import ConfigError
+from ._identity import IdentitySettings, load_identity
 from ._tls import ListenTls, PeerTls, check_upstream_scheme, load_listen_tls, load_service
 from ._yaml import Node, load_yaml
 
@@ -22,6 +23,7 @@ _TOP_LEVEL = {
     # validated by turnout.routing (the route table is live-reloaded from this same file):
     "routes", "canary",
     "audit",  # the access audit trail (turnout.audit)
+    "identity",  # who may call, checked on the translator path (turnout.gateway)
 }
 
 
@@ -108,6 +110,8 @@ class ProxyConfig:
     admin_port: int | None = None
     #: the access audit trail; None: off
     audit: AuditSettings | None = None
+    #: callers' identity checked before any translator runs; None: off
+    identity: IdentitySettings | None = None
     source: Path | None = None
 
     def without_routes(self) -> "ProxyConfig":
@@ -255,6 +259,8 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["upstream_path_case_insensitive"] = case.choice(("sensitive", "insensitive")) == "insensitive"
     if (mismatch := root.get("soapaction_mismatch")) is not None:
         values["soapaction_mismatch"] = mismatch.choice(("pass", "reject"))
+    if (identity := root.get("identity")) is not None:
+        values["identity"] = load_identity(identity, path)
     return ProxyConfig(source=path, **values)
 
 

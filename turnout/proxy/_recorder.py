@@ -19,6 +19,7 @@ from ..recording import Exchange, new_exchange_id
 from ..soap import HttpResponse, version_for_content_type
 from ._convert import request_of, response_of
 from ._inspect import Inspection
+from ._router import establish
 from ._state import META_KEY, FlowNote, ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
@@ -137,8 +138,11 @@ class Recorder:
             # the translator of the pair the request was routed by, not of a later reload
             translator = note.translators.get(note.decided.translator_name) if note.translators is not None \
                 else self.state.translators.get(note.decided.translator_name)
+            # the shadow carries the caller's identity as the translator path would
+            refusal, authorise = establish(self.state, note, inspection.envelope, note.decided.key)
             if shadow is not None and shadow.submit(
-                exchange, inspection.read.body, inspection.target.path, note.decided, translator
+                exchange, inspection.read.body, inspection.target.path, note.decided, translator,
+                refusal=refusal, authorise=authorise,
             ):
                 return  # the shadow runner records it, with the translation and the diff
             exchange.notes.append("shadow-dropped")

@@ -14,15 +14,47 @@ import logging
 
 from mitmproxy import http
 
-from ..gateway import bus_refusal, route_for
+from typing import Callable
+
+from ..gateway import Refusal, bus_refusal, route_for
+from ..soap import Envelope
+from ..translators import JsonCall, JsonReply
 from ..routing import Route, caller_id, choose_canary
 from ..soap import Fault, headers_dict
 from ._convert import answer, fault_response
 from ._inspect import ProxyAnswer
 from ._state import META_KEY, FlowNote, ProxyState
-from ._translate import TranslationRun, run_translation
+from ._translate import TranslationRun, loggable, run_translation
 
 log = logging.getLogger("turnout.proxy")
+
+
+def establish(
+    state: ProxyState, note: FlowNote, envelope: Envelope, operation_key: str
+) -> tuple[JsonReply | None, Callable[[JsonCall], tuple[tuple[str, str], ...]] | None]:
+    """Who is calling, as the bus would establish it (when `identity:` is configured): the
+    refusal the translator words instead of calling, or the token each call carries."""
+    gatekeeper = state.gatekeeper
+    if gatekeeper is None:
+        return None, None
+    if note.identity is None and note.refusal is None:
+        outcome = gatekeeper.establish(envelope, operation_key)
+        if isinstance(outcome, Refusal):
+            note.refusal = outcome
+            note.notes.append(f"identity:{outcome.kind}")
+            log.warning("%s: caller refused on the translator path (%s)", operation_key, outcome.why)
+        else:
+            note.identity = outcome
+    if note.refusal is not None:
+        return gatekeeper.refusal_reply(note.refusal), None
+    identity = note.identity
+    assert identity is not None
+
+    def authorise(call: JsonCall) -> tuple[tuple[str, str], ...]:
+        token = gatekeeper.token(identity, call.service, operation_key, note.request_id)
+        return (("Authorization", f"Bearer {token}"),)
+
+    return None, authorise
 
 
 class Router:
@@ -33,7 +65,10 @@ class Router:
         note: FlowNote | None = flow.metadata.get(META_KEY)
         if flow.response is not None or note is None:
             return
-        table = self.state.routes.get()  # this request keeps this table, whatever reloads later
+        # This request keeps this route table and its translators, whatever reloads later.
+        served = self.state.routes.served()
+        table = served.table
+        note.translators = served.translators
         config = self.state.config
         insensitive = bool(config and config.upstream_path_case_insensitive)
         read = note.inspection.read
@@ -83,7 +118,7 @@ class Router:
             self._fault(flow, note, "router", "the proxy failed while translating the request")
 
     async def _translate(self, flow: http.HTTPFlow, note: FlowNote, route: Route) -> None:
-        translator = self.state.translators.get(route.translator_name)
+        translator = (note.translators or {}).get(route.translator_name)
         services = self.state.services
         envelope = note.inspection.envelope
         assert envelope is not None
@@ -91,9 +126,13 @@ class Router:
             run = TranslationRun(route.translator_name, kind="translator-missing",
                                  error=f"no translator {route.translator_name!r} is loaded")
         else:
-            run = await run_translation(translator, envelope, services, route.timeout)
+            refusal, authorise = establish(self.state, note, envelope, route.key)
+            run = await run_translation(translator, envelope, services, route.timeout,
+                                        refusal=refusal, authorise=authorise)
         note.translation = run
         stats = self.state.stats
+        if run.kind == "identity.refused":
+            stats.count("identity.refused")
         if run.reply is not None:
             stats.count("translator.ok")
             note.outcome = "translated"
@@ -102,7 +141,7 @@ class Router:
             )
             return
         stats.count(f"translator.{run.kind}")
-        log.warning("%s: translator failed (%s): %s", route.key, run.kind, run.error)
+        log.warning("%s: translator failed (%s): %s", route.key, run.kind, loggable(run.error))
         if route.on_error == "legacy" and not (route.writes and run.may_have_acted):
             note.outcome = "fallback"
             note.notes.append(f"fallback:{run.kind}")

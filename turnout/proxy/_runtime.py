@@ -46,6 +46,10 @@ def prepare(state: ProxyState, config: ProxyConfig, differ: Differ) -> None:
     else:
         state.routes.install(Served(state.routes.get(), MappingProxyType(dict(source.load()))))
     state.watcher = watcher
+    if config.identity is not None:  # a bad officers file or a missing key stops the start
+        from ..gateway import Gatekeeper
+
+        state.gatekeeper = Gatekeeper(config.identity)
     warm = getattr(differ, "warm", None)
     if warm is not None and any(route.mode == "shadow" for route in state.routes.get()):
         warm(wait=True)

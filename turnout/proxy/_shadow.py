@@ -31,7 +31,7 @@ from ..soap import (
     is_encoded,
     read_envelope,
 )
-from ..translators import SoapReply, Translator
+from ..translators import JsonCall, JsonReply, SoapReply, Translator
 from ._state import ProxyState
 from ._translate import run_translation
 
@@ -50,6 +50,9 @@ class ShadowJob:
     route: Route
     #: the translator of the route table + translators pair the request was routed by
     translator: Translator | None = None
+    #: the caller's refusal as the service would say it, or the headers each call carries
+    refusal: JsonReply | None = None
+    authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None
 
     @property
     def size(self) -> int:
@@ -92,11 +95,12 @@ class ShadowRunner:
             warm()  # start the diff worker now, not when the first shadow waits for it
 
     def submit(self, exchange: Exchange, body: bytes, path: str, route: Route,
-               translator: Translator | None = None) -> bool:
+               translator: Translator | None = None, *, refusal: JsonReply | None = None,
+               authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None) -> bool:
         """Queue a shadow job; False (and counted) when the queue is full in jobs or bytes.
         Never blocks. `translator` is the one of the pair the request was routed by (default:
         the pair in force when the job runs)."""
-        job = ShadowJob(exchange, body, path, route, translator)
+        job = ShadowJob(exchange, body, path, route, translator, refusal, authorise)
         if self._bytes + job.size > self.queue_bytes:
             self.state.stats.count("shadow.dropped")
             self.state.stats.count("shadow.dropped-bytes")
@@ -156,7 +160,7 @@ class ShadowRunner:
         # a write is shadowed only through its service's dry-run endpoint (config validation)
         run = await run_translation(
             translator, envelope, self.state.services, route.timeout, dry_run=route.writes,
-            offload=True,
+            offload=True, refusal=job.refusal, authorise=job.authorise,
         )
         exchange.translation = run.record()
         if run.reply is None:

@@ -19,6 +19,8 @@ from ..soap import HttpRequest, HttpResponse
 from ._inspect import Inspection
 
 if TYPE_CHECKING:
+    from ..gateway import Gatekeeper, Refusal
+    from ..soap import Identity
     from ._services import ServiceClients
     from ._shadow import ShadowRunner
     from ._translate import TranslationRun
@@ -66,6 +68,9 @@ class FlowNote:
     decided: Route | None = None
     #: the translators of the pair `decided` came from (see `RouteHolder.served`)
     translators: Mapping[str, Any] | None = None
+    #: the caller's verified identity (translator path), or why there is none
+    identity: "Identity | None" = None
+    refusal: "Refusal | None" = None
     #: whether the legacy forwarder may send this request to the bus. The router clears it
     #: before running a translator and sets it again only for an explicit fallback, so a router
     #: that fails half-way can never let a request (a write) reach the bus by default.
@@ -96,6 +101,8 @@ class ProxyState:
         self.routes = RouteHolder()
         self.services: "ServiceClients | None" = None
         self.shadow: "ShadowRunner | None" = None
+        #: establishes callers' identities before a translator runs (`identity:`); None: off
+        self.gatekeeper: "Gatekeeper | None" = None
         #: reloads the route file and the translators live (None: no route file to watch)
         self.watcher: LiveRoutes | None = None
         #: where the read-only admin endpoint listens, once it does

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import sys
 import time
+import traceback
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 from ..soap import Envelope
 from ..translators import (
@@ -77,15 +80,27 @@ async def run_translation(
     timeout: float,
     dry_run: bool = False,
     offload: bool = False,
+    refusal: JsonReply | None = None,
+    authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
 ) -> TranslationRun:
     """Run both halves and the call. With `offload`, the halves run on a worker thread (lxml
     parses and serialises there without the interpreter lock): the shadow runner's choice, so a
-    large shadowed envelope never stalls the loop that serves clients."""
+    large shadowed envelope never stalls the loop that serves clients.
+
+    `refusal`: the caller has no valid identity or role (`turnout.gateway.Gatekeeper`); the
+    service is never called, and the reply half words this answer (a 401 or 403 as the service
+    would give it) as the bus words its refusal. `authorise`: headers for each call (the
+    caller's identity token), added after the request half and never recorded."""
     run = TranslationRun(translator.name, dry_run=dry_run,
                          translator_version=getattr(translator, "version", None))
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(_run(translator, envelope, clients, timeout, run, offload), timeout)
+        if refusal is not None:
+            await asyncio.wait_for(_refuse(translator, envelope, run, refusal), timeout)
+        else:
+            await asyncio.wait_for(
+                _run(translator, envelope, clients, timeout, run, offload, authorise), timeout
+            )
     except asyncio.TimeoutError:
         if run.call is not None and run.json_reply is None:
             # The call's own timeout and this one race; either way the service did not answer.
@@ -101,6 +116,7 @@ async def run_translation(
 async def _run(
     translator: Translator, envelope: Envelope, clients: ServiceClients, timeout: float,
     run: TranslationRun, offload: bool = False,
+    authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
 ) -> None:
     try:
         if offload:
@@ -121,6 +137,8 @@ async def _run(
         run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_call"
         return
     run.call = call
+    if authorise is not None:
+        call = replace(call, headers=(*call.headers, *authorise(call)))
     try:
         json_reply = await clients.call(call, timeout)
     except ServiceError as exc:
@@ -147,17 +165,47 @@ async def _run(
         run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
 
 
+async def _refuse(translator: Translator, envelope: Envelope, run: TranslationRun, refusal: JsonReply) -> None:
+    """No identity, or no role: the reply half words the refusal; nothing is called."""
+    run.kind = "identity.refused"
+    run.json_reply = refusal
+    try:
+        run.reply = translator.to_reply(refusal, envelope)
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+    except Exception as exc:  # noqa: BLE001
+        _log_crash(translator.name, "to_reply")
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
+
+
 #: crashes so far per (translator, half), in this process
 _crashes: Counter[tuple[str, str]] = Counter()
 
 
+#: a quoted value in a message, as `repr` or a template writes it ('...' or "...")
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+
+
+def loggable(message: str | None) -> str:
+    """`message` for the proxy's log, its quoted values shown as '…': a translator's error
+    quotes the request (`dateOfBirth '14/03/1961' is not a date`), and the log is not redacted.
+    The recording keeps the message, with the values its rules hide hidden by value."""
+    return _QUOTED.sub("'…'", message or "")
+
+
 def _log_crash(name: str, half: str) -> None:
-    """The first crash with its traceback; then 10, 100... with the count. Every crash is
+    """The first crash with where it happened; then 10, 100... with the count. Every crash is
     counted and recorded anyway; a traceback per request would cost the proxy's loop (and so
-    every client) more than the translation, and bury the logs."""
+    every client) more than the translation, and bury the logs. The exception's message is
+    left out (`KeyError: 'Thistlewood'`): it may quote the request, and the log is not
+    redacted; the frames (files, lines, code) are kept."""
     _crashes[name, half] += 1
     n = _crashes[name, half]
     if n == 1:
-        log.exception("translator %s crashed in %s", name, half)
+        exc = sys.exc_info()[1]
+        frames = traceback.format_list(traceback.extract_tb(exc.__traceback__)) if exc else []
+        log.error("translator %s crashed in %s: %s (its message is not logged: it may quote the "
+                  "request)\nTraceback (most recent call last):\n%s", name, half,
+                  type(exc).__name__ if exc else "?", "".join(frames).rstrip())
     elif is_power_of_ten(n):
         log.error("translator %s crashed in %s %d times so far", name, half, n)
