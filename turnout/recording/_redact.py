@@ -1,8 +1,25 @@
-"""Redaction before anything reaches disk: small rules, composed by configuration.
+"""Redaction before anything reaches disk: small rules, composed by configuration, then by value.
 
-A `BodyRule` names XML to hide with an XPath; a `HeaderRule` names a header. The `Redactor`
-applies them to a copy of an exchange. What replaces a value is a separate callable, so a later
-slice can swap the fixed token for keyed, format-preserving pseudonyms without touching rules.
+A `BodyRule` names XML to hide with an XPath; a `HeaderRule` names a header; a `JsonRule` a
+path in the JSON calls and replies. The `Redactor` applies them to a copy of an exchange. What
+replaces a value is a separate callable: the fixed token `REDACTED`, or keyed, format-preserving
+pseudonyms (`_pseudonym`).
+
+Then, in every exchange, whatever the configuration:
+- credentials are hidden (`_redact_credentials`): authorization and cookie headers, API keys,
+  WS-Security secrets, a forwarded client certificate beyond its subject. `rules` can add to
+  them; nothing turns them off;
+- every value a rule (or the credential check) hid is hidden wherever else it appears in the
+  exchange (`_redact_value`): the request target's path and query, every header, every text and
+  attribute of every body, the JSON calls' path, query and body and the replies, translation
+  errors, notes, the diff, in any escaping and any case. So a rule names a field once and the
+  bus's Fault text, a translator's error message and the JSON call's path quoting that value
+  follow it.
+
+Diagnostics stay readable: a diff's kinds and paths, a parse error, a note are searched for
+hidden values and otherwise left as written. A diff's values (what differed) are hidden
+whenever there are rules, since which rule would cover them is not known here (fail closed);
+in an element rendered into a diff only the text and attribute values are, not its names.
 
 Fail closed: a body the rules cannot be applied to (not XML, hostile, a rule that errs) is not
 written at all; the exchange keeps only its hash and length.
@@ -14,9 +31,9 @@ import copy
 import hashlib
 import logging
 import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, cast
+from urllib.parse import unquote_plus
 
 from lxml import etree
 
@@ -31,7 +48,16 @@ from turnout.soap import (
 )
 
 from ._exchange import Exchange, OmittedBody
+from ._redact_credentials import (
+    CREDENTIAL_TOKEN,
+    credential_nodes,
+    hide_header,
+    is_credential_key,
+    is_credential_parameter,
+    scrub_raw,
+)
 from ._redact_json import JsonRule, compile_json_rule, redact_json
+from ._redact_value import ValueHider
 
 log = logging.getLogger("turnout.recording")
 
@@ -40,21 +66,18 @@ REDACTED = "REDACTED"
 
 @dataclass(frozen=True)
 class BodyRule:
-    """Hide the text of every element (whole subtree) and attribute the XPath selects.
+    """Hide the text of every element (whole subtree, attributes included) and attribute the
+    XPath selects.
 
-    With `quoted`, hide only what the text quotes ('...' or "...") and only when that value was
-    hidden by a field rule elsewhere in the same exchange: legacy systems echo the caller's
-    values in their messages (`dateOfBirth '1965-09-30' is not a date`), the quoted value then
-    gets exactly the token its field got, and the rest of the message (a quoted crime
-    reference, say) stays as readable and comparable as its own field.
+    With `quoted`, the rule names texts that quote values back (`dateOfBirth '1965-09-30' is
+    not a date`). Redaction by value now hides a hidden value wherever it is quoted, or not
+    quoted, in any text of the exchange, with exactly its field's token; a quoted rule is kept
+    so configurations that name one stay valid, and hides nothing a field rule did not.
     """
 
     xpath: str
     namespaces: Mapping[str, str] = field(default_factory=dict)
     quoted: bool = False
-
-
-_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 
 
 @dataclass(frozen=True)
@@ -68,13 +91,26 @@ Rule = BodyRule | HeaderRule | JsonRule
 
 #: the rule named when a shadow diff's values are hidden (they may hold any field)
 DIFF_VALUES = BodyRule("(values of a recorded diff)")
+#: the rule named when another spelling of a hidden value gets its token (a date's formats)
+SAME_VALUE = BodyRule("(another spelling of a hidden value)")
 
 #: What a value becomes: `(original value, the rule that matched it) -> replacement`.
 Replacement = Callable[[str, Rule], str]
 
+#: diff kinds whose `legacy` and `new` are values from the envelopes (others are diagnostics)
+_VALUE_KINDS = frozenset({"missing", "extra", "changed"})
+#: a root element's name in a diff (`{urn:police:pnc:v1}PersonEnquiryResponse`): a diagnostic
+_CLARK = re.compile(r"\{[^{}\s]*\}[^\W\d][\w.-]*")
+#: text and attribute values inside an element rendered into a diff
+_FRAGMENT_VALUES = re.compile(r'(="[^"]*")|(>)([^<]+)')
+#: attributes whose values say how to read an element, not what it holds
+_TYPE_NAMESPACES = frozenset({
+    "http://www.w3.org/2001/XMLSchema-instance", "http://www.w3.org/XML/1998/namespace",
+})
+
 
 def fixed_token(value: str, rule: Rule) -> str:
-    """The replacement of this slice: every value becomes `REDACTED`."""
+    """The replacement without a key: every value becomes `REDACTED`."""
     return REDACTED
 
 
@@ -105,10 +141,40 @@ class _Unredactable(Exception):
         self.reason = reason
 
 
+@dataclass
+class _Body:
+    """One body between the two passes: parsed (`root`), or kept as bytes (`raw`)."""
+
+    original: bytes
+    root: etree._Element | None = None
+    raw: bytes | None = None
+    changed: bool = False
+
+
+class _Pass:
+    """One exchange's redaction: the values hidden so far, and how they become tokens."""
+
+    def __init__(self, replacement: Replacement) -> None:
+        self.replacement = replacement
+        self.values = ValueHider(variant=lambda value: replacement(value, SAME_VALUE))
+
+    def token(self, value: str, rule: Rule) -> str:
+        """`value`'s replacement under `rule`, remembered to be hidden everywhere else."""
+        new = self.replacement(value, rule)
+        self.values.add(value, new)
+        return new
+
+    def secret(self, value: str) -> str:
+        self.values.add(value, CREDENTIAL_TOKEN)
+        return CREDENTIAL_TOKEN
+
+
 class Redactor:
     """Applies rules to exchanges. Build once, call per exchange: XPaths are compiled here.
 
-    Bodies are parsed with the hardened parser under `limits`; a body over them is omitted.
+    Bodies are parsed with the hardened parser under `limits`; a body over them is omitted
+    when there are rules (without rules it is kept: there is nothing to apply to it but the
+    credential check, which also reads it as bytes).
     """
 
     def __init__(
@@ -120,13 +186,14 @@ class Redactor:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.replacement = replacement
         self.limits = limits
-        self._local = threading.local()
         self._body: list[tuple[BodyRule, etree.XPath]] = []
         self._headers: dict[str, HeaderRule] = {}
         self._json: list[tuple[JsonRule, re.Pattern[str]]] = []
         for rule in self.rules:
             if isinstance(rule, BodyRule):
-                self._body.append((rule, compile_body_rule(rule)))
+                compiled = compile_body_rule(rule)
+                if not rule.quoted:  # by value covers what a quoted rule named, and more
+                    self._body.append((rule, compiled))
             elif isinstance(rule, HeaderRule):
                 self._headers.setdefault(rule.name.lower(), rule)
             elif isinstance(rule, JsonRule):
@@ -134,19 +201,47 @@ class Redactor:
             else:
                 raise TypeError(f"not a redaction rule: {rule!r}")
 
+    @property
+    def has_rules(self) -> bool:
+        """Whether any rule was configured. Without one, only credentials are hidden: personal
+        data is written in clear (`turnout proxy` refuses that unless told `--unredacted`)."""
+        return bool(self.rules)
+
     def redact(self, exchange: Exchange) -> Exchange:
         """A redacted copy of `exchange`; the original is not changed."""
-        self._local.hidden = set()  # values field rules hid in this exchange (for quoted rules)
+        run = _Pass(self.replacement)
         result = copy.deepcopy(exchange)
-        result.request = self._redact_request(result.request, result.omitted_bodies)
+        omitted = result.omitted_bodies
+        # 1. field rules and credentials, remembering every value they hid
+        result.request.path = self._target(result.request.path, run)
+        messages: list[tuple[str, HttpRequest | HttpResponse]] = [("request", result.request)]
         if result.response is not None:
-            result.response = self._redact_response(result.response, result.omitted_bodies)
+            messages.append(("response", result.response))
         if result.translated is not None:
-            result.translated = self._redact_response(
-                result.translated, result.omitted_bodies, "translated"
-            )
+            messages.append(("translated", result.translated))
+        bodies: dict[str, _Body | None] = {}
+        for which, message in messages:
+            message.headers = self._field_headers(message.headers, run)
+            bodies[which] = self._first_pass(message.body, which, omitted, run)
+            if which in omitted:
+                message.body = b""
         if result.translation:
-            result.translation = self._redact_translation(result.translation)
+            self._json_fields(result.translation, run)
+        # 2. every value hidden above, wherever else it appears
+        hide = run.values.hide
+        result.request.path = hide(result.request.path)
+        for which, message in messages:
+            message.headers = [(name, hide(value)) for name, value in message.headers]
+            body = bodies[which]
+            if body is not None:
+                message.body = self._second_pass(body, run)
+        if result.translation:
+            result.translation = self._translation(result.translation, run)
+        result.notes = [hide(note) for note in result.notes]
+        result.action = hide(result.action) if result.action else result.action
+        if result.operation is not None:
+            result.operation = replace(result.operation, service=hide(result.operation.service))
+        result.extra = _everywhere(result.extra, hide)
         return result
 
     def redact_body(self, body: bytes) -> bytes:
@@ -154,100 +249,214 @@ class Redactor:
 
         Raises ValueError (with a reason token as message) when it cannot be redacted.
         """
-        try:
-            return self._body_or_raise(body)
-        except _Unredactable as exc:
-            raise ValueError(exc.reason) from None
+        run = _Pass(self.replacement)
+        omitted: dict[str, OmittedBody] = {}
+        parsed = self._first_pass(body, "response", omitted, run)
+        if "response" in omitted:
+            raise ValueError(omitted["response"].reason)
+        return body if parsed is None else self._second_pass(parsed, run)
 
-    # -- messages
+    # -- the request target and headers
 
-    def _redact_request(self, request: HttpRequest, omitted: dict[str, OmittedBody]) -> HttpRequest:
-        request.headers = self._redact_headers(request.headers)
-        request.body = self._body_or_omit(request.body, "request", omitted)
-        return request
+    def _target(self, target: str, run: _Pass) -> str:
+        """The target with credential query parameters (`?api_key=...`) hidden."""
+        path, question, query = target.partition("?")
+        if not question:
+            return target
+        pairs = []
+        for pair in re.split(r"([&;])", query):
+            name, eq, value = pair.partition("=")
+            if eq and value and is_credential_parameter(name):
+                run.secret(unquote_plus(value))
+                run.secret(value)
+                pair = f"{name}={CREDENTIAL_TOKEN}"
+            pairs.append(pair)
+        return f"{path}?{''.join(pairs)}"
 
-    def _redact_response(
-        self, response: HttpResponse, omitted: dict[str, OmittedBody], which: str = "response"
-    ) -> HttpResponse:
-        response.headers = self._redact_headers(response.headers)
-        response.body = self._body_or_omit(response.body, which, omitted)
-        return response
+    def _field_headers(self, headers: list[tuple[str, str]], run: _Pass) -> list[tuple[str, str]]:
+        result = []
+        for name, value in headers:
+            credential = hide_header(name, value)
+            if credential is not None:
+                shown, secrets = credential
+                for secret in secrets:
+                    run.secret(secret)
+                result.append((name, shown))
+                continue
+            rule = self._headers.get(name.lower())
+            result.append((name, value if rule is None else run.token(value, rule)))
+        return result
 
-    def _redact_translation(self, translation: dict[str, Any]) -> dict[str, Any]:
-        """JSON rules on the calls' query and the JSON bodies; diff values always hidden.
+    # -- JSON calls and replies
 
-        A diff's values can come from any field, personal or not, and which XPath rule would
-        have covered them is not known here: fail closed. The path and kind stay, and the
-        redacted envelopes beside them show every value that is not personal.
-        """
+    def _json_fields(self, translation: dict[str, Any], run: _Pass) -> None:
+        """JSON rules and credential keys on the calls' query and the JSON bodies."""
         for part in ("call", "reply", "dry_run_call"):
             message = translation.get(part)
             if not isinstance(message, dict):
                 continue
             for key in ("query", "body"):
-                if key in message and self._json:
-                    message[key] = redact_json(message[key], self._json, self.replacement)
-        has_rules = bool(self._body or self._json)
-        for entry in translation.get("diff") or []:
-            if has_rules and isinstance(entry, dict):
-                for side in ("legacy", "new"):
-                    if entry.get(side) is not None:
-                        entry[side] = self.replacement(str(entry[side]), DIFF_VALUES)
-        return translation
+                if key not in message:
+                    continue
+                value = message[key]
+                if self._json:
+                    value = redact_json(value, self._json, run.token)
+                message[key] = _json_credentials(value, run)
+            if "headers" in message:  # a call's headers (a service token), should one be kept
+                message["headers"] = self._call_headers(message["headers"], run)
 
-    def _redact_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        if not self._headers:
-            return headers
-        result = []
-        for name, value in headers:
-            rule = self._headers.get(name.lower())
-            result.append((name, value if rule is None else self.replacement(value, rule)))
+    def _call_headers(self, headers: Any, run: _Pass) -> Any:
+        """Headers of a JSON call, as pairs or as a mapping, through the header rules."""
+        if isinstance(headers, Mapping):
+            pairs = [(str(k), str(v)) for k, v in headers.items()]
+            return dict(self._field_headers(pairs, run))
+        if isinstance(headers, (list, tuple)) and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in headers
+        ):
+            pairs = [(str(k), str(v)) for k, v in headers]
+            return [list(pair) for pair in self._field_headers(pairs, run)]
+        return _json_credentials(headers, run)
+
+    def _translation(self, translation: dict[str, Any], run: _Pass) -> dict[str, Any]:
+        """Every string hidden by value; a diff's values hidden whatever they are."""
+        hide = run.values.hide
+        result: dict[str, Any] = {}
+        for key, value in translation.items():
+            if key == "diff" and isinstance(value, list):
+                result[key] = [self._diff_entry(entry, run) for entry in value]
+            else:
+                result[key] = _everywhere(value, hide)
         return result
 
-    def _body_or_omit(self, body: bytes, which: str, omitted: dict[str, OmittedBody]) -> bytes:
-        try:
-            return self._body_or_raise(body)
-        except _Unredactable as exc:
-            log.info("%s body not recorded: cannot redact it (%s)", which, exc.reason)
-            omitted[which] = OmittedBody(
-                reason=exc.reason, sha256=hashlib.sha256(body).hexdigest(), length=len(body)
-            )
-            return b""
+    def _diff_entry(self, entry: Any, run: _Pass) -> Any:
+        """Kind and path (and a parse error) are diagnostics: hidden by value only. The
+        values that differed are hidden whenever there are rules (fail closed)."""
+        hide = run.values.hide
+        if not isinstance(entry, dict):
+            return _everywhere(entry, hide)
+        kind = entry.get("kind")
+        result = {}
+        for key, value in entry.items():
+            if key in ("legacy", "new") and value is not None:
+                result[key] = self._diff_value(str(value), kind, run)
+            else:
+                result[key] = _everywhere(value, hide)
+        return result
+
+    def _diff_value(self, value: str, kind: Any, run: _Pass) -> str:
+        hide = run.values.hide
+        if kind not in _VALUE_KINDS or not self.has_rules or _CLARK.fullmatch(value):
+            return hide(value)
+        if value.startswith("<"):  # an element rendered: hide its values, keep its names
+            def inside(match: re.Match[str]) -> str:
+                if match.group(1):
+                    return f'="{self.replacement(match.group(1)[2:-1], DIFF_VALUES)}"'
+                return ">" + self.replacement(match.group(3), DIFF_VALUES)
+
+            return _FRAGMENT_VALUES.sub(inside, value)
+        return self.replacement(value, DIFF_VALUES)
 
     # -- bodies
 
-    def _body_or_raise(self, body: bytes) -> bytes:
-        if not self._body or not body:
-            return body
+    def _first_pass(
+        self, body: bytes, which: str, omitted: dict[str, OmittedBody], run: _Pass
+    ) -> _Body | None:
+        """Parse `body` and apply the field rules and the credential check to it.
+
+        None when there is nothing to do (no body, or it was omitted as unredactable).
+        """
+        if not body:
+            return None
         try:
-            root = parse_xml(body, self.limits)
-        except XmlThreat as exc:
-            raise _Unredactable(f"xml-threat:{exc.kind}") from None
-        except XmlUnreadable:
-            raise _Unredactable("not-xml") from None
-        changed = False
+            root = self._parse(body)
+        except _Unredactable as exc:
+            if self._body or self._json:
+                log.info("%s body not recorded: cannot redact it (%s)", which, exc.reason)
+                omitted[which] = OmittedBody(
+                    reason=exc.reason, sha256=hashlib.sha256(body).hexdigest(), length=len(body)
+                )
+                return None
+            # No rules: kept as it came (the configuration asked for no redaction), but no
+            # credential it holds reaches disk.
+            scrubbed, secrets = scrub_raw(body)
+            for secret in secrets:
+                run.secret(secret)
+            return _Body(body, raw=scrubbed, changed=scrubbed != body)
+        parsed = _Body(body, root=root)
         for rule, xpath in self._body:
             try:
                 selected = xpath(root)
             except etree.XPathError:
-                raise _Unredactable("redaction-failed") from None
+                omitted[which] = OmittedBody(
+                    reason="redaction-failed", sha256=hashlib.sha256(body).hexdigest(),
+                    length=len(body),
+                )
+                return None
             if not isinstance(selected, list):
-                raise _Unredactable("redaction-failed")
+                omitted[which] = OmittedBody(
+                    reason="redaction-failed", sha256=hashlib.sha256(body).hexdigest(),
+                    length=len(body),
+                )
+                return None
             for item in selected:
-                changed |= self._replace(item, rule)
-        return _serialise(root, body) if changed else body
+                try:
+                    parsed.changed |= self._replace(item, rule, run)
+                except _Unredactable as exc:
+                    omitted[which] = OmittedBody(
+                        reason=exc.reason, sha256=hashlib.sha256(body).hexdigest(),
+                        length=len(body),
+                    )
+                    return None
+        for element, attribute in list(credential_nodes(root)):
+            if attribute is not None:
+                if element.get(attribute):
+                    run.secret(element.get(attribute) or "")
+                    element.set(attribute, CREDENTIAL_TOKEN)
+                    parsed.changed = True
+                continue
+            for node in element.iter():
+                if node.text and not node.text.isspace():
+                    node.text = _keep_space(node.text, run.secret(node.text.strip()))
+                    parsed.changed = True
+                if node is not element and node.tail and not node.tail.isspace():
+                    node.tail = _keep_space(node.tail, run.secret(node.tail.strip()))
+                    parsed.changed = True
+        return parsed
 
-    def _replace(self, item: Any, rule: BodyRule) -> bool:
+    def _second_pass(self, body: _Body, run: _Pass) -> bytes:
+        """The body with every hidden value hidden wherever it is, serialised once."""
+        values = run.values
+        if body.raw is not None:
+            data = values.hide_bytes(body.raw) if values else body.raw
+            return data if data != body.original else body.original
+        assert body.root is not None
+        changed = body.changed
+        if values:
+            # the root's tree, and the comments and processing instructions beside it
+            for node in (*body.root.itersiblings(preceding=True), *body.root.iter(),
+                         *body.root.itersiblings()):
+                changed |= _hide_node(node, values.hide)
+        return _serialise(body.root, body.original) if changed else body.original
+
+    def _parse(self, body: bytes) -> etree._Element:
+        try:
+            return parse_xml(body, self.limits)
+        except XmlThreat as exc:
+            raise _Unredactable(f"xml-threat:{exc.kind}") from None
+        except XmlUnreadable:
+            raise _Unredactable("not-xml") from None
+
+    def _replace(self, item: Any, rule: BodyRule, run: _Pass) -> bool:
         """Replace what one XPath result stands for; True when something changed."""
         if isinstance(item, etree._Element):
-            return self._replace_subtree(item, rule)
+            return self._replace_subtree(item, rule, run)
         parent = item.getparent() if hasattr(item, "getparent") else None
         if parent is None or not isinstance(item, str):
             # a namespace node, or a computed string that points nowhere
             raise _Unredactable("redaction-failed")
         if not item:
             return False
-        new = self._text(str(item), rule)
+        new = self._text(str(item), rule, run)
         smart: Any = item  # lxml's "smart string": knows where in the tree it came from
         if smart.is_attribute:
             parent.set(smart.attrname, new)
@@ -257,34 +466,94 @@ class Redactor:
             parent.text = new
         return True
 
-    def _text(self, text: str, rule: BodyRule) -> str:
-        hidden: set[str] = getattr(self._local, "hidden", set())
-        if not rule.quoted:
-            hidden.add(text.strip())
-            return self.replacement(text, rule)
+    def _text(self, text: str, rule: BodyRule, run: _Pass) -> str:
+        return run.token(text, rule)
 
-        def hide(match: re.Match[str]) -> str:
-            quote, inner = match.group(0)[0], match.group(1) if match.group(1) is not None else match.group(2)
-            if inner.strip() not in hidden:
-                return match.group(0)
-            return quote + self.replacement(inner, rule) + quote
-
-        return _QUOTED.sub(hide, text)
-
-    def _replace_subtree(self, element: etree._Element, rule: BodyRule) -> bool:
-        """Every text inside `element`, however deep, so a container hides all it holds.
-
-        Whitespace-only text (indentation) is kept; attributes need their own XPath.
-        """
+    def _replace_subtree(self, element: etree._Element, rule: BodyRule, run: _Pass) -> bool:
+        """Every text and attribute value inside `element`, however deep, so a container hides
+        all it holds (`<pnc:person pncId="...">`). Whitespace-only text (indentation) is kept,
+        and so are `xsi:` and `xml:` attributes: they say how to read the element."""
         changed = False
         for node in element.iter():
+            if not isinstance(node.tag, str):
+                continue  # a comment inside: hidden by value in the second pass
             if node.text and not node.text.isspace():
-                node.text = self._text(node.text, rule)
+                node.text = self._text(node.text, rule, run)
                 changed = True
             if node is not element and node.tail and not node.tail.isspace():
-                node.tail = self._text(node.tail, rule)
+                node.tail = self._text(node.tail, rule, run)
                 changed = True
+            for name, value in node.attrib.items():
+                if value and not value.isspace() and not name.startswith(
+                    tuple(f"{{{ns}}}" for ns in _TYPE_NAMESPACES)
+                ):
+                    node.set(name, self._text(value, rule, run))
+                    changed = True
         return changed
+
+
+def _keep_space(text: str, token: str) -> str:
+    """`token` in place of `text`'s content, its surrounding whitespace kept."""
+    stripped = text.strip()
+    start = text.index(stripped[0]) if stripped else 0
+    return text[:start] + token + text[start + len(stripped):]
+
+
+def _hide_node(node: Any, hide: Callable[[str], str]) -> bool:
+    """Hide values in one node's text, tail and attribute values; True when any changed."""
+    changed = False
+    for slot in ("text", "tail"):
+        old = getattr(node, slot)
+        if old and not old.isspace():
+            new = hide(old)
+            if new != old:
+                setattr(node, slot, new)
+                changed = True
+    if isinstance(node.tag, str):
+        for name, old in node.attrib.items():
+            new = hide(old)
+            if new != old:
+                node.set(name, new)
+                changed = True
+    return changed
+
+
+def _everywhere(value: Any, hide: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value with `hide` applied to every string, keys included."""
+    if isinstance(value, str):
+        return hide(value)
+    if isinstance(value, dict):
+        return {(hide(k) if isinstance(k, str) else k): _everywhere(v, hide) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_everywhere(v, hide) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_everywhere(v, hide) for v in value)
+    return value
+
+
+def _json_credentials(value: Any, run: _Pass) -> Any:
+    """A copy of `value` with the values of credential keys (`password`, `apiKey`) hidden."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_credential_key(key):
+                result[key] = _all_secret(item, run)
+            else:
+                result[key] = _json_credentials(item, run)
+        return result
+    if isinstance(value, list):
+        return [_json_credentials(item, run) for item in value]
+    return value
+
+
+def _all_secret(value: Any, run: _Pass) -> Any:
+    if isinstance(value, dict):
+        return {key: _all_secret(item, run) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_all_secret(item, run) for item in value]
+    if value is None or isinstance(value, bool) or value == "":
+        return value
+    return run.secret(str(value))
 
 
 # Declaration and the whitespace after it, in any ASCII-compatible encoding, after a UTF-8 BOM.

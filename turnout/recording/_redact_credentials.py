@@ -1,0 +1,236 @@
+"""Credentials: hidden in every recording, whatever the configuration says.
+
+Personal data is hidden by rules a person writes; credentials are not left to anyone's memory.
+Whatever `redaction:` holds (nothing at all, with `turnout proxy --unredacted`), these never
+reach disk:
+
+- headers: `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`, `X-Api-Key`,
+  `Api-Key`, `X-Auth-Token`, and any header whose name holds `token`, `secret`, `password`,
+  `api-key`, `apikey` (or `api_key`, `passwd`, `credential`); a client certificate a TLS
+  terminator forwards (`X-SSL-Client-Cert`, `X-Forwarded-Client-Cert`, `X-SSL-Client-Serial`,
+  the issuer...) except its subject;
+- query parameters of the request target with such names (`?api_key=`, `?access_token=`);
+- WS-Security secrets: `wsse:Password`, `wsse:Nonce`, `wsse:BinarySecurityToken`,
+  `ds:SignatureValue`, `xenc:CipherValue`, in their own namespaces anywhere and by local name in
+  any namespace inside a `Security` header; elements and attributes anywhere whose name holds
+  `password`, `secret` or `apikey`; in a SOAP Header also those (without child elements)
+  whose name holds `token` or `credential`;
+- keys of the JSON calls and replies that name a password, a secret, an API key or a token
+  meant for authentication (`access_token`, `refresh_token`).
+
+Each becomes `REDACTED` (never a pseudonym: a credential has no format worth keeping), and its
+value is handed to redaction by value, so the same secret echoed anywhere else in the exchange
+(a Fault quoting the header, a body carrying the token) is hidden there too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Iterator
+from urllib.parse import unquote_plus
+
+from lxml import etree
+
+#: what every credential becomes
+CREDENTIAL_TOKEN = "REDACTED"
+
+_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key",
+    "x-auth-token",
+})
+_HEADER_WORDS = ("token", "secret", "password", "passwd", "api-key", "apikey", "api_key",
+                 "credential")
+#: headers a TLS terminator uses to pass on the client's certificate
+_CERT_WORDS = ("cert", "ssl-client", "tls-client", "client-ssl", "client-tls", "client-verify",
+               "client-serial", "client-fingerprint", "client-issuer", "client-i-dn")
+_SUBJECT = re.compile(r"subject|(?:^|-)s-dn(?:$|-)|(?:^|-)client-dn$|-cn$")
+_XFCC = "x-forwarded-client-cert"
+
+#: query parameters that are credentials by their whole name (`?key=`, a signed URL's `sig`)
+_PARAMETERS = frozenset({"key", "sig", "signature", "auth", "apikey", "api_key"})
+
+_SECRET_WORDS = ("password", "passwd", "secret", "apikey", "api-key", "api_key")
+_HEADER_ONLY_WORDS = ("token", "credential")
+_JSON_KEY_WORDS = ("password", "passwd", "secret", "apikey", "api_key", "api-key",
+                   "accesstoken", "access_token", "access-token", "refreshtoken",
+                   "refresh_token", "refresh-token", "id_token", "idtoken", "authtoken",
+                   "auth_token", "auth-token", "bearer", "authorization", "credential",
+                   "privatekey", "private_key", "clientsecret", "client_secret")
+
+_WSS_LOCAL = frozenset({"password", "nonce", "binarysecuritytoken", "signaturevalue",
+                        "ciphervalue"})
+_WSS_NAMESPACES = frozenset({
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd",
+    "http://schemas.xmlsoap.org/ws/2002/07/secext",
+    "http://schemas.xmlsoap.org/ws/2002/04/secext",
+    "http://schemas.xmlsoap.org/ws/2003/06/secext",
+    "http://www.w3.org/2000/09/xmldsig#",
+    "http://www.w3.org/2001/04/xmlenc#",
+})
+_SOAP_NAMESPACES = frozenset({
+    "http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope",
+})
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def is_credential_header(name: str) -> bool:
+    """A header whose whole value is a credential."""
+    lowered = name.strip().lower()
+    if lowered in _HEADERS or any(word in lowered for word in _HEADER_WORDS):
+        return True
+    normal = _normal(name)
+    if normal == _XFCC:
+        return False  # its subject stays: see `hide_header`
+    return any(word in normal for word in _CERT_WORDS) and not _SUBJECT.search(normal)
+
+
+def hide_header(name: str, value: str) -> tuple[str, list[str]] | None:
+    """(what to write instead, the secrets in `value` to hide by value), or None when `name`
+    is not a credential header."""
+    if _normal(name) == _XFCC:
+        return _hide_xfcc(value)
+    if not is_credential_header(name):
+        return None
+    return CREDENTIAL_TOKEN, list(_secrets_of(name.strip().lower(), value))
+
+
+def _secrets_of(name: str, value: str) -> Iterator[str]:
+    """The whole value, and the parts of it that could be quoted back on their own."""
+    yield value
+    if name in ("authorization", "proxy-authorization"):
+        scheme, _, rest = value.strip().partition(" ")
+        rest = rest.strip()
+        if rest:
+            yield rest
+            for part in re.split(r"\s*,\s*", rest):  # Digest: response="...", nonce="..."
+                _, eq, quoted = part.partition("=")
+                if eq:
+                    yield quoted.strip('"')
+        if scheme.lower() == "basic" and rest:
+            try:
+                decoded = base64.b64decode(rest, validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                decoded = ""
+            user, colon, password = decoded.partition(":")
+            if colon:
+                yield decoded
+                yield password
+    elif name in ("cookie", "set-cookie"):
+        pairs = value.split(";") if name == "cookie" else value.split(";")[:1]
+        for pair in pairs:
+            _, eq, cookie = pair.partition("=")
+            if eq and cookie.strip():
+                yield cookie.strip().strip('"')
+
+
+def _hide_xfcc(value: str) -> tuple[str, list[str]]:
+    """`X-Forwarded-Client-Cert` (Envoy): keep each element's `Subject`, hide the rest."""
+    secrets: list[str] = []
+    elements = []
+    for element in value.split(","):
+        pairs = []
+        for pair in element.split(";"):
+            key, eq, item = pair.partition("=")
+            if eq and key.strip().lower() != "subject":
+                if item.strip().strip('"'):
+                    secrets.append(item.strip().strip('"'))
+                pairs.append(f"{key}={CREDENTIAL_TOKEN}")
+            else:
+                pairs.append(pair)
+        elements.append(";".join(pairs))
+    return ",".join(elements), secrets
+
+
+def is_credential_parameter(name: str) -> bool:
+    """A query parameter (of the request target) that carries a credential."""
+    lowered = unquote_plus(name).strip().lower()
+    return any(word in lowered for word in _HEADER_WORDS) or lowered in _PARAMETERS
+
+
+def is_credential_key(key: str) -> bool:
+    """A key of a JSON call or reply whose value is a credential."""
+    lowered = key.lower()
+    return any(word in lowered for word in _JSON_KEY_WORDS)
+
+
+def _local(name: str) -> tuple[str, str]:
+    if name.startswith("{"):
+        namespace, _, local = name[1:].partition("}")
+        return namespace, local
+    return "", name
+
+
+def _in_security(element: etree._Element) -> bool:
+    return any(
+        isinstance(a.tag, str) and _local(a.tag)[1].lower() == "security"
+        for a in element.iterancestors()
+    )
+
+
+def _in_soap_header(element: etree._Element) -> bool:
+    for ancestor in element.iterancestors():
+        if not isinstance(ancestor.tag, str):
+            continue
+        namespace, local = _local(ancestor.tag)
+        if local == "Header" and namespace in _SOAP_NAMESPACES:
+            return True
+    return False
+
+
+def credential_nodes(root: etree._Element) -> Iterator[tuple[etree._Element, str | None]]:
+    """(element, None) for each element whose text is a credential, (element, attribute name)
+    for each such attribute."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue  # comments, processing instructions
+        namespace, local = _local(element.tag)
+        lowered = local.lower()
+        if _is_secret_element(element, namespace, lowered):
+            yield element, None
+        for attribute in element.attrib:
+            attr_namespace, attr_local = _local(attribute)
+            attr_lowered = attr_local.lower()
+            if any(word in attr_lowered for word in _SECRET_WORDS) or (
+                any(word in attr_lowered for word in _HEADER_ONLY_WORDS)
+                and _in_soap_header(element)
+            ):
+                yield element, attribute
+
+
+def _is_secret_element(element: etree._Element, namespace: str, lowered: str) -> bool:
+    if lowered in _WSS_LOCAL and (namespace in _WSS_NAMESPACES or _in_security(element)):
+        return True
+    if any(word in lowered for word in _SECRET_WORDS):
+        return True
+    if (any(word in lowered for word in _HEADER_ONLY_WORDS) and len(element) == 0
+            and _in_soap_header(element)):
+        return True  # a leaf: `UsernameToken` holds a Username (no secret) beside its Password
+    return False
+
+
+#: the same elements found in bytes, for a body no parser can read (kept only when unredacted)
+_RAW_SECRET = re.compile(
+    rb"(<(?:[\w.-]+:)?(?:Password|Nonce|BinarySecurityToken|SignatureValue|CipherValue"
+    rb"|[\w.-]*(?:password|passwd|secret|apikey|api-key|api_key)[\w.-]*)(?:\s[^>]*)?>)([^<]*)",
+    re.IGNORECASE,
+)
+
+
+def scrub_raw(body: bytes) -> tuple[bytes, list[str]]:
+    """`body` with the text of credential-named elements replaced, and the values replaced."""
+    found: list[str] = []
+
+    def hide(match: re.Match[bytes]) -> bytes:
+        text = match.group(2)
+        if not text.strip():
+            return match.group(0)
+        found.append(text.decode("utf-8", "replace").strip())
+        return match.group(1) + CREDENTIAL_TOKEN.encode()
+
+    return _RAW_SECRET.sub(hide, body), found

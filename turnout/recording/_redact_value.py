@@ -1,0 +1,337 @@
+"""Redaction by value: a value hidden anywhere in an exchange is hidden wherever else it appears.
+
+Rules name fields; values travel. The surname a `body:` rule hides in the request comes back in
+the bus's Fault text, in a translator's error message, in the JSON call's path, in the URL the
+client used, in a note. So every value a rule hides (and every credential) is collected, and
+then looked for in every string of the exchange: the request target, every header, every text,
+attribute, comment and processing instruction of every body, every string of the JSON calls and
+replies, errors, diff paths and values, notes.
+
+A value is found in any spelling the exchange can hold it in:
+- any case (`THISTLEWOOD` for `Thistlewood`);
+- its separators spelled differently or left out (`TB19XKF` for `TB19 XKF`, `30\\09\\1965`, as
+  `repr` doubles a backslash, for `30\09\1965`), including as escapes: `%20`, `\u0020`,
+  `&#32;`, `\n`;
+- its letters escaped: URL percent-encoding, JSON and `repr` escapes, XML character
+  references (`Zo%C3%AB`, `Zo\u00eb`, `Zo\xeb`, `Zo&#235;` for `Zoë`); XML bodies are searched
+  after parsing, so entities are already resolved there;
+- a date in each of the formats the pseudonymiser knows (`14/03/1961`, `1961-03-14`,
+  `19610314`).
+It is matched as a whole word: not inside a longer run of letters or digits.
+
+What replaces it is the token its field got, spelled like the occurrence: the pseudonymiser
+keeps runs of letters and digits apart, so each run of the occurrence takes the matching run of
+the token, in the occurrence's case, and its separators stay as they are (`TB19XKF` becomes
+`AL93VHU` where `TB19 XKF` became `AL93 VHU`): the same person keeps one token, and a
+translator replayed on the pseudonymised request still builds the recorded call. Where the
+token has another shape (the fixed `REDACTED`), the whole occurrence becomes the token.
+
+Values of fewer than three letters and digits are not looked for elsewhere: `M`, `Y`, `98`
+appear in every message, and hiding each of them would hide nothing but meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Callable
+
+#: runs of letters, runs of digits: the pseudonymiser's own units
+_RUN = re.compile(r"[^\W\d_]+|\d+")
+#: the fewest letters and digits a value needs to be looked for beyond its own field
+MIN_PROPAGATED = 3
+
+# One unit of a separator: a character that is no letter or digit, or an escape of one.
+_SEP_UNIT = (
+    r"(?:%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#?[0-9a-z]+;|\\[nrt]|[\W_])"
+)
+_SEP = _SEP_UNIT + "{0,8}"
+# Not inside a word; an escape just before (`%20Smith`, `\nSmith`) is no part of the word.
+# Checked on the text around a match, not in each value's regex (compiling is the cost).
+_ESCAPE_BEFORE = re.compile(r"(?:%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|\\[nrt])$", re.IGNORECASE)
+_DATETIME_AFTER = re.compile(r"T\d")  # a date of birth may be a datetime's first half
+
+_DATE_FORMATS = (
+    (re.compile(r"\d{2}/\d{2}/\d{4}"), "%d/%m/%Y"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d"),
+    (re.compile(r"\d{8}"), "%Y%m%d"),
+)
+
+
+def core(text: str) -> str:
+    """`text` from its first letter or digit to its last ('' when it has none)."""
+    runs = list(_RUN.finditer(text))
+    if not runs:
+        return ""
+    return text[runs[0].start() : runs[-1].end()]
+
+
+def _char(c: str) -> str:
+    """A regex for one letter or digit, in any escaping a message may hold it in."""
+    if c.isascii():
+        return re.escape(c)
+    forms = {re.escape(c)}
+    for variant in {c, c.lower(), c.upper()}:
+        if len(variant) != 1:
+            continue
+        point = ord(variant)
+        forms.add("".join(f"%{byte:02x}" for byte in variant.encode("utf-8")))
+        forms.add(rf"\\u{point:04x}" if point <= 0xFFFF else rf"\\U{point:08x}")
+        if point < 256:
+            forms.add(rf"\\x{point:02x}")
+        forms.add(f"&#0*{point};")
+        forms.add(f"&#x0*{point:x};")
+    return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"
+
+
+def _pattern(value: str, capture: bool, shape_only: bool = False) -> str:
+    """The regex of `value` (a core): its runs, with any separator where it has one. With
+    `shape_only`, each run is any run of its class and length (one regex for every value of
+    that shape; the runs found are then looked up)."""
+    pieces = []
+    runs = list(_RUN.finditer(value))
+    for index, run in enumerate(runs):
+        if index and runs[index - 1].end() < run.start():
+            pieces.append(_SEP)
+        text = run.group()
+        if shape_only:
+            body = f"[0-9]{{{len(text)}}}" if text.isdigit() else f"[A-Za-z]{{{len(text)}}}"
+        else:
+            body = "".join(_char(c) for c in text)
+        pieces.append(f"({body})" if capture else f"(?:{body})")
+    return "".join(pieces)
+
+
+def _shape_of(value: str) -> tuple[tuple[bool, int, bool], ...] | None:
+    """(digits?, length, separator before?) of each run, for a value of ASCII letters and
+    digits only; None for any other (it gets a regex of its own)."""
+    runs = list(_RUN.finditer(value))
+    if not all(run.group().isascii() for run in runs):
+        return None
+    return tuple(
+        (run.group().isdigit(), len(run.group()), bool(index) and runs[index - 1].end() < run.start())
+        for index, run in enumerate(runs)
+    )
+
+
+def _boundaries(text: str, start: int, end: int, date: bool) -> bool:
+    """Whether text[start:end] is a whole word: no letter or digit just before (but an escape
+    may end there) or just after (but a datetime's `T12:00`, for a date)."""
+    if start and text[start - 1].isalnum() and not _ESCAPE_BEFORE.search(text, max(0, start - 6), start):
+        return False
+    if end < len(text) and text[end].isalnum():
+        return date and _DATETIME_AFTER.match(text, end) is not None
+    return True
+
+
+def _is_date(value: str) -> datetime | None:
+    for pattern, fmt in _DATE_FORMATS:
+        if pattern.fullmatch(value):
+            try:
+                return datetime.strptime(value, fmt)
+            except ValueError:
+                return None
+    return None
+
+
+@dataclass
+class _Hidden:
+    value: str
+    token: str
+    #: the token's runs, when it has the value's shape (else the whole token replaces)
+    runs: tuple[str, ...] | None
+    date: bool
+    #: the value's runs of ASCII letters and of ASCII digits, lower-cased, longest first: a
+    #: text that holds the value holds each of them too, in any spelling (escapes touch only
+    #: the other characters). The first is the value's anchor.
+    pieces: tuple[str, ...]
+
+
+def _shape(value: str, token: str) -> tuple[str, ...] | None:
+    value_runs = _RUN.findall(value)
+    token_runs = _RUN.findall(token)
+    if len(value_runs) != len(token_runs) or token == "REDACTED":
+        return None
+    for v, t in zip(value_runs, token_runs):
+        if len(v) != len(t) or v.isdigit() != t.isdigit():
+            return None
+    return tuple(token_runs)
+
+
+def _recase(token_run: str, seen: str) -> str:
+    if len(seen) != len(token_run):
+        return token_run
+    return "".join(
+        t.upper() if s.isupper() else t.lower() if s.islower() else t
+        for t, s in zip(token_run, seen)
+    )
+
+
+_ASCII_RUN = re.compile(r"[A-Za-z]+|[0-9]+")
+#: an escape's letters or digits can run into a value's (`%20Smith`, `\xebBront`): the keys of a
+#: text include each run without its first few characters
+_ESCAPE_REACH = 4
+
+
+def _pieces(value: str) -> tuple[str, ...]:
+    runs = {run.lower() for run in _ASCII_RUN.findall(value)}
+    # longest first, digits before letters of the same length (`Flat 12` names a flat among
+    # many), so the anchor is the piece fewest other values share
+    return tuple(sorted(runs, key=lambda run: (-len(run), not run.isdigit(), run)))
+
+
+def _keys(text: str) -> set[str]:
+    keys: set[str] = set()
+    for run in _ASCII_RUN.findall(text):
+        run = run.lower()
+        for start in range(min(len(run), _ESCAPE_REACH + 1)):
+            keys.add(run[start:])
+    return keys
+
+
+@lru_cache(maxsize=4096)
+def _regex(value: str) -> re.Pattern[str]:
+    """`value` in any spelling, a group for each of its runs (values with other letters)."""
+    return re.compile(_pattern(value, capture=True), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _shape_regex(value: str) -> re.Pattern[str]:
+    """Any value shaped like `value` (ASCII letters and digits), a group for each run."""
+    return re.compile(_pattern(value, capture=True, shape_only=True), re.IGNORECASE)
+
+
+def _runs_key(match: re.Match[str]) -> tuple[str, ...]:
+    return tuple(group.lower() for group in match.groups())
+
+
+def _replace_all(
+    regex: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], str | None]
+) -> str:
+    """`text` with each match `accept` gives a replacement for replaced; a match it refuses
+    is skipped one character on, so a whole word starting inside it is still found."""
+    out, last, pos = [], 0, 0
+    while (match := regex.search(text, pos)) is not None:
+        replacement = accept(match)
+        if replacement is None:
+            pos = match.start() + 1
+            continue
+        out.append(text[last : match.start()])
+        out.append(replacement)
+        last = pos = match.end() if match.end() > match.start() else match.end() + 1
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+class ValueHider:
+    """The values hidden so far in one exchange, and `hide(text)` to hide them in any text.
+
+    `variant(value)` gives the token of another spelling of a hidden value (a date in another
+    format); the redactor passes its replacement. A text is searched only for the values whose
+    every run of ASCII letters and digits it holds (looked up by the longest), so an exchange
+    with thousands of hidden values (a long list of people) costs a few set lookups per run of
+    each text, not a search for every value.
+    """
+
+    def __init__(self, variant: Callable[[str], str] | None = None) -> None:
+        self._variant = variant
+        self._hidden: dict[str, _Hidden] = {}
+        self._by_anchor: dict[str, list[_Hidden]] = {}
+        self._unanchored: list[_Hidden] = []
+        #: values of ASCII letters and digits, by shape, then by their runs (lower-cased)
+        self._shapes: dict[tuple[tuple[bool, int, bool], ...], dict[tuple[str, ...], _Hidden]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._hidden)
+
+    def add(self, value: str, token: str) -> None:
+        """Hide `value` as `token` wherever else it appears (both whole, as the field held it)."""
+        self._add(core(value), core(token) or token.strip())
+        day = _is_date(core(value))
+        if day is not None and self._variant is not None:
+            for _, fmt in _DATE_FORMATS:
+                spelled = day.strftime(fmt)
+                if spelled.casefold() not in self._hidden:
+                    self._add(spelled, core(self._variant(spelled)))
+
+    def _add(self, value: str, token: str) -> None:
+        if sum(len(run) for run in _RUN.findall(value)) < MIN_PROPAGATED:
+            return
+        key = value.casefold()
+        if key in self._hidden or not token:
+            return
+        hidden = _Hidden(value, token, _shape(value, token), _is_date(value) is not None,
+                         _pieces(value))
+        self._hidden[key] = hidden
+        shape = _shape_of(value)
+        if shape is not None:
+            runs = tuple(run.lower() for run in _RUN.findall(value))
+            self._shapes.setdefault(shape, {}).setdefault(runs, hidden)
+        if hidden.pieces:
+            self._by_anchor.setdefault(hidden.pieces[0], []).append(hidden)
+        else:
+            self._unanchored.append(hidden)
+
+    def values(self) -> list[str]:
+        return [hidden.value for hidden in self._hidden.values()]
+
+    def hide(self, text: str) -> str:
+        """`text` with every hidden value in it replaced by its token."""
+        if not self._hidden or not text:
+            return text
+        keys = _keys(text)
+        found = {
+            id(h): h for key in keys for h in self._by_anchor.get(key, ())
+            if all(piece in keys for piece in h.pieces)
+        }
+        for hidden in self._unanchored:
+            found[id(hidden)] = hidden
+        # longest first: "Marjorie Anne" before "Marjorie"; one search per shape of value
+        done: set[object] = set()
+        for hidden in sorted(found.values(), key=lambda h: len(h.value), reverse=True):
+            shape = _shape_of(hidden.value)
+            if shape is None:
+                text = _replace_all(_regex(hidden.value), text,
+                                    lambda match, hidden=hidden: self._accept(match, hidden))
+            elif shape not in done:
+                done.add(shape)
+                by_runs = self._shapes[shape]
+                text = _replace_all(_shape_regex(hidden.value), text,
+                                    lambda match, by_runs=by_runs: self._accept(
+                                        match, by_runs.get(_runs_key(match))))
+        return text
+
+    def _accept(self, match: re.Match[str], hidden: _Hidden | None) -> str | None:
+        if hidden is None or not _boundaries(match.string, match.start(), match.end(), hidden.date):
+            return None
+        return _replacement(hidden, match)
+
+    def hide_bytes(self, data: bytes) -> bytes:
+        """The same over bytes of unknown text encoding (UTF-8, else one byte per character)."""
+        if not self._hidden or not data:
+            return data
+        try:
+            return self.hide(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return self.hide(data.decode("latin-1")).encode("latin-1", "replace")
+
+
+def _replacement(hidden: _Hidden, match: re.Match[str]) -> str:
+    """The token, spelled like the occurrence: each run of it takes the token's run, in the
+    occurrence's case; separators and escapes between runs stay as they are."""
+    if hidden.runs is None:
+        return hidden.token
+    seen = match.group()
+    base = match.start()
+    out, last = [], 0
+    for index, token_run in enumerate(hidden.runs, start=1):
+        start, end = match.span(index)
+        out.append(seen[last : start - base])
+        out.append(_recase(token_run, match.group(index)))
+        last = end - base
+    out.append(seen[last:])
+    return "".join(out)
