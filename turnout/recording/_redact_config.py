@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -128,6 +129,96 @@ def _strings(value: Any, where: str) -> list[str]:
     return [item.strip() for item in value]
 
 
+#: the demo's own key: committed to git (so 0644 in every checkout), public by design, and it
+#: pseudonymises only the demo's fictional people. The one key file read whatever its mode.
+DEMO_KEY = Path(__file__).resolve().parents[1] / "demo" / "demo-pseudonym.key"
+#: no key file is bigger; a bigger "key" is some other file named by mistake
+_MAX_KEY_BYTES = 4096
+#: places whose files are the kernel's, not keys (`/proc/self/environ` reads as the environment)
+_PSEUDO_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key in `path`, stripped, or ValueError naming the file and what is wrong with it.
+
+    A key file must be a regular file (a symlink to one is followed), owned by the user the
+    proxy runs as, readable and writable by nobody else (mode 0600 or stricter), and a real
+    file with a size: not a pipe, a device, or a file of /proc or /sys that reads as
+    something else entirely (`/proc/self/environ` is a 0400 "regular" file of size 0 holding
+    the environment). Opened without blocking, so a FIFO cannot hang the start-up.
+    """
+    where = f"redaction.key_file: {path}"
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "a symlink loop"
+        raise ValueError(f"{where}: cannot read it: {reason}") from None
+    if resolved == DEMO_KEY:
+        return _read_checked(resolved, where, public=True)
+    if any(resolved == place or place in resolved.parents for place in _PSEUDO_FILE_SYSTEMS):
+        try:
+            mode = f"mode {stat.S_IMODE(os.stat(resolved).st_mode):04o}, "
+        except OSError:
+            mode = ""
+        raise ValueError(f"{where}: is not a key file: {resolved} ({mode}under "
+                         f"{resolved.parts[1] and '/' + resolved.parts[1]}) is the kernel's, "
+                         "not a key; give a file made for the key, mode 0600")
+    return _read_checked(resolved, where, public=False)
+
+
+def _read_checked(path: Path, where: str, public: bool) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read it: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        mode = stat.S_IMODE(info.st_mode)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{where}: is not a regular file ({_kind(info.st_mode)}); a key "
+                             "file is a plain file of mode 0600")
+        if not public:
+            if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+                raise ValueError(
+                    f"{where}: is owned by uid {info.st_uid}, not by the user the proxy runs "
+                    f"as (uid {os.geteuid()}); mode {mode:04o}. Copy it, or chown it, and "
+                    f"chmod 600 {path}"
+                )
+            if mode & 0o077:
+                raise ValueError(
+                    f"{where}: mode {mode:04o} lets others read or change the key; it must be "
+                    f"0600 or stricter (chmod 600 {path})"
+                )
+        if info.st_size == 0:
+            raise ValueError(f"{where}: is empty, or not a real file (/proc and /sys files "
+                             f"say size 0); mode {mode:04o}")
+        if info.st_size > _MAX_KEY_BYTES:
+            raise ValueError(f"{where}: is {info.st_size} bytes; a key file holds one key "
+                             f"(at most {_MAX_KEY_BYTES} bytes)")
+        data = b""
+        while len(data) <= _MAX_KEY_BYTES:
+            chunk = os.read(fd, _MAX_KEY_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except BlockingIOError:
+        raise ValueError(f"{where}: cannot be read without waiting: not a key file") from None
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_KEY_BYTES:
+        raise ValueError(f"{where}: holds more than {_MAX_KEY_BYTES} bytes: not a key file")
+    return data.strip()
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
 def _key_source(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Where the section says the key is (`key_env`, `key_file`), checked for shape only."""
     env, file = data.get("key_env"), data.get("key_file")
@@ -153,10 +244,7 @@ def _key(data: Mapping[str, Any]) -> bytes | None:
             raise ValueError(f"redaction.key_env: environment variable {env} is not set")
         key = value.encode()
     elif file is not None:
-        try:
-            key = Path(str(file)).read_bytes().strip()
-        except OSError as exc:
-            raise ValueError(f"redaction.key_file: cannot read {file}: {exc.strerror}") from None
+        key = read_key_file(Path(str(file)))
     else:
         return None
     if len(key) < 16:
