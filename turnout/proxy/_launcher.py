@@ -48,14 +48,39 @@ def make_addons(state: ProxyState) -> list[Any]:
 
 def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> RecordingWriter | None:
     """The background writer; with `state`, each exchange it fails to write (unwritable
-    directory, full disk) is counted as `recording.failed` beside the proxy's other counters."""
+    directory, full disk) is counted as `recording.failed` beside the proxy's other counters.
+
+    Folder names come only from the service paths the route table and the translators in
+    force name (`state`); any other path a client sends is filed under a digest of it, so a
+    value in a path never becomes a directory name. Without redaction rules it says so at
+    start and the store again for every new directory (`turnout proxy` refuses to get here
+    without `--unredacted`)."""
     if config.record_dir is None:
         return None
-    store = RecordingStore(config.record_dir, redactor_from_config(config.redaction))
+    redactor = redactor_from_config(config.redaction)
+    store = RecordingStore(config.record_dir, redactor,
+                           known_services=lambda: _known_services(state))
+    if not redactor.has_rules:
+        log.warning(
+            "recording to %s WITHOUT redaction rules: personal data is written in clear, only "
+            "credentials are hidden (add recordings.redaction to the configuration)",
+            config.record_dir,
+        )
     store.remove_stale_temp_files()
     on_failure = (lambda: state.stats.count("recording.failed")) if state is not None else None
     return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure,
                            max_bytes=config.record_queue_bytes)
+
+
+def _known_services(state: ProxyState | None) -> set[str]:
+    """The service paths the routes and translators in force name: fit to be folder names."""
+    if state is None:
+        return set()
+    services = {route.service for route in state.routes.get()}
+    for translator in state.translators.values():
+        services.add(str(getattr(translator, "operation", "")).partition(" ")[0])
+    services.discard("")
+    return services
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:

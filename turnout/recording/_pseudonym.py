@@ -45,6 +45,11 @@ class Pseudonymiser:
         start = value.index(core[0])
         return value[:start] + self._token(core) + value[start + len(core):]
 
+    def digest_key(self) -> bytes:
+        """A key derived from this one for digests that must be stable but not guessable
+        (the folder of a service path no route names); never the key itself."""
+        return self._mac(b"digest-key", b"")
+
     def _token(self, text: str) -> str:
         shifted = self._date(text)
         if shifted is not None:

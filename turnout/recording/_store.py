@@ -10,14 +10,28 @@ The folders are `turnout.soap._envelope.operation_folder`'s, the same a scaffold
 and a route's default translator name use. Path segments come from what clients send, so each
 is escaped before it becomes a directory: nothing can climb out of `root` or hide in a
 dot-directory, and names starting with `_` are left to the store.
+
+A service path is a client's to choose, so it can carry a value (`/pnc/Thistlewood`). A folder
+name is never redacted, so given `known_services` (the proxy passes the services its routes and
+translators name), a service path that is none of them is filed under `_service-<digest>/`,
+a keyed digest of the path (the pseudonymisation key when there is one, else a key of this
+store's own), never under its text: recordings of one unknown path still sit together, and
+the path itself is in the recording, where redaction by value can reach it.
+
+Directories are created 0700 and files 0600: recordings hold personal data even when redacted.
+Without redaction rules only credentials are hidden; the store then says so, loudly, each time
+it starts a new directory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
+import secrets
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from turnout.soap import operation_folder
 
@@ -34,14 +48,21 @@ log = logging.getLogger("turnout.recording")
 SUFFIX = ".yaml"
 _TEMP_SUFFIX = ".tmp"
 _FILE_MODE = 0o600  # recordings may hold personal data even when redacted
+_DIR_MODE = 0o700
+#: the folder of a service path no route or translator names: `_service-<digest>`
+UNKNOWN_SERVICE = "_service"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class RecordingStore:
-    """Writes exchanges (decoded, then redacted if given a `Redactor`) and reads them back.
+    """Writes exchanges (decoded, then redacted) and reads them back.
 
-    A compressed body is stored decoded, up to `max_decoded_bytes` (see `_decode`).
+    A compressed body is stored decoded, up to `max_decoded_bytes` (see `_decode`). Without a
+    `Redactor` (or with one that has no rules) only credentials are hidden, and every new
+    directory written to is logged as a warning. `known_services()`, when given, names the
+    service paths that may be folder names (see the module's docstring); without it every
+    service path is one (the store then holds what was recorded already, or tests').
     """
 
     def __init__(
@@ -49,11 +70,19 @@ class RecordingStore:
         root: Path,
         redactor: Redactor | None = None,
         max_decoded_bytes: int = DEFAULT_MAX_DECODED,
+        known_services: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.root = Path(root)
         self.redactor = redactor
         self.max_decoded_bytes = max_decoded_bytes
-        self._warned = False
+        self.known_services = known_services
+        self._warned_dirs: set[Path] = set()
+        self._digest_key: bytes | None = None
+
+    @property
+    def unredacted(self) -> bool:
+        """True when personal data is written in clear (only credentials are hidden)."""
+        return self.redactor is None or not self.redactor.has_rules
 
     # -- writing
 
@@ -63,12 +92,31 @@ class RecordingStore:
             raise RecordingError(f"{exchange.id!r} is not an exchange id")
         if exchange.operation is None:
             directory = self.root / (REJECTED if exchange.outcome == "rejected" else UNREADABLE)
-        else:
+        elif self._is_known(exchange.operation.service):
             # the folders every other name of the operation agrees with (routes, scaffold, golden)
             directory = self.root.joinpath(
                 *operation_folder(exchange.operation.service, exchange.operation.name)
             )
+        else:
+            directory = self.root.joinpath(
+                f"{UNKNOWN_SERVICE}-{self._digest(exchange.operation.service)}",
+                *operation_folder("/", exchange.operation.name),
+            )
         return directory / f"{exchange.id}{SUFFIX}"
+
+    def _is_known(self, service: str) -> bool:
+        if self.known_services is None:
+            return True
+        wanted = service.rstrip("/").casefold() or "/"
+        return any((known.rstrip("/").casefold() or "/") == wanted for known in self.known_services())
+
+    def _digest(self, service: str) -> str:
+        """16 hex digits of a keyed digest of `service`: no dictionary of surnames finds it."""
+        if self._digest_key is None:
+            key = getattr(self.redactor.replacement, "digest_key", None) if self.redactor else None
+            self._digest_key = key() if callable(key) else secrets.token_bytes(32)
+        mac = hmac.new(self._digest_key, service.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return mac.hexdigest()[:16]
 
     def write(self, exchange: Exchange) -> Path:
         """Decode, redact, serialise and write `exchange` atomically; return its path.
@@ -78,13 +126,15 @@ class RecordingStore:
         nothing behind. Raises `RecordingError`.
         """
         exchange = decode_bodies(exchange, self.max_decoded_bytes)
-        if self.redactor is not None:
-            exchange = self.redactor.redact(exchange)
-        elif not self._warned:
-            self._warned = True
-            log.warning("recording to %s without redaction", self.root)
+        exchange = (self.redactor or CREDENTIALS_ONLY).redact(exchange)
         data = dumps(exchange).encode("utf-8")
         path = self.path_for(exchange)
+        if self.unredacted and path.parent not in self._warned_dirs:
+            self._warned_dirs.add(path.parent)
+            log.warning(
+                "recording WITHOUT redaction rules to %s: personal data is written in clear "
+                "(only credentials are hidden)", path.parent,
+            )
         _atomic_write(path, data)
         return path
 
@@ -162,6 +212,10 @@ class RecordingStore:
         return found
 
 
+#: what a store without a redactor still applies: no rules, so only the credential check
+CREDENTIALS_ONLY = Redactor([])
+
+
 def read_exchange(path: Path) -> Exchange:
     """Load one exchange file; `RecordingError` names the file when anything is wrong."""
     try:
@@ -222,7 +276,7 @@ def _make_dirs(directory: Path) -> None:
         current = current.parent
     for new in reversed(missing):
         try:
-            new.mkdir()
+            new.mkdir(mode=_DIR_MODE)
         except FileExistsError:
             continue  # another writer made it first
         _fsync_dir(new.parent)
