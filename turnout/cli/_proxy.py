@@ -25,11 +25,15 @@ DEFAULT_CONFIG = Path("turnout.yaml")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default 8080).")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory to record exchanges into (redacted first).")
+@click.option("--unredacted", is_flag=True,
+              help="Record even though the configuration has no redaction rules: personal "
+                   "data is then written in clear (credentials are still hidden).")
 def proxy(config_path: Path | None, upstream: str | None, host: str | None, port: int | None,
-          record_dir: Path | None) -> None:
+          record_dir: Path | None, unredacted: bool) -> None:
     """Run the Turnout proxy in front of the legacy bus.
 
     With neither --config nor --upstream, ./turnout.yaml is read, as every other command does.
+    Recording needs redaction rules (recordings.redaction) unless --unredacted is given.
     """
     if config_path is None and upstream is None:
         if not DEFAULT_CONFIG.is_file():
@@ -49,7 +53,7 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
     except ConfigError as exc:
         fail_config(exc)
     if config.record_dir is not None:
-        _check_redaction(config)
+        _check_redaction(config, unredacted)
     for what, bind_host, bind_port, setting in (
         ("listen", config.listen_host, config.listen_port, "--port or listen.port"),
         ("admin endpoint", config.admin_host, config.admin_port, "admin.port"),
@@ -84,17 +88,25 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
     render_counters(state.stats.snapshot())
 
 
-def _check_redaction(config: ProxyConfig) -> None:
-    """Recording needs the pseudonymisation key the config names (loading the config did not
-    read it: changing a route must not need it). Missing: one line, before anything listens."""
+def _check_redaction(config: ProxyConfig, unredacted: bool) -> None:
+    """Recording needs redaction rules, unless `--unredacted` says to write personal data in
+    clear; and the pseudonymisation key the config names (loading the config did not read it:
+    changing a route must not need it). Either missing: one line, before anything listens."""
     from ..recording import redactor_from_config
 
+    source = f"{config.source.resolve()}: " if config.source else ""
     try:
-        redactor_from_config(config.redaction)
+        redactor = redactor_from_config(config.redaction)
     except ValueError as exc:
-        source = f"{config.source.resolve()}: " if config.source else ""
         fail(f"cannot record to {config.record_dir}: {source}recordings.{exc} (recording "
              f"needs the pseudonymisation key; routes and checks do not)")
+    if not redactor.has_rules and not unredacted:
+        where = (f"{source}recordings.redaction names no rules" if config.source
+                 else "no configuration names redaction rules (recordings.redaction)")
+        fail(f"refusing to record to {config.record_dir}: {where}, so every surname, date of "
+             f"birth and address would be written in clear. Give --config with "
+             f"recordings.redaction (turnout/demo/turnout.yaml has an example), or "
+             f"--unredacted to record in clear all the same (credentials are still hidden)")
 
 
 def port_problem(host: str, port: int | None) -> str | None:
