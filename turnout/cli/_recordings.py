@@ -205,7 +205,10 @@ def _indented(body: bytes) -> str:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--known", "known_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file of raw values that must not appear, one per line.")
-@click.option("--demo", is_flag=True, help="Look for the demo's seeded people (names, dates of birth, addresses).")
+@click.option("--demo", is_flag=True,
+              help="Look for the demo's seeded people (names, dates of birth, addresses) and "
+                   "its identifiers: PNC IDs (98/122459R), officer IDs (PC5518), vehicle "
+                   "registrations (TB19 XKF), postcodes (TB9 4ZQ).")
 @click.option("--pattern", "patterns", multiple=True, type=click.Choice(sorted(PATTERNS)),
               help="Also look for values of this shape (may give false positives).")
 def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[str, ...]) -> None:
@@ -220,6 +223,8 @@ def scan_(directory: Path, known_file: Path | None, demo: bool, patterns: tuple[
         from ..demo.data import personal_values
 
         known.extend(personal_values())
+        demo_patterns = (name for name in PATTERNS if name.startswith("demo-"))
+        patterns = (*patterns, *(name for name in demo_patterns if name not in patterns))
     if not known and not patterns:
         fail("nothing to look for: give --known FILE, --demo or --pattern")
     hits = scan(directory, known, patterns)

@@ -2,8 +2,9 @@
 
 Redaction is configuration, and configuration can miss a field. `scan` reads every recording as
 text and looks for known raw values (e.g. the people a test data set holds, or a list an
-operator keeps) and for patterns (dates of birth, postcodes). A hit names the file, the line and
-the kind of value, never the value itself: the report must not become the leak.
+operator keeps) and for patterns (dates of birth, postcodes, and the demo's PNC IDs, officer
+IDs, vehicle registrations and postcodes). A hit names the file, the line and the kind of
+value, never the value itself: the report must not become the leak.
 
 A body stored as base64 is invisible to a text search, and recordings written before the store
 decoded compressed bodies hold gzip (or deflate, br, zstd) answers that way, with their
@@ -30,10 +31,24 @@ from ._store import SUFFIX
 
 _MESSAGES = ("request", "response", "translated")
 
+#: a space as a recording may spell it: itself, `+` or `%20` in a URL, an escape
+_SPACE = r"(?:\s|\+|%20|\\u0020|&#32;|&#x20;)?"
+#: a slash the same way
+_SLASH = r"(?:/|%2F|\\/|\\u002F|&#47;|&#x2F;)"
+
 #: named patterns an operator can ask for; broad on purpose (false positives are cheap here)
 PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(?:\d{2}/\d{2}/(?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b"),
     "postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"),
+    # The demo's identifiers (`scan --demo` looks for every `demo-` pattern). Pseudonyms keep a value's shape (a PNC ID stays two digits, a
+    # slash, six digits and a letter), so these look for what only the raw values have: the
+    # demo force's code 98, Turnbridge's TB, the officers' rank prefixes.
+    "demo-pnc-id": re.compile(rf"(?<!\w)98{_SLASH}\d{{6}}[A-Z](?!\w)", re.IGNORECASE),
+    "demo-officer-id": re.compile(
+        r"(?<!\w)(?:PCSO|PC|PS|DC|DS|DI|DCI|DSU|SGT|INSP)\d{3,5}(?!\w)", re.IGNORECASE
+    ),
+    "demo-vehicle": re.compile(rf"(?<!\w)TB\d{{2}}{_SPACE}[A-Z]{{3}}(?!\w)", re.IGNORECASE),
+    "demo-postcode": re.compile(rf"(?<!\w)TB\d{{1,2}}{_SPACE}\d[A-Z]{{2}}(?!\w)", re.IGNORECASE),
 }
 
 
