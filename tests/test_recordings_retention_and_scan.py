@@ -156,10 +156,39 @@ def _file(tmp_path: Path, *values: str) -> Path:
     return path
 
 
+@pytest.mark.parametrize(("raw", "kind"), [
+    ("<victimPncId>98/122459R</victimPncId>", "demo-pnc-id"),
+    ("path: /people/98%2F122459R", "demo-pnc-id"),
+    ("<officerId>PC5518</officerId>", "demo-officer-id"),
+    ("[X-Officer-Id, pcso9001]", "demo-officer-id"),
+    ("path: /vehicles/TB19XKF", "demo-vehicle"),
+    ("<registrationMark>tb21 qpa</registrationMark>", "demo-vehicle"),
+    ("<faultstring>no location found for postcode TB9 4ZQ</faultstring>", "demo-postcode"),
+])
+def test_scan_demo_finds_the_demos_identifiers_but_not_their_pseudonyms(
+    tmp_path: Path, raw: str, kind: str
+) -> None:
+    """PNC IDs, officer IDs, registrations, postcodes: pseudonyms keep their shape, so
+    `--demo` looks for what only raw ones have (force 98, Turnbridge's TB, a rank)."""
+    raw_store, pseudonymised = tmp_path / "raw", tmp_path / "pseudonymised"
+    write(RecordingStore(raw_store), raw)
+    key = Path(__file__).resolve().parents[1] / "turnout" / "demo" / "demo-pseudonym.key"
+    redactor = redactor_from_config({"body": ["/*"], "key_file": str(key)})
+    write(RecordingStore(pseudonymised, redactor), raw)
+    assert kind in {hit.kind for hit in scan(raw_store, patterns=[kind])}
+    result = CliRunner().invoke(main, ["recordings", "scan", str(raw_store), "--demo"])
+    assert result.exit_code == 1 and kind in result.output
+    for value in ("98/122459R", "PC5518", "TB19XKF", "TB9 4ZQ"):
+        assert value not in result.output  # the report names the kind, never the value
+    clean = CliRunner().invoke(main, ["recordings", "scan", str(pseudonymised), "--demo"])
+    assert clean.exit_code == 0, clean.output
+
+
 def test_committed_golden_set_holds_no_raw_personal_data() -> None:
-    """CI's scan of recordings/ against the demo's seeded people (names, dates, addresses)."""
+    """CI's scan of recordings/ against the demo's seeded people (names, dates, addresses) and
+    its identifiers (PNC IDs, officer IDs, vehicle registrations, postcodes)."""
     golden = Path(__file__).resolve().parents[1] / "recordings"
     assert list(golden.rglob("*.yaml")), "the golden set should be committed"
     result = CliRunner().invoke(main, ["recordings", "scan", str(golden), "--demo"])
     assert result.exit_code == 0, result.output
-    assert "clean" in result.output
+    assert "clean" in result.output and "demo-pnc-id" in result.output
