@@ -505,3 +505,25 @@ def test_diff_diagnostics_are_hidden_by_value_only_and_values_always() -> None:
     assert missing["legacy"] == (f'<pnc:person id="{pseudonym("98/104233K")}"><pnc:surname>'
                                  f"{token}</pnc:surname></pnc:person>")
     assert root["legacy"] == "{urn:police:pnc:v1}PersonEnquiryResponse"
+
+
+def test_a_failure_inside_redaction_never_quotes_the_exchange_into_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug that raises `KeyError('Thistlewood')` while redacting: the writer logs its type,
+    not its message."""
+    import logging
+
+    from turnout.recording import RecordingStore, RecordingWriter
+
+    class Failing(Redactor):
+        def redact(self, exchange: Exchange) -> Exchange:
+            raise KeyError("Thistlewood")
+
+    writer = RecordingWriter(RecordingStore(tmp_path, Failing([BodyRule("//surname")])))
+    with caplog.at_level(logging.ERROR, logger="turnout.recording"):
+        writer.submit(Exchange(request=HttpRequest("POST", "/pnc", [], b"<surname>Thistlewood</surname>"),
+                               client="127.0.0.1"))
+        assert writer.close(timeout=10)
+    assert writer.failed == 1 and "KeyError" in caplog.text
+    assert "Thistlewood" not in caplog.text

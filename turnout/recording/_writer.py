@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Callable
 
+from ._errors import RecordingError
 from ._exchange import Exchange
 from ._store import RecordingStore
 
@@ -169,7 +170,13 @@ class RecordingWriter:
         self._failure_kinds[kind] = count
         if not _is_power_of_ten(count):
             return
-        message = str(exc)
+        # The store's own errors say what failed and where (paths hold no request values: see
+        # `_store`); any other exception comes from inside redaction or serialisation, and its
+        # message may quote the exchange (`KeyError: 'Thistlewood'`): only its type is logged.
+        if isinstance(exc, (RecordingError, OSError)):
+            message = str(exc)
+        else:
+            message = "(its message is not logged: it may quote the exchange)"
         if len(message) > _MAX_MESSAGE:
             message = message[:_MAX_MESSAGE] + "..."
         so_far = "" if count == 1 else f" ({count} failures of this kind so far)"
