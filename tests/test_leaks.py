@@ -325,6 +325,7 @@ SECRETS = {
     "token": "MIIBbinarysecuritytokenQUJDREVG",
     "signature": "c2lnbmF0dXJldmFsdWUxMjM0NTY3OA==",
     "cert": "MIIDclientcertificatePEMbodyXYZ",
+    "cert_hash": "468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688",
 }
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -365,7 +366,9 @@ def unredacted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                       "X-Session-Token": SECRETS["session_token"],
                       "Cookie": f"theme=dark; session={SECRETS['cookie']}",
                       "X-SSL-Client-Cert": SECRETS["cert"],
-                      "X-SSL-Client-S-DN": "CN=PC5518,O=Turnbridge Police"})
+                      "X-SSL-Client-S-DN": "CN=PC5518,O=Turnbridge Police",
+                      "X-Forwarded-Client-Cert": (f'Hash={SECRETS["cert_hash"]};Subject="CN=PC5518,'
+                                                  f'O=Turnbridge Police";Cert="{SECRETS["cert"]}"')})
             # (the bus echoes only what this request sent: hidden by value within an exchange)
             bus.reply = Reply(500, bus.reply.headers, bus.reply.body.replace(
                 SECRETS["session_token"].encode(), b"it").replace(SECRETS["api_key"].encode(), b"it"))
@@ -384,6 +387,8 @@ def test_credentials_never_reach_disk_or_log_even_unredacted(unredacted: Run) ->
     headers = dict(first.request.headers)
     assert headers["Authorization"] == headers["X-Api-Key"] == "REDACTED"
     assert headers["X-SSL-Client-S-DN"] == "CN=PC5518,O=Turnbridge Police"  # the subject stays
+    assert headers["X-Forwarded-Client-Cert"] == (
+        'Hash=REDACTED;Subject="CN=PC5518,O=Turnbridge Police";Cert=REDACTED')
     assert "api_key=REDACTED&page=2" in first.request.path
     assert b"<wsse:Username>PC5518</wsse:Username>" in first.request.body  # no rule: in clear
     assert b"Thistlewood" in first.request.body  # unredacted means what it says, but for secrets

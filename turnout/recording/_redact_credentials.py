@@ -129,13 +129,32 @@ def _secrets_of(name: str, value: str) -> Iterator[str]:
                 yield cookie.strip().strip('"')
 
 
+def _split_unquoted(text: str, separator: str) -> list[str]:
+    """`text` split at `separator`, but not inside "..." (with \\" escapes)."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def _hide_xfcc(value: str) -> tuple[str, list[str]]:
     """`X-Forwarded-Client-Cert` (Envoy): keep each element's `Subject`, hide the rest."""
     secrets: list[str] = []
     elements = []
-    for element in value.split(","):
+    for element in _split_unquoted(value, ","):
         pairs = []
-        for pair in element.split(";"):
+        for pair in _split_unquoted(element, ";"):
             key, eq, item = pair.partition("=")
             if eq and key.strip().lower() != "subject":
                 if item.strip().strip('"'):
