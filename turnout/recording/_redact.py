@@ -203,9 +203,10 @@ class Redactor:
 
     @property
     def has_rules(self) -> bool:
-        """Whether any rule was configured. Without one, only credentials are hidden: personal
-        data is written in clear (`turnout proxy` refuses that unless told `--unredacted`)."""
-        return bool(self.rules)
+        """Whether any rule hides a field. Without one, only credentials are hidden: personal
+        data is written in clear (`turnout proxy` refuses that unless told `--unredacted`).
+        Quoted rules alone do not count: they hide only what a field rule hid."""
+        return bool(self._body or self._headers or self._json)
 
     def redact(self, exchange: Exchange) -> Exchange:
         """A redacted copy of `exchange`; the original is not changed."""
