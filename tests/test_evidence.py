@@ -275,7 +275,7 @@ def recording_proxy(tmp_path: Path) -> Iterator[tuple[ProxyProcess, Path, Path]]
             f"admin: {{port: {free_port()}}}\n"
             f"routes:\n  {OP}: {{mode: legacy}}\n"
         )
-        with ProxyProcess(config, extra=["--record", str(recordings)]) as proxy:
+        with ProxyProcess(config, extra=["--record", str(recordings), "--unredacted"]) as proxy:
             yield proxy, config, recordings
 
 

@@ -32,7 +32,8 @@ def free_port() -> int:
 def start_proxy(upstream: str, record: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
-        [*TURNOUT, "proxy", "--upstream", upstream, "--port", str(port), "--record", str(record)],
+        [*TURNOUT, "proxy", "--upstream", upstream, "--port", str(port), "--record", str(record),
+         "--unredacted"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 20

@@ -379,7 +379,8 @@ def test_get_by_unique_prefix(tmp_path: Path):
     store.write(first)
     store.write(second)
     assert store.get("20261126").id == second.id
-    assert store.get(first.id) == first
+    # credentials are hidden whatever the rules (here: none), so compare with that
+    assert store.get(first.id) == Redactor([]).redact(first)
 
 
 def test_get_with_an_ambiguous_prefix_lists_the_candidates(tmp_path: Path):

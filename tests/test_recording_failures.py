@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from turnout.config import ProxyConfig
+from turnout.config import ProxyConfig, load_proxy_config
 from turnout.proxy import ProxyThread
 from turnout.recording import RecordingStore
 from turnout.recording import _store
@@ -84,7 +84,12 @@ def assert_logged_once_then_at_ten(lost: list[logging.LogRecord], failures: int)
 
 
 def start(bus: ScriptedBus, record_dir: Path) -> ProxyThread:
-    return ProxyThread(ProxyConfig(upstream=bus.url, listen_port=0, record_dir=record_dir)).start()
+    """A recording proxy whose routes name `/pnc`, so its recordings are filed under pnc/ (a
+    service path no route names would be filed under a digest of it)."""
+    config = record_dir.parent / f"{record_dir.name}-turnout.yml"  # not *.yaml: tests look for recordings
+    config.write_text(f"upstream: {bus.url}\nlisten: {{port: 0}}\n"
+                      "routes:\n  /pnc VehicleEnquiry: {mode: legacy}\n")
+    return ProxyThread(load_proxy_config(config).with_overrides(record_dir=record_dir)).start()
 
 
 # --- unwritable directory --------------------------------------------------------------------
@@ -236,7 +241,7 @@ def test_file_size_limit_in_a_real_proxy_process_loses_recordings_not_traffic(
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", code, "proxy", "--upstream", bus.url, "--port", str(port),
-         "--record", str(record)],
+         "--record", str(record), "--unredacted"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:

@@ -273,7 +273,7 @@ def start_proxy(directory: Path, upstream: str, **sections: Any) -> Proxy:
     log = directory / "proxy.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*turnout_command(), "proxy", "--config", str(config)],
+            [*turnout_command(), "proxy", "--config", str(config), "--unredacted"],  # fictional records
             cwd=directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
         )
     proxy = Proxy(process, port, directory, config, log, directory / "recordings", settings)

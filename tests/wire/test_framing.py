@@ -52,7 +52,7 @@ def proxy(chunking_bus: WireBus, tmp_path_factory: pytest.TempPathFactory) -> It
     root = tmp_path_factory.mktemp("framing")
     config = root / "turnout.yaml"
     config.write_text(f"upstream: {chunking_bus.url}\nrecordings: {{dir: rec}}\n")
-    with ProxyProcess(config) as running:
+    with ProxyProcess(config, extra=["--unredacted"]) as running:  # nothing personal on this bus
         yield running
 
 
