@@ -43,7 +43,7 @@ def default_translator(key: str) -> str:
     """The translator an operation uses unless its route names one: `/pnc X` -> `pnc/X`,
     `/merlin/MerlinService X` -> `merlin/MerlinService/X`: the name `turnout scaffold` gives it
     (one naming function, `turnout.soap._envelope.translator_name`, serves both)."""
-    from ..soap._envelope import translator_name
+    from ..soap import translator_name
 
     path, _, name = key.partition(" ")
     return translator_name(path, name)
