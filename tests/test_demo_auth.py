@@ -204,7 +204,7 @@ def test_an_officer_without_the_role_is_forbidden_and_nothing_is_written(secure_
             addressLine="14 Larkspur Close, Turnbridge", postcode="TB1 4LX",
             summary="Garden fence panels kicked through overnight.", reportingOfficer="PC4127")
     assert caught.value.code == "soap:Client"
-    assert caught.value.message == "officer PC4127 may not call /cris CreateCrimeReport"
+    assert caught.value.message == "officer PC4127 is not allowed to call /cris CreateCrimeReport"
     assert caught.value.detail.findtext("{*}ServiceFault/{*}errorCode") == "FORBIDDEN"
     assert len(secure_bus.store.crimes()) == before
 
@@ -212,7 +212,7 @@ def test_an_officer_without_the_role_is_forbidden_and_nothing_is_written(secure_
 def test_forbidden_is_a_bus_fault_of_the_services_version(secure_bus: SecureBus) -> None:
     code, error, text = bus_fault("eforms", post(secure_bus, "eforms", raw_envelope("eforms", "PCSO9001")))
     assert (code, error, text) == (
-        "soap:Sender", "FORBIDDEN", "officer PCSO9001 may not call /eforms SubmitWitnessStatement")
+        "soap:Sender", "FORBIDDEN", "officer PCSO9001 is not allowed to call /eforms SubmitWitnessStatement")
 
 
 def test_the_bus_authenticates_before_it_says_what_it_serves(secure_bus: SecureBus) -> None:
@@ -412,7 +412,7 @@ def test_each_endpoint_needs_a_token_for_its_service_with_its_operations_role(
     assert "Bearer" in challenge["detail"]
     problem(call(modern, method, path, body, token(other_service, [role])), 401, "unauthorized")
     refused = call(modern, method, path, body, token(service, others, sub="PC4127"))
-    assert problem(refused, 403, "forbidden")["detail"].startswith("officer PC4127 may not call /")
+    assert problem(refused, 403, "forbidden")["detail"].startswith("officer PC4127 is not allowed to call /")
     assert refused.headers["www-authenticate"].endswith('error="insufficient_scope"')
     answered = call(modern, method, path, body, token(service, [role]))
     assert answered.status_code in (200, 201), answered.text

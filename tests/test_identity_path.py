@@ -134,3 +134,36 @@ def test_without_the_token_key_the_proxy_does_not_start(tmp_path: Path) -> None:
                       f"identity: {{officers: {DEMO_IDENTITY}, token_key_env: TURNOUT_NO_SUCH_KEY}}\n")
     with pytest.raises(RuntimeError, match="identity.token_key_env"):
         ProxyProcess(config).start(timeout=20)
+
+
+# --- the golden set: the bus's refusals beside the translators' wording of them ---------------
+
+
+def _refusals(translators_dir: Path) -> list[tuple[str, bool]]:
+    from turnout.compare import check_golden, merge_rule_tables
+    from turnout.recording import RecordingStore
+    from turnout.translators import load_translators
+
+    rules = merge_rule_tables(load_rules(REPO / "turnout" / "demo" / "compare.yaml"),
+                              load_rules(REPO / "recordings" / "compare.yaml"))
+    translators = load_translators(translators_dir)
+    found = []
+    for exchange in RecordingStore(REPO / "recordings").iter_exchanges():
+        if exchange.translation.get("kind") == "identity.refused":
+            code = "AUTHFAIL" if b"AUTHFAIL" in (exchange.response.body if exchange.response else b"") else "FORBIDDEN"
+            found.append((code, check_golden(exchange, translators, rules).passed))
+    return sorted(found)
+
+
+def test_the_golden_set_holds_the_bus_refusals_and_the_translators_word_them_the_same() -> None:
+    assert _refusals(REPO / "turnout" / "demo" / "translators") == [
+        ("AUTHFAIL", True), ("FORBIDDEN", True), ("FORBIDDEN", True)]
+
+
+def test_a_translator_without_the_refusal_rules_fails_those_golden_cases(tmp_path: Path) -> None:
+    copy = tmp_path / "translators"
+    shutil.copytree(REPO / "turnout" / "demo" / "translators", copy)
+    for mapping in copy.rglob("*.yaml"):
+        text = mapping.read_text()
+        mapping.write_text(text.replace("status: 401", "status: 499").replace("status: 403", "status: 498"))
+    assert [passed for _, passed in _refusals(copy)] == [False, False, False]

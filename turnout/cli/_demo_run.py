@@ -20,6 +20,7 @@ from ..config import load_proxy_config
 from ..demo import DemoStore, ServerThread, make_legacy_app, make_modern_app
 from ..demo.config import write_demo_config
 from ..demo.drain import wait_for_recordings as _wait_for_recordings
+from ..demo.identity import DemoIdentity, read_token_key
 from ..demo.scenario import ScenarioCall, run_scenario
 from ..proxy import ProxyThread
 from ..recording import Exchange, RecordingStore
@@ -74,7 +75,12 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
              on_start: Callable[[DemoRun], None] | None = None) -> DemoRun:
     run = DemoRun((out / datetime.now(timezone.utc).strftime("run-%Y%m%dT%H%M%SZ")).resolve())
     store = DemoStore()  # one store: the new services are built over the same records
-    with ServerThread(make_legacy_app(store)) as bus, ServerThread(make_modern_app(store)) as services:
+    # Authentication on every path: the bus asks for WS-Security and the officer's role, the
+    # services for Turnout's bearer token, and the proxy's identity: section refuses on the
+    # translator path exactly what the bus refuses.
+    identity = DemoIdentity.load()
+    with ServerThread(make_legacy_app(store, identity)) as bus, \
+            ServerThread(make_modern_app(store, read_token_key())) as services:
         config_path = write_demo_config(run.directory, bus.url, services.url, run.directory / "recordings")
         with ProxyThread(load_proxy_config(config_path)) as proxy:
             run.bus_url, run.services_url, run.proxy_url = bus.url, services.url, proxy.url
@@ -88,7 +94,7 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
                     set_route(config_path, operation, mode)
                 _wait_for_routes(proxy, modes)
                 started = datetime.now(timezone.utc)
-                calls = run_scenario(proxy.url)
+                calls = run_scenario(proxy.url, identity)
                 _wait_for_recordings(proxy)
                 exchanges = [e for e in recordings.iter_exchanges() if e.started_at >= started]
                 routes = {r.key: r.mode for r in proxy.state.routes.get()}
@@ -103,18 +109,18 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
                   {op: "shadow" for op in READS})
             phase("translator", "3. reads moved to the translators: the bus no longer sees them",
                   {op: "translator" for op in READS})
-            run.phases.append(_bad_edit(proxy, config_path, on_phase, run))
+            run.phases.append(_bad_edit(proxy, config_path, on_phase, run, identity))
     return run
 
 
 def _bad_edit(proxy: ProxyThread, config_path: Path, on_phase: Callable[[DemoRun, Phase], None],
-              run: DemoRun) -> Phase:
+              run: DemoRun, identity: DemoIdentity) -> Phase:
     """Break the route file while a scenario runs: the edit is refused, traffic carries on."""
     handler = _Refusals()
     logging.getLogger("turnout.proxy").addHandler(handler)
     good = config_path.read_text(encoding="utf-8")
     calls: list[ScenarioCall] = []
-    traffic = threading.Thread(target=lambda: calls.extend(run_scenario(proxy.url)))
+    traffic = threading.Thread(target=lambda: calls.extend(run_scenario(proxy.url, identity)))
     try:
         traffic.start()
         broken, count = re.subn(r"(/pnc VehicleEnquiry: \{mode: )\w+", r"\1teleport", good)

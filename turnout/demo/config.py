@@ -36,6 +36,8 @@ def write_demo_config(directory: Path, bus_url: str, services_url: str, record_d
     doc["recordings"]["dir"] = str(record_dir)
     redaction = doc["recordings"]["redaction"]
     redaction["key_file"] = str(here / redaction["key_file"])
+    doc["identity"]["officers"] = str(here / doc["identity"]["officers"])
+    doc["identity"]["token_key_file"] = str(here / doc["identity"]["token_key_file"])
     out = StringIO()
     yaml.dump(doc, out)
     directory.mkdir(parents=True, exist_ok=True)

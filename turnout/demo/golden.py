@@ -22,6 +22,7 @@ from ..translators import load_translators
 from .config import write_demo_config
 from .data import DemoStore
 from .drain import wait_for_recordings
+from .identity import DemoIdentity, read_token_key
 from .legacy import make_legacy_app
 from .modern import make_modern_app
 from .scenario import run_scenario
@@ -74,8 +75,11 @@ def record_golden(out: Path, *, redact: bool = True) -> Path:
     operations = sorted(load_translators(TRANSLATORS).operations)
     store = DemoStore()  # one store: the modern services work over the bus's records
     with TemporaryDirectory(prefix="turnout-golden-") as work:
-        with ServerThread(make_legacy_app(store)) as bus, \
-                ServerThread(make_modern_app(store)) as services:
+        # signed, on an authenticating bus and token-checking services: the set holds the bus's
+        # refusals (AUTHFAIL, FORBIDDEN) beside the translators' wording of the same refusals
+        identity = DemoIdentity.load()
+        with ServerThread(make_legacy_app(store, identity)) as bus, \
+                ServerThread(make_modern_app(store, read_token_key())) as services:
             config_path = write_demo_config(Path(work), bus.url, services.url, out)
             for operation in operations:  # before the proxy starts: no live reload to wait for
                 set_route(config_path, operation, "shadow")
@@ -85,7 +89,7 @@ def record_golden(out: Path, *, redact: bool = True) -> Path:
             from ..proxy import ProxyThread  # mitmproxy: only when recording
 
             with ProxyThread(config) as proxy:
-                run_scenario(proxy.url)
+                run_scenario(proxy.url, identity)
                 wait_for_recordings(proxy)
     (out / RULES_FILE).write_text(GOLDEN_RULES, encoding="utf-8")
     return out

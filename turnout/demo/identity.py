@@ -43,7 +43,7 @@ class Forbidden(Exception):
     """An authenticated officer lacks the role an operation needs."""
 
     def __init__(self, identity: Identity, operation: str) -> None:
-        super().__init__(f"officer {identity.subject} may not call {operation}")
+        super().__init__(f"officer {identity.subject} is not allowed to call {operation}")
         self.identity = identity
         self.operation = operation
 

@@ -77,7 +77,7 @@ class Gatekeeper:
                            f"identity {error.kind}")
         role = self.roles.get(operation_key)
         if role is None or role not in identity.roles:
-            return Refusal(403, "forbidden", f"officer {identity.subject} may not call {operation_key}",
+            return Refusal(403, "forbidden", f"officer {identity.subject} is not allowed to call {operation_key}",
                            f"no role {role or '(none listed)'} for {operation_key}")
         return identity
 

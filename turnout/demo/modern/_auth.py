@@ -96,7 +96,7 @@ def _guarded(
         if role is None or role not in claims["roles"]:
             raise Problem(
                 FORBIDDEN,
-                f"officer {claims['sub']} may not call {operation}",
+                f"officer {claims['sub']} is not allowed to call {operation}",
                 headers={"WWW-Authenticate": f'{_REALM}, error="insufficient_scope"'},
             )
         response: Response = await endpoint(request)
