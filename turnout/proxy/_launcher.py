@@ -29,6 +29,7 @@ from ._recorder import Recorder
 from ._router import Router
 from ._runtime import Runtime, prepare
 from ._state import ProxyState, is_power_of_ten
+from ._tls import ListenTlsAddon
 
 log = logging.getLogger("turnout.proxy")
 
@@ -38,9 +39,10 @@ _one_per_process = threading.Lock()
 
 
 def make_addons(state: ProxyState) -> list[Any]:
-    """Turnout's per-flow addons in hook order: connection bounds, body timeout, guard, route
-    (translate), forward, record."""
+    """Turnout's per-flow addons in hook order: client TLS (with `tls.cert`), connection bounds,
+    body timeout, guard, route (translate), forward, record."""
     return [
+        ListenTlsAddon(state),
         ConnectionGuard(state), ClientBodyTimeout(state), ThreatGuard(state), Router(state),
         LegacyForwarder(state), Recorder(state),
     ]
@@ -84,15 +86,25 @@ def _known_services(state: ProxyState | None) -> set[str]:
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
-    """The mitmproxy options Turnout runs with (set after the addons that declare them load)."""
-    return {
+    """The mitmproxy options Turnout runs with (set after the addons that declare them load).
+
+    Client TLS is `ListenTlsAddon`'s (mitmproxy's `request_client_cert` only asks for a
+    certificate, never verifies one, so it stays off). Turnout's forwarder reaches the bus, never
+    mitmproxy; should mitmproxy ever open an upstream connection itself, it verifies the bus
+    against the same CA bundle (`ssl_insecure` stays off)."""
+    options: dict[str, Any] = {
         "mode": [f"reverse:{config.upstream}"],
         "listen_host": config.listen_host,
         "listen_port": config.listen_port,
         "connection_strategy": "lazy",
         "body_size_limit": str(config.limits.max_bytes),
         "keep_host_header": config.keep_host_header,
+        "ssl_insecure": False,
+        "request_client_cert": False,
     }
+    if config.upstream_tls.ca is not None:
+        options["ssl_verify_upstream_trusted_ca"] = str(config.upstream_tls.ca)
+    return options
 
 
 _loop_errors: dict[str, int] = {}
