@@ -62,7 +62,7 @@ def test_error_text_keeps_its_brackets_and_stays_on_one_line(tmp_path: Path) -> 
 def keyless_config(tmp_path: Path, key_line: str) -> Path:
     config = write_demo_config(tmp_path, "http://127.0.0.1:1", "http://127.0.0.1:2", tmp_path / "rec")
     text = config.read_text()
-    text, n = re.subn(r"key_file: .*", key_line, text)
+    text, n = re.subn(r"(?m)^(\s+)key_file: .*", r"\g<1>" + key_line, text)
     assert n == 1
     config.write_text(text)
     return config

@@ -30,7 +30,7 @@ def test_every_operation_in_translator_mode_matches_the_legacy_answer(tmp_path: 
     with ServerThread(make_legacy_app(DemoStore())) as direct_bus, \
             ServerThread(make_legacy_app(behind)) as bus, \
             ServerThread(make_modern_app(behind)) as services:
-        config_path = write_demo_config(tmp_path, bus.url, services.url, tmp_path / "rec")
+        config_path = write_demo_config(tmp_path, bus.url, services.url, tmp_path / "rec", authenticate=False)  # an open bus and services
         for operation in OPERATIONS:
             set_route(config_path, operation, "translator")
         seen_by_bus_before = len(behind.crimes()), len(behind.statements())

@@ -20,9 +20,14 @@ def demo_proxy_config(upstream: str, record_dir: Path | None, port: int = 0) -> 
     ).without_routes()
 
 
-def write_demo_config(directory: Path, bus_url: str, services_url: str, record_dir: Path) -> Path:
+def write_demo_config(directory: Path, bus_url: str, services_url: str, record_dir: Path,
+                      *, authenticate: bool = True) -> Path:
     """A copy of the shipped config in `directory`, pointed at these URLs, its relative paths
-    made absolute, listening on a free port. Comments are kept: it is a file people read."""
+    made absolute, listening on a free port. Comments are kept: it is a file people read.
+
+    `authenticate=False` drops the `identity:` section, for a bus and services that run open
+    (`--no-auth`, or `make_legacy_app(store)` without an identity): the translator path would
+    otherwise refuse every unsigned caller, as the authenticating bus does."""
     yaml = YAML(typ="rt")
     doc = yaml.load(DEMO_CONFIG.read_text(encoding="utf-8"))
     here = DEMO_CONFIG.parent
@@ -36,8 +41,11 @@ def write_demo_config(directory: Path, bus_url: str, services_url: str, record_d
     doc["recordings"]["dir"] = str(record_dir)
     redaction = doc["recordings"]["redaction"]
     redaction["key_file"] = str(here / redaction["key_file"])
-    doc["identity"]["officers"] = str(here / doc["identity"]["officers"])
-    doc["identity"]["token_key_file"] = str(here / doc["identity"]["token_key_file"])
+    if authenticate:
+        doc["identity"]["officers"] = str(here / doc["identity"]["officers"])
+        doc["identity"]["token_key_file"] = str(here / doc["identity"]["token_key_file"])
+    else:
+        del doc["identity"]
     out = StringIO()
     yaml.dump(doc, out)
     directory.mkdir(parents=True, exist_ok=True)
