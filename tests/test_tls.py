@@ -269,6 +269,7 @@ def test_tls_listen_serves_a_client_that_trusts_the_ca_and_refuses_plain_http(
     assert shown.issuer == x509.load_pem_x509_certificate(pki.proxy_intermediate.cert_pem.bytes()).subject
     assert version in ("TLSv1.2", "TLSv1.3")
     assert "refused plain HTTP" in log
+    assert f"listening on https://127.0.0.1:{proxy.port}" in proxy.log  # says what it serves
 
 
 def test_tls_listen_refuses_tls_1_1(pki: Pki, plain_bus: ScriptedBus, tmp_path: Path) -> None:

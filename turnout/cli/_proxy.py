@@ -68,7 +68,8 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
 
     def ready(bound_host: str, bound_port: int) -> None:
         console.print(
-            f"[bold]turnout proxy[/] listening on http://{bound_host}:{bound_port} "
+            f"[bold]turnout proxy[/] listening on {'https' if config.listen_tls else 'http'}://"
+            f"{bound_host}:{bound_port} "
             f"-> {escape(config.upstream)}"
             + (f", recording to {escape(str(config.record_dir))}" if config.record_dir
                else ", not recording")
