@@ -127,33 +127,28 @@ DEFAULT_LIMITS = XmlLimits()
 TreeCheck = Callable[[etree._Element], None]
 
 
+#: what makes a parser hardened: no DTD, no entities, no network, no huge trees
+_HARDENED: dict[str, bool] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_blank_text": False,
+    "collect_ids": False,
+}
+
+
 def make_parser() -> etree.XMLParser:
     """The hardened parser factory. A new parser per call: lxml parsers are not thread-safe."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        huge_tree=False,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+    return etree.XMLParser(**_HARDENED)
 
 
 def _make_recovering_parser() -> etree.XMLParser:
     """The hardened parser, reading on past syntax errors: what `parse_xml` parses with. A tree
     is returned only when libxml2 reported no error at all, so callers see well-formed
     documents only, exactly as from `make_parser`'s."""
-    return etree.XMLParser(
-        recover=True,
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        huge_tree=False,
-        remove_blank_text=False,
-        collect_ids=False,
-    )
+    return etree.XMLParser(recover=True, **_HARDENED)
 
 
 def parse_xml(
