@@ -15,7 +15,8 @@ import logging
 
 from mitmproxy import http
 
-from ..soap import HttpResponse, end_to_end
+from ..gateway import client_response
+from ..soap import HttpResponse
 from ._client_io import client_io
 from ._upstream import Oversized
 
@@ -44,13 +45,11 @@ async def pass_on(flow: http.HTTPFlow, answer: Oversized) -> int | None:
 
 
 def _head(head: HttpResponse) -> bytes:
-    """Status line and headers: the bus's end-to-end ones, its Content-Length when it gave one
-    (else the body ends when the connection closes, which every HTTP version understands)."""
-    headers = end_to_end(head.headers, frozenset({"content-length"}))
-    length = head.header("content-length")
-    if length is not None and length.strip().isdigit():
-        headers.append(("Content-Length", length.strip()))
-    headers.append(("Connection", "close"))
-    lines = [f"HTTP/1.1 {head.status} {head.reason or 'OK'}"]
-    lines += [f"{name}: {value}" for name, value in headers]
+    """Status line and headers by the one framing rule (`turnout.gateway.client_response`) for
+    an answer sent without its body here: the bus's end-to-end headers and its Content-Length
+    when it gave one (else the body ends when the connection closes, which every HTTP version
+    understands)."""
+    framed = client_response(HttpResponse(head.status, head.headers, b"", head.reason), "HEAD")
+    lines = [f"HTTP/1.1 {framed.status} {framed.reason or 'OK'}"]
+    lines += [f"{name}: {value}" for name, value in [*framed.headers, ("Connection", "close")]]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
