@@ -97,8 +97,7 @@ class Recorder:
                 verified=getattr(note, "identity", None),  # the verified caller, once issue 11 sets it
             )
         except Exception:  # noqa: BLE001 - a bug in the audit must not fail the request
-            self.state.stats.count("audit.failed")
-            if is_power_of_ten(self.state.stats.snapshot().get("audit.failed", 0)):
+            if is_power_of_ten(self.state.stats.count("audit.failed")):
                 log.exception("audit: could not build the line of request %s", note.request_id)
 
     def _submit(self, flow: http.HTTPFlow, note: FlowNote) -> None:
@@ -153,8 +152,7 @@ class Recorder:
         if writer is None:
             return
         if not writer.submit(exchange):
-            self.state.stats.count("recording.dropped")
-            dropped = self.state.stats.snapshot().get("recording.dropped", 0)
+            dropped = self.state.stats.count("recording.dropped")
             if is_power_of_ten(dropped):  # counted each time; said 1, 10, 100... times
                 log.error("recording queue full: %d exchanges dropped so far (latest %s for %s)",
                           dropped, exchange.id, inspection.operation)

@@ -42,9 +42,11 @@ class ProxyStats:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
 
-    def count(self, name: str, n: int = 1) -> None:
+    def count(self, name: str, n: int = 1) -> int:
+        """Add `n` to `name`; return its new total (to log at 1, 10, 100... without a snapshot)."""
         with self._lock:
             self._counts[name] += n
+            return self._counts[name]
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
