@@ -39,19 +39,11 @@ def load_identity(node: Node, path: Path) -> IdentitySettings:
     if (key_file is None) == (key_env is None):
         raise node.error("give exactly one of token_key_file and token_key_env (the key service "
                          "tokens are signed with)")
-    settings = IdentitySettings(
+    window, ttl = node.get("window"), node.get("token_ttl")
+    return IdentitySettings(
         officers=officers_path,
         token_key_file=(path.parent / key_file.string()).resolve() if key_file is not None else None,
         token_key_env=key_env.string() if key_env is not None else None,
+        window=window.number(1, 3600) if window is not None else IdentitySettings.window,
+        token_ttl=ttl.integer(5, 3600) if ttl is not None else IdentitySettings.token_ttl,
     )
-    if (window := node.get("window")) is not None:
-        settings = _with(settings, window=window.number(1, 3600))
-    if (ttl := node.get("token_ttl")) is not None:
-        settings = _with(settings, token_ttl=ttl.integer(5, 3600))
-    return settings
-
-
-def _with(settings: IdentitySettings, **changes: object) -> IdentitySettings:
-    from dataclasses import replace
-
-    return replace(settings, **changes)  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from ..soap import (
     Officer,
     load_officers,
     load_operation_roles,
+    verify_username_token,
 )
 
 PROBLEM_BASE = "https://turnout.invalid/problems/"
@@ -71,7 +72,8 @@ class Gatekeeper:
 
     def establish(self, envelope: Envelope, operation_key: str) -> Identity | Refusal:
         try:
-            identity = verify(envelope, self.officers, self.settings.window, self.nonces)
+            identity = verify_username_token(envelope, self.officers, now=datetime.now(timezone.utc),
+                                             window=self.settings.window, nonces=self.nonces)
         except IdentityError as error:
             return Refusal(401, "unauthenticated", "the caller could not be authenticated",
                            f"identity {error.kind}")
@@ -119,9 +121,3 @@ def _token_key(settings: IdentitySettings) -> bytes:
                           field="identity.token_key_file" if settings.token_key_file else "identity.token_key_env")
     return key
 
-
-def verify(envelope: Envelope, officers: Mapping[str, Officer], window: float, nonces: NonceCache) -> Identity:
-    from ..soap import verify_username_token
-
-    return verify_username_token(envelope, officers, now=datetime.now(timezone.utc), window=window,
-                                 nonces=nonces)
