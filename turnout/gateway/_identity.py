@@ -26,7 +26,6 @@ from typing import Mapping
 from ..config import ConfigError, IdentitySettings
 from ..translators import JsonReply
 from ..soap import (
-    DEFAULT_WINDOW,
     Envelope,
     Identity,
     IdentityError,
