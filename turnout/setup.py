@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Mapping
 
-from .compare import Readiness, shadow_readiness
+from .compare import Readiness
 from .config import ConfigError, ProxyConfig
-from .recording import RecordingStore
 from .routing import RouteTable, check_translators, load_route_table
 from .translators import Translator, load_translators
 
