@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from turnout.soap import Field, WsdlError, read_wsdl
-from turnout.soap._wsdl_fetch import fetch_documents
-from turnout.soap._wsdl_zeep import OfflineTransport, TransportRefused, load_with_zeep
+from turnout.wsdl import Field, WsdlError, fetch_documents, load_with_zeep, read_wsdl
+from turnout.wsdl._zeep import OfflineTransport, TransportRefused
 
 HERE = Path(__file__).parent / "wsdl"
 DEMO = Path(__file__).parent.parent / "turnout" / "demo" / "wsdl"

@@ -20,7 +20,8 @@ from turnout.compare import diff, load_rules, rules_for
 from turnout.demo import DemoStore, ServerThread, make_legacy_app
 from turnout.demo.modern import make_modern_app
 from turnout.demo.translators import DIRECTORY as DEMO_TRANSLATORS
-from turnout.soap import read_envelope, read_wsdl
+from turnout.soap import read_envelope
+from turnout.wsdl import read_wsdl
 from turnout.translators import (
     JsonReply,
     TranslationError,

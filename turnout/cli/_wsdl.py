@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.tree import Tree
 
-from ..soap import Field, Operation, Wsdl, WsdlError, read_wsdl
+from ..wsdl import Field, Operation, Wsdl, WsdlError, read_wsdl
 from ._render import console, errors, fail, shown, warn
 
 _NETWORK = click.option(
@@ -177,7 +177,7 @@ def scaffold(
 
     Files that exist are never overwritten; for those, what changed in the WSDL is reported.
     """
-    from ..soap import fetch_documents, read_documents
+    from ..wsdl import fetch_documents, read_documents
     from ..translators import openapi_document, plans_for, scaffold_wsdl
 
     if out is None and openapi is None:

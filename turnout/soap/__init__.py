@@ -1,7 +1,8 @@
-"""SOAP envelopes 1.1 and 1.2, the one hardened parser, operation naming, faults, and WSDL reading.
+"""SOAP envelopes 1.1 and 1.2, the one hardened parser, operation naming, faults, WS-Security.
 
-zeep is not imported here: the proxy imports this package at start-up and never needs zeep; only
-WSDL reading needs zeep (`turnout.soap._wsdl_zeep`, loaded when a WSDL is read).
+The runtime half of SOAP: what the proxy does to every request. Reading WSDLs and XSDs is
+tooling and lives beside this package in `turnout.wsdl`, which imports this one, never the
+reverse; nothing here imports zeep.
 """
 
 from ._envelope import (
@@ -37,24 +38,6 @@ from ._version import (
     SoapVersion,
     version_for_content_type,
 )
-from ._wsdl_example import example_envelope, example_value
-from ._wsdl_fetch import DocumentSet, WsdlError, fetch_documents
-from ._wsdl_model import (
-    Binding,
-    Document,
-    Facets,
-    FaultInfo,
-    Field,
-    Message,
-    Operation,
-    Port,
-    Problem,
-    Service,
-    SimpleType,
-    Wsdl,
-)
-from ._wsdl_read import read_documents, read_wsdl
-from ._wsdl_validate import PayloadSchema, check_envelope, compile_schemas
 from ._wsse import (
     BASE64_BINARY,
     DEFAULT_MAX_NONCES,
@@ -100,47 +83,25 @@ __all__ = [
     "SOAP12",
     "SOAP12_NS",
     "TURNOUT_FAULT_NS",
-    "Binding",
-    "Document",
-    "DocumentSet",
     "Envelope",
-    "Facets",
     "Fault",
-    "FaultInfo",
-    "Field",
     "Headers",
     "HttpRequest",
     "HttpResponse",
-    "Message",
-    "Operation",
     "OperationName",
-    "PayloadSchema",
-    "Port",
-    "Problem",
-    "Service",
-    "SimpleType",
     "SoapError",
     "SoapVersion",
-    "Wsdl",
-    "WsdlError",
     "XmlLimits",
     "XmlThreat",
     "XmlUnreadable",
     "action_names",
     "build_fault",
-    "check_envelope",
-    "compile_schemas",
     "end_to_end",
-    "example_envelope",
-    "example_value",
-    "fetch_documents",
     "header",
     "headers_dict",
     "make_parser",
     "parse_xml",
-    "read_documents",
     "read_envelope",
-    "read_wsdl",
     "service_path",
     "version_for_content_type",
     "BASE64_BINARY",

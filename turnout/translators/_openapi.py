@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..soap import Wsdl
+from ..wsdl import Wsdl
 from ._scaffold_plan import Plan, Slot, describe
 
 PROBLEM = {

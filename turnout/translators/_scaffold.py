@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..soap import (
+from ..wsdl import (
     DocumentSet,
     Wsdl,
     check_envelope,
@@ -137,7 +137,7 @@ def _operation(
         path = examples.parent / f"{examples.name}.{suffix}.xml"
         _once(path, data.decode("utf-8"), report.written, report.kept)
     if schema is not None:
-        from ..soap import PayloadSchema
+        from ..wsdl import PayloadSchema
 
         assert isinstance(schema, PayloadSchema)
         report.invalid = [

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..soap import Binding, FaultInfo, Field, Operation, Port, Wsdl
 from ..soap import translator_name
+from ..wsdl import Binding, FaultInfo, Field, Operation, Port, Wsdl
 from ._scaffold_names import (
     camel,
     date_format,

@@ -1,7 +1,7 @@
 """What a WSDL says, as plain data: services, ports, bindings, operations and element trees.
 
-`read_wsdl` (in `_wsdl_read`) builds these; `turnout wsdl inspect` prints them and the
-scaffolding in `turnout.translators` turns them into mapping files, examples and OpenAPI. They
+`read_wsdl` (in `_read`) builds these; `turnout wsdl inspect` prints them and the
+scaffolding in `turnout.scaffold` turns them into mapping files, examples and OpenAPI. They
 are frozen dataclasses of strings, numbers and tuples, so `as_data()` is the `--json` form.
 """
 

@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from ._version import SOAP11, SOAP12
-from ._wsdl_model import (
+from ..soap import SOAP11, SOAP12
+from ._model import (
     SOAP_ENC_NS,
     XSD_NS,
     XSI_NS,
@@ -23,7 +23,7 @@ from ._wsdl_model import (
     SimpleType,
     split_clark,
 )
-from ._wsdl_regex import pattern_example
+from ._regex import pattern_example
 
 _VALUES = {
     "boolean": "true", "float": "1.5", "double": "1.5", "decimal": "1.5",

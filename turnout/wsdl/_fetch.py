@@ -9,7 +9,7 @@ hangs on a dead address. An import that cannot be read is a problem on the list,
 the reading: the rest of the WSDL is still read.
 
 The well-known schemas that old WSDLs import by namespace (SOAP encoding, `xml:`) are served
-from small copies bundled with Turnout (`_wsdl_known`), never fetched.
+from small copies bundled with Turnout (`_known`), never fetched.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from ._errors import SoapError, XmlThreat, XmlUnreadable
-from ._parser import XmlLimits, parse_xml
-from ._wsdl_known import KNOWN_SCHEMAS
-from ._wsdl_model import OLD_XSD_NS, WSDL_NS, XSD_NS, Problem
+from ..soap import SoapError, XmlLimits, XmlThreat, XmlUnreadable, parse_xml
+from ._known import KNOWN_SCHEMAS
+from ._model import OLD_XSD_NS, WSDL_NS, XSD_NS, Problem
 
 #: bounds for WSDL and schema files: bigger than a SOAP message, still bounded
 WSDL_LIMITS = XmlLimits(max_bytes=32 * 1024 * 1024, max_depth=200)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
-from ._wsdl_fetch import DocumentSet, Loaded
-from ._wsdl_model import (
+from ._fetch import DocumentSet, Loaded
+from ._model import (
     OLD_XSD_NS,
     SOAP_ENC_NS,
     WSDL_NS,

@@ -24,9 +24,9 @@ from zeep.settings import Settings
 from zeep.transports import Transport
 from zeep.wsdl import Document as ZeepDocument
 
-from ._wsdl_fetch import DocumentSet, absolute
-from ._wsdl_known import KNOWN_SCHEMAS
-from ._wsdl_model import WSDL_NS, XSD_NS, Problem
+from ._fetch import DocumentSet, absolute
+from ._known import KNOWN_SCHEMAS
+from ._model import WSDL_NS, XSD_NS, Problem
 
 
 class TransportRefused(ZeepError):  # type: ignore[misc]

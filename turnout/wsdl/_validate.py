@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ._parser import make_parser
-from ._wsdl_fetch import DocumentSet, absolute
-from ._wsdl_model import OLD_XSD_NS, XSD_NS, XSI_NS, Field, Operation, split_clark
-from ._wsdl_schema import xs_name
+from ..soap import make_parser
+from ._fetch import DocumentSet, absolute
+from ._model import OLD_XSD_NS, XSD_NS, XSI_NS, Field, Operation, split_clark
+from ._schema import xs_name
 
 _PREFIX = "turnout-schema:"
 _PROBE = "probe"
@@ -173,8 +173,8 @@ def check_envelope(
 ) -> list[str]:
     """What is invalid in the Header and Body content of `envelope` (an example or a recorded
     message) against the schema, element by element. Empty when all is valid."""
-    from ._parser import parse_xml
-    from ._wsdl_fetch import WSDL_LIMITS
+    from ..soap import parse_xml
+    from ._fetch import WSDL_LIMITS
 
     message = operation.input if direction == "input" else operation.output
     if message is None:

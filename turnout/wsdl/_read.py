@@ -1,9 +1,9 @@
 """The WSDL layer: services, ports, bindings and operations, read from the documents.
 
-`read_wsdl(location)` is the entry point: it gathers the files (`_wsdl_fetch`), builds the
-schema index (`_wsdl_schema`), reads every definition of every WSDL file (imports included),
+`read_wsdl(location)` is the entry point: it gathers the files (`_fetch`), builds the
+schema index (`_schema`), reads every definition of every WSDL file (imports included),
 and asks zeep to load the same files through a transport that serves only what was already
-read (`_wsdl_zeep`), so a WSDL that a zeep client would choke on says so. The only exception it
+read (`_zeep`), so a WSDL that a zeep client would choke on says so. The only exception it
 raises is `WsdlError`, when the WSDL itself cannot be read; everything else is a `Problem`.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
-from ._wsdl_fetch import DEFAULT_TIMEOUT, DocumentSet, Loaded, fetch_documents
-from ._wsdl_model import (
+from ._fetch import DEFAULT_TIMEOUT, DocumentSet, Loaded, fetch_documents
+from ._model import (
     HTTP_BINDING_NS,
     SOAP12_BINDING_NS,
     SOAP11_BINDING_NS,
@@ -34,7 +34,7 @@ from ._wsdl_model import (
     clark,
     split_clark,
 )
-from ._wsdl_schema import Schemas, documentation
+from ._schema import Schemas, documentation
 
 _W = f"{{{WSDL_NS}}}"
 _BINDING_KINDS: dict[str, BindingKind] = {
@@ -68,7 +68,7 @@ def read_documents(documents: DocumentSet, *, check_with_zeep: bool = True) -> W
     reader = _Reader(documents, schemas, problems)
     wsdl = reader.read()
     if check_with_zeep:
-        from ._wsdl_zeep import zeep_problems
+        from ._zeep import zeep_problems
 
         problems.extend(zeep_problems(documents))
     return replace(wsdl, problems=tuple(problems))
