@@ -20,16 +20,10 @@ from turnout.compare import diff, load_rules, rules_for
 from turnout.demo import DemoStore, ServerThread, make_legacy_app
 from turnout.demo.modern import make_modern_app
 from turnout.demo.translators import DIRECTORY as DEMO_TRANSLATORS
+from turnout.scaffold import openapi_document, plans_for, scaffold
 from turnout.soap import read_envelope
+from turnout.translators import JsonReply, TranslationError, load_translators
 from turnout.wsdl import read_wsdl
-from turnout.translators import (
-    JsonReply,
-    TranslationError,
-    load_translators,
-    openapi_document,
-    plans_for,
-    scaffold,
-)
 
 from .test_wsdl_read import DEMO, PUBLIC
 

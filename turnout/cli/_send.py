@@ -3,7 +3,7 @@ client would, and print what came back.
 
 For following the walkthrough with the CLI alone: the example requests `turnout scaffold`
 writes (`examples/<service>/<operation>.request.xml`) say which operation they are for and the
-WSDL's soapAction (a comment, see `turnout.translators._scaffold.with_example_note`), so a
+WSDL's soapAction (a comment, see `turnout.scaffold.with_example_note`), so a
 directory of them can be sent to the proxy's address as it is.
 """
 
@@ -20,7 +20,7 @@ from lxml import etree
 from rich.text import Text
 
 from ..soap import SOAP12, SoapError, parse_xml, read_envelope
-from ..translators._scaffold import read_example_note
+from ..scaffold import read_example_note
 from ._render import console, fail, shown
 
 _EXAMPLES = "*.request.xml"

@@ -178,7 +178,7 @@ def scaffold(
     Files that exist are never overwritten; for those, what changed in the WSDL is reported.
     """
     from ..wsdl import fetch_documents, read_documents
-    from ..translators import openapi_document, plans_for, scaffold_wsdl
+    from ..scaffold import openapi_document, plans_for, scaffold_wsdl
 
     if out is None and openapi is None:
         fail("say where to write: --out DIR (mapping files and examples), --openapi FILE, or both")
@@ -201,7 +201,7 @@ def scaffold(
 
 
 def _report(report: object) -> None:
-    from ..translators import ScaffoldReport
+    from ..scaffold import ScaffoldReport
 
     assert isinstance(report, ScaffoldReport)
     out = report.out

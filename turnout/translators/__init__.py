@@ -24,28 +24,19 @@ from ._protocol import (
 )
 from ._python import PythonTranslator, load_python
 from ._values import Scope
-from ._openapi import openapi_document
-from ._scaffold import OperationReport, ScaffoldReport, scaffold, scaffold_wsdl
-from ._scaffold_plan import Plan, Slot, plans_for
-from ._scaffold_state import Change
 
 __all__ = [
     "DEFAULT_VOLATILES",
     "MISSING",
     "Answered",
-    "Change",
     "JsonCall",
     "JsonPath",
     "JsonReply",
     "MappingParts",
     "MappingTranslator",
-    "OperationReport",
-    "Plan",
     "PythonTranslator",
     "RequestRejected",
-    "ScaffoldReport",
     "Scope",
-    "Slot",
     "SoapReply",
     "TranslationError",
     "Translator",
@@ -57,9 +48,5 @@ __all__ = [
     "load_python",
     "load_translator_file",
     "load_translators",
-    "openapi_document",
-    "plans_for",
-    "scaffold",
-    "scaffold_wsdl",
     "translator_files",
 ]

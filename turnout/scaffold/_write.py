@@ -20,12 +20,14 @@ report says whether they are valid.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import write_atomically
+from ..soap import operation_folder
 from ..wsdl import (
     DocumentSet,
+    PayloadSchema,
     Wsdl,
     check_envelope,
     compile_schemas,
@@ -33,17 +35,13 @@ from ..wsdl import (
     fetch_documents,
     read_documents,
 )
-from ..soap import operation_folder
-from ._scaffold_mapping import mapping_text, scalar
-from ._scaffold_plan import Plan, Slot, plans_for
-from ._scaffold_state import (
-    Change,
-    changes,
-    fields_of,
-    load_state,
-    save_state,
-    write_atomically,
-)
+from ._example_note import with_example_note
+from ._mapping_text import GENERATED_ID, GENERATED_TIME, UUID_HINT, mapping_text, scalar
+from ._plan import Plan, Slot, plans_for
+from ._state import Change, changes, fields_of, load_state, save_state
+
+#: directories a scaffold creates; files get config.write_atomically's 0o644
+_DIRECTORY_MODE = 0o755
 
 
 @dataclass
@@ -123,7 +121,7 @@ def _operation(
         if accept or before is None:
             state[plan.key] = now
     else:
-        write_atomically(mapping, mapping_text(plan, label))
+        write_atomically(mapping, mapping_text(plan, label), make_dirs=_DIRECTORY_MODE)
         report.written.append(mapping)
         state[plan.key] = now
     op = plan.operation
@@ -152,41 +150,12 @@ def _operation(
     return report
 
 
-#: `<!-- turnout send: operation /pnc VehicleEnquiry; soapAction urn:pnc#VehicleEnquiry -->`
-_NOTE = re.compile(
-    rb"<!--\s*turnout send: operation (/\S*) ([^\s;]+)(?:; soapAction (\S+))?\s*-->"
-)
-
-
-def with_example_note(data: bytes, key: str, action: str | None) -> bytes:
-    """`data` with a comment after the XML declaration saying where `turnout send` posts it:
-    the operation key (its service path) and the WSDL's soapAction, when it gives one."""
-    note = f"turnout send: operation {key}"
-    if action and "--" not in action and not any(c.isspace() for c in action):
-        note += f"; soapAction {action}"
-    comment = f"<!-- {note} -->\n".encode("utf-8")
-    declaration, newline, rest = data.partition(b"\n")
-    if declaration.startswith(b"<?xml") and newline:
-        return declaration + newline + comment + rest
-    return comment + data
-
-
-def read_example_note(data: bytes) -> tuple[str | None, str | None]:
-    """The operation key and soapAction a scaffold noted in an example (see
-    `with_example_note`), each None when not noted."""
-    match = _NOTE.search(data[:4096])
-    if match is None:
-        return None, None
-    path, name, action = (g.decode("utf-8", "replace") if g else None for g in match.groups())
-    return f"{path} {name}", action
-
-
 def _once(path: Path, text: str, written: list[Path], kept: list[Path] | None = None) -> None:
     if path.exists():
         if kept is not None:
             kept.append(path)
         return
-    write_atomically(path, text)
+    write_atomically(path, text, make_dirs=_DIRECTORY_MODE)
     written.append(path)
 
 
@@ -253,16 +222,15 @@ def _compare_rules(plans: list[Plan]) -> str:
 
 
 def _generated(slot: Slot, path: str) -> list[str]:
-    from ._scaffold_mapping import _ID, _TIME, _UUID_HINT
-
     if slot.kind == "complex":
         found = []
         for child in slot.children:
             found.extend(_generated(child, f"{path}/{child.tag}"))
         return found
     patterns = slot.field.simple.facets.patterns if slot.field.simple else ()
-    if slot.kind == "leaf" and (_ID.search(slot.field.name) or _TIME.search(slot.field.name)
+    name = slot.field.name
+    if slot.kind == "leaf" and (GENERATED_ID.search(name) or GENERATED_TIME.search(name)
                                 or slot.builtin == "dateTime"
-                                or any(_UUID_HINT in p for p in patterns)):
+                                or any(UUID_HINT in p for p in patterns)):
         return [path]
     return []

@@ -3,7 +3,7 @@
 A `Plan` pairs every field of the request and response element trees with a proposed JSON name
 (camelCase, unique among siblings), a prefixed element name and XPath for the mapping file, a
 value map for enumerations and a date format where the type's documentation spells one. The
-mapping scaffold (`_scaffold_mapping`) and the OpenAPI document (`_openapi`) both read plans, so
+mapping scaffold (`_mapping_text`) and the OpenAPI document (`_openapi`) both read plans, so
 the contract the modern team builds against is the one the translator will call.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..soap import translator_name
 from ..wsdl import Binding, FaultInfo, Field, Operation, Port, Wsdl
-from ._scaffold_names import (
+from ._names import (
     camel,
     date_format,
     kebab,

@@ -12,13 +12,14 @@ import json
 import re
 from typing import Any
 
-from ._scaffold_plan import NO_NAMESPACE, Plan, Slot, describe
+from ._plan import NO_NAMESPACE, Plan, Slot, describe
 
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
 _SPECIAL = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
-_ID = re.compile(r"message.?id|correlation.?id|request.?id|transaction.?id|uuid", re.I)
-_TIME = re.compile(r"time.?stamp|date.?time|sent.?at|created.?at", re.I)
-_UUID_HINT = "[0-9a-f]{8}-"
+#: field names whose values a translator generates (ids, timestamps): volatile in diffs
+GENERATED_ID = re.compile(r"message.?id|correlation.?id|request.?id|transaction.?id|uuid", re.I)
+GENERATED_TIME = re.compile(r"time.?stamp|date.?time|sent.?at|created.?at", re.I)
+UUID_HINT = "[0-9a-f]{8}-"
 
 
 def scalar(value: Any) -> str:
@@ -315,9 +316,9 @@ def _header_slot(out: _Text, plan: Plan, slot: Slot, indent: int) -> None:
         _response_slot(out, plan, slot, indent)
         return
     patterns = slot.field.simple.facets.patterns if slot.field.simple else ()
-    if _ID.search(slot.field.name) or any(_UUID_HINT in p for p in patterns):
+    if GENERATED_ID.search(slot.field.name) or any(UUID_HINT in p for p in patterns):
         out.add(indent, f"{slot.tag}: {{generate: message_id}}", f"{note}, TODO: check")
-    elif _TIME.search(slot.field.name) or slot.builtin == "dateTime":
+    elif GENERATED_TIME.search(slot.field.name) or slot.builtin == "dateTime":
         date: dict[str, Any] = {"from": "iso", "to": slot.date or "iso"}
         if slot.utc:
             date["utc"] = True

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from ..wsdl import Wsdl
-from ._scaffold_plan import Plan, Slot, describe
+from ._plan import Plan, Slot, describe
 
 PROBLEM = {
     "type": "object",

@@ -10,12 +10,11 @@ the mapping has been brought up to date.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._scaffold_plan import Plan, Slot
+from ..config import write_atomically
+from ._plan import Plan, Slot
 
 STATE_FILE = ".turnout-scaffold.json"
 
@@ -77,18 +76,5 @@ def load_state(directory: Path) -> dict[str, dict[str, str]]:
 
 
 def save_state(directory: Path, state: dict[str, dict[str, str]], wsdl: str) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"wsdl": wsdl, "operations": state}, indent=1, sort_keys=True) + "\n"
-    write_atomically(directory / STATE_FILE, text)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(directory / STATE_FILE, text, make_dirs=0o755)

@@ -1,0 +1,28 @@
+"""Scaffolding: from a WSDL to a starting point for moving each operation.
+
+Tooling, not runtime: `turnout scaffold` writes mapping files, example envelopes, golden-test
+stubs and compare rules, and an OpenAPI document for the JSON facade, all from one `Plan` per
+operation, so the contract the modern team builds against is the one the translator calls.
+The proxy never imports this package; it reads WSDLs through `turnout.wsdl` and writes every
+file through `turnout.config.write_atomically`.
+"""
+
+from ._example_note import read_example_note, with_example_note
+from ._openapi import openapi_document
+from ._plan import Plan, Slot, plans_for
+from ._state import Change
+from ._write import OperationReport, ScaffoldReport, scaffold, scaffold_wsdl
+
+__all__ = [
+    "Change",
+    "OperationReport",
+    "Plan",
+    "ScaffoldReport",
+    "Slot",
+    "openapi_document",
+    "plans_for",
+    "read_example_note",
+    "scaffold",
+    "scaffold_wsdl",
+    "with_example_note",
+]
