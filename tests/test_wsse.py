@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
-from turnout.config import ConfigError
+from turnout.config import ConfigError, load_officers, load_operation_roles
 from turnout.soap import (
     IDENTITY_ERROR_KINDS,
     PASSWORD_DIGEST,
@@ -24,8 +24,6 @@ from turnout.soap import (
     NonceCache,
     Officer,
     SoapError,
-    load_officers,
-    load_operation_roles,
     read_envelope,
     username_token_header,
     verify_username_token,

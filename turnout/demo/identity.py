@@ -18,14 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Mapping
 
+from ..config import load_officers, load_operation_roles
 from ..soap import (
     DEFAULT_WINDOW,
     Envelope,
     Identity,
     NonceCache,
     Officer,
-    load_officers,
-    load_operation_roles,
     verify_username_token,
 )
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping
 
-from ..config import ConfigError, IdentitySettings
+from ..config import ConfigError, IdentitySettings, load_officers, load_operation_roles
 from ..translators import JsonReply
 from ..soap import (
     Envelope,
@@ -31,8 +31,6 @@ from ..soap import (
     IdentityError,
     NonceCache,
     Officer,
-    load_officers,
-    load_operation_roles,
     verify_username_token,
 )
 

@@ -29,8 +29,8 @@ its token's Created leaves the window. The cache is bounded: when it is full of 
 their window, a new token is refused as `replayed` (it cannot be shown not to be one) rather than
 forgetting a live nonce, which would let its replay through.
 
-Nothing here imports above `turnout.soap` at import time: `load_officers` reaches
-`turnout.config`'s loader (for file, line and field in every error) when it is called.
+Nothing here imports above `turnout.soap`: identity files (officers, operation roles) are read
+by `turnout.config.load_officers`, which builds the `Officer`s this module checks against.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from lxml import etree
@@ -73,7 +72,8 @@ IDENTITY_ERROR_KINDS = frozenset(
 )
 
 _MAX_NONCE_BYTES = 256
-_MAX_USERNAME = 256
+#: the longest officer id a token or an identity file may name
+MAX_USERNAME = 256
 # xsd:dateTime anchored in time: a zone is required (a Created without one means nothing here)
 _CREATED = re.compile(
     r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})"
@@ -168,7 +168,7 @@ def verify_username_token(
     token = _token(envelope.header)
     username = _only(token, WSSE_NS, "Username", required=True)
     subject = (username.text or "").strip() if username is not None else ""
-    if not subject or len(subject) > _MAX_USERNAME:
+    if not subject or len(subject) > MAX_USERNAME:
         raise IdentityError("malformed", "UsernameToken has no usable Username")
     password = _only(token, WSSE_NS, "Password", required=True)
     assert password is not None
@@ -231,78 +231,6 @@ def username_token_header(
     )
     etree.SubElement(token, f"{{{WSU_NS}}}Created").text = created_text
     return security
-
-
-# --- identity files -------------------------------------------------------------------------
-
-
-def load_officers(path: Path | str) -> dict[str, Officer]:
-    """The `officers:` of an identity file (see turnout/demo/identity.yaml):
-
-        officers:
-          PC5518: {password: "...", roles: [pnc-check, crime-report]}
-        operations:             # optional here; see load_operation_roles
-          /pnc PersonEnquiry: pnc-check
-
-    Raises `turnout.config.ConfigError` naming file, line and field.
-    """
-    return _read_identity_file(Path(path))[0]
-
-
-def load_operation_roles(path: Path | str) -> dict[str, str]:
-    """The `operations:` of an identity file: operation key (`/pnc PersonEnquiry`) -> the role it
-    needs. An operation not listed needs a role nobody has: whoever reads this map must refuse it.
-    """
-    return _read_identity_file(Path(path), operations_required=True)[1]
-
-
-_OPERATION_KEY = re.compile(r"/\S* [^\s/]+")
-
-
-def _read_identity_file(
-    path: Path, *, operations_required: bool = False
-) -> tuple[dict[str, Officer], dict[str, str]]:
-    from ..config import load_yaml  # here, not at import: turnout.config imports turnout.soap
-
-    root = load_yaml(path).mapping({"officers", "operations"})
-    officers_node = root.get("officers")
-    if officers_node is None:
-        raise root.error("officers: is required")
-    if not isinstance(officers_node.value, dict):
-        raise officers_node.error("must be a mapping of officer ids to {password, roles}")
-    if not officers_node.value:
-        raise officers_node.error("must name at least one officer")
-    officers: dict[str, Officer] = {}
-    for name in officers_node.value:
-        entry = officers_node.get(name)
-        assert entry is not None
-        if not isinstance(name, str) or not name.strip() or len(name) > _MAX_USERNAME or name != name.strip():
-            raise entry.error("an officer id must be a non-empty string without surrounding spaces")
-        entry.mapping({"password", "roles"})
-        password_node, roles_node = entry.get("password"), entry.get("roles")
-        if password_node is None:
-            raise entry.error("password: is required")
-        if roles_node is None:
-            raise entry.error("roles: is required")
-        roles = frozenset(item.string() for item in roles_node.items())
-        officers[name] = Officer(password=password_node.string(), roles=roles)
-
-    operations: dict[str, str] = {}
-    operations_node = root.get("operations")
-    if operations_node is None:
-        if operations_required:
-            raise root.error("operations: is required")
-        return officers, operations
-    if not isinstance(operations_node.value, dict):
-        raise operations_node.error("must be a mapping of operation keys to roles")
-    for key in operations_node.value:
-        entry = operations_node.get(key)
-        assert entry is not None
-        if not isinstance(key, str) or not _OPERATION_KEY.fullmatch(key):
-            raise entry.error("an operation key is the service path and the operation, "
-                              "e.g. '/pnc PersonEnquiry'")
-        operations[key] = entry.string()
-    return officers, operations
 
 
 # --- reading a token ------------------------------------------------------------------------

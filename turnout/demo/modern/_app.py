@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from ...soap import load_operation_roles
+from ...config import load_operation_roles
 from ..data import DemoStore
 from ..identity import DEMO_IDENTITY
 from . import cris, eforms, geo, pnc
