@@ -17,7 +17,8 @@ from ._envelope import (
 )
 from ._encoding import DEFAULT_MAX_RATIO, content_codings, decode_content, is_encoded
 from ._errors import SoapError, XmlThreat, XmlUnreadable
-from ._fault import TURNOUT_FAULT_NS, Fault, build_fault
+from ._compose import Part, new_envelope, serialise, soap_prefix
+from ._fault import TURNOUT_FAULT_NS, Fault, SoapFault, build_fault, write_fault
 from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
 from ._multipart import (
     MimePart,
@@ -35,6 +36,7 @@ from ._version import (
     SOAP11_NS,
     SOAP12,
     SOAP12_NS,
+    FaultCode,
     SoapVersion,
     version_for_content_type,
 )
@@ -84,6 +86,9 @@ __all__ = [
     "TURNOUT_FAULT_NS",
     "Envelope",
     "Fault",
+    "FaultCode",
+    "Part",
+    "SoapFault",
     "Headers",
     "HttpRequest",
     "HttpResponse",
@@ -95,6 +100,10 @@ __all__ = [
     "XmlUnreadable",
     "action_names",
     "build_fault",
+    "new_envelope",
+    "serialise",
+    "soap_prefix",
+    "write_fault",
     "end_to_end",
     "header",
     "headers_dict",

@@ -1,19 +1,32 @@
 """Everything that differs between SOAP 1.1 and 1.2 lives here, behind one interface.
 
 Nothing above this module branches on the version: it asks the `SoapVersion` for the namespace,
-the content type, where the action travels and what a fault looks like.
+the content type, where the action travels, what its fault codes are called and where a Fault's
+parts go (`faults`, from `_fault_layout`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Mapping
+
+from ._fault_layout import FaultLayout, Soap11Faults, Soap12Faults
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 
 _ACTION_PARAM = re.compile(r';\s*action\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
+
+
+class FaultCode(Enum):
+    """The fault codes both versions define, by meaning; `SoapVersion.code_name` names them."""
+
+    SENDER = "sender"  # the caller sent something wrong: Client (1.1), Sender (1.2)
+    RECEIVER = "receiver"  # we or a neighbour failed: Server (1.1), Receiver (1.2)
+    VERSION_MISMATCH = "VersionMismatch"
+    MUST_UNDERSTAND = "MustUnderstand"
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,8 @@ class SoapVersion:
     #: fault code for "the caller sent something wrong" and "we failed", in this version's terms
     sender_code: str
     receiver_code: str
+    #: where a Fault's code, reason and detail go
+    faults: FaultLayout
 
     def action(self, headers: Mapping[str, str]) -> str | None:
         """The action the HTTP headers claim, or None when none is given.
@@ -45,6 +60,14 @@ class SoapVersion:
     def fault_content_type(self) -> str:
         return self.content_type
 
+    def code_name(self, code: FaultCode) -> str:
+        """The local name of `code` in this version: `Client` in 1.1, `Sender` in 1.2."""
+        if code is FaultCode.SENDER:
+            return self.sender_code
+        if code is FaultCode.RECEIVER:
+            return self.receiver_code
+        return code.value  # VersionMismatch and MustUnderstand are spelled alike in both
+
     def __str__(self) -> str:
         return self.name
 
@@ -64,6 +87,7 @@ SOAP11 = SoapVersion(
     content_type="text/xml; charset=utf-8",
     sender_code="Client",
     receiver_code="Server",
+    faults=Soap11Faults(),
 )
 SOAP12 = SoapVersion(
     name="1.2",
@@ -71,6 +95,7 @@ SOAP12 = SoapVersion(
     content_type="application/soap+xml; charset=utf-8",
     sender_code="Sender",
     receiver_code="Receiver",
+    faults=Soap12Faults(),
 )
 VERSIONS_BY_NAMESPACE = {v.namespace: v for v in (SOAP11, SOAP12)}
 

@@ -28,14 +28,15 @@ from typing import Any
 from lxml import etree
 
 from ..config import Node
-from ..soap import Envelope
-from ._envelopes import FAULT_STATUS, OK_STATUS, add_fault, new_envelope, serialise
+from ..soap import Envelope, FaultCode, Part, SoapFault, new_envelope, serialise, write_fault
 from ._jsonpath import MISSING, JsonPath, compile_json_path
 from ._protocol import JsonReply, SoapReply, TranslationError
 from ._templates import Element, compile_elements
 from ._values import Declarations, Scope, ValueProblem, ValueSpec, compile_value
 
 _STATUS_CLASS = re.compile(r"[1-5]xx")
+OK_STATUS = 200
+FAULT_STATUS = 500
 FAULT_KEYS = {"status", "when", "fault", "reason", "detail"}
 
 
@@ -150,43 +151,45 @@ class ReplyWriter:
     faults: tuple[FaultRule, ...] = ()
     invalid: FaultRule | None = None
 
-    def _header(self, scope: Scope) -> Callable[[etree._Element], None] | None:
-        if not self.header:
-            return None
-
-        def build(parent: etree._Element) -> None:
-            for element in self.header:
-                element.build(parent, scope)
-
-        return build
-
     def respond(
         self, request: Envelope, scope: Scope, body: Callable[[etree._Element], None]
     ) -> SoapReply:
         """A 200 response envelope: the header, then whatever `body` appends to the Body."""
         version = request.version
         with reply_errors():
-            envelope, body_el = new_envelope(version, self.namespaces, self._header(scope))
+            envelope, body_el = new_envelope(
+                version, self.namespaces, _built(self.header, scope)
+            )
             body(body_el)
-        return serialise(version, envelope, OK_STATUS)
+        return SoapReply(OK_STATUS, version.content_type, serialise(envelope))
 
     def fault(self, request: Envelope, scope: Scope, rule: FaultRule) -> SoapReply:
-        """A 500 Fault envelope built from `rule`, in the request's SOAP version."""
+        """A 500 Fault envelope built from `rule`, in the request's SOAP version, by the one
+        Fault writer: the header every envelope carries, the rule's code, reason and detail."""
         version = request.version
-        details = rule.detail
-
-        def detail(parent: etree._Element) -> None:
-            for element in details:
-                element.build(parent, scope)
-
         with reply_errors():
-            envelope, body_el = new_envelope(version, self.namespaces, self._header(scope))
             reason = rule.reason.evaluate(scope)
-            add_fault(
-                version, body_el, sender=rule.sender, reason=str(reason or ""),
-                detail=detail if details else None,
+            fault = SoapFault(
+                str(reason or ""),
+                FaultCode.SENDER if rule.sender else FaultCode.RECEIVER,
+                header=_built(self.header, scope),
+                detail=_built(rule.detail, scope),
             )
-        return serialise(version, envelope, FAULT_STATUS)
+            body = write_fault(version, fault, self.namespaces)
+        return SoapReply(FAULT_STATUS, version.content_type, body)
 
     def rule_for(self, reply: JsonReply) -> FaultRule | None:
         return next((rule for rule in self.faults if rule.matches(reply)), None)
+
+
+def _built(templates: tuple[Element, ...], scope: Scope) -> tuple[Part, ...]:
+    """`templates` as one part that builds them in place, where the envelope's namespace
+    prefixes are in scope; no parts when there are no templates."""
+    if not templates:
+        return ()
+
+    def build(parent: etree._Element) -> None:
+        for element in templates:
+            element.build(parent, scope)
+
+    return (build,)
