@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Sequence
 from ..config import ConfigError
 
 if TYPE_CHECKING:
-    from ..config._proxy import AuditSettings
+    from ..config import AuditSettings
 
 #: bumped if the normalisation or the hashed text ever changes (old lines then need the old one)
 _DOMAIN = b"turnout-audit-1"

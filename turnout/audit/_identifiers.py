@@ -30,7 +30,7 @@ from ..soap import Envelope
 from ._hash import AuditKey, combine, normalise
 
 if TYPE_CHECKING:
-    from ..config._proxy import AuditSettings
+    from ..config import AuditSettings
 
 DEFAULT_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "pncId": ("pncId", "victimPncId"),

@@ -21,7 +21,7 @@ from ..recording import parse_age
 from ._render import console, errors, fail, fail_config, shown
 
 if TYPE_CHECKING:
-    from ..config._proxy import AuditSettings
+    from ..config import AuditSettings
 
 _CONFIG = click.option(
     "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -13,7 +13,7 @@ from ..compare import NOISE_GAP, Added, NoiseReport, learn_noise, load_rules, wr
 from ..config import ConfigError
 from ..recording import SendOptions, read_recordings
 from ._render import console, errors
-from ..recording._replay import SKIP_WRITE
+from ..recording import SKIP_WRITE
 from ._replay import (
     NEVER_WRITES_REMEDIES, checked_target, load_config, progress_bar, render_skipped,
     replay_policy, warn,

@@ -29,7 +29,7 @@ from ..recording import (
     normalised_key,
     write_keys,
 )
-from ..recording._replay import (
+from ..recording import (
     SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_UNREADABLE, SKIP_WHY, SKIP_WRITE, SKIP_WRITE_NAME,
     ReplayPolicy,
 )

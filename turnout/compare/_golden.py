@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from turnout.recording import Exchange, dumps
-from turnout.recording._store import _atomic_write  # the store's own temp-fsync-rename
+from turnout.config import write_atomically
+from turnout.recording import Exchange, RecordingError, dumps
 from turnout.soap import Envelope, HttpResponse, SoapError, headers_dict, read_envelope
 from turnout.translators import (
     JsonCall,
@@ -393,8 +393,12 @@ def _with_content_type(headers: list[tuple[str, str]], value: str) -> list[tuple
 
 def rewrite_recording(path: Path, exchange: Exchange) -> None:
     """Write `exchange` back to `path` in the recording format, atomically (temp, fsync,
-    rename): a reader sees the old file or the new one, never a torn one."""
-    _atomic_write(Path(path), dumps(exchange).encode("utf-8"))
+    rename, directory fsync): a reader sees the old file or the new one, never a torn one. 0600,
+    as the recording store writes it: a recording may hold personal data even when redacted."""
+    try:
+        write_atomically(Path(path), dumps(exchange).encode("utf-8"), mode=0o600)
+    except OSError as exc:
+        raise RecordingError(f"cannot write: {exc}", source=str(path)) from exc
 
 
 def _json_text(value: Any, limit: int = 200) -> str:

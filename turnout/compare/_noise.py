@@ -44,7 +44,7 @@ from ruamel.yaml.util import load_yaml_guess_indent
 from turnout.recording import (
     Exchange, SendOptions, Sent, Skipped, never_a_write, plan_replay, resend_check, send_all,
 )
-from turnout.recording._replay import ReplayPolicy
+from turnout.recording import ReplayPolicy
 from turnout.soap import (
     DEFAULT_LIMITS, SOAP11_NS, SOAP12_NS, HttpRequest, HttpResponse, SoapError, XmlLimits,
     XmlThreat, decode_content, parse_xml,

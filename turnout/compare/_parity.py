@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 from turnout.recording import (
     NOT_RESENT, SKIP_BAD_PATH, SKIP_WRITE, Exchange, Redactor, RecordingStore, write_keys,
 )
-from turnout.recording._replay import (
+from turnout.recording import (
     SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_WRITE_NAME, ReplayPolicy, write_verb,
 )
 from turnout.soap import (

@@ -32,9 +32,15 @@ from ._redact_json import JsonRule, compile_json_rule
 from ._replay import (
     NOT_RESENT,
     SKIP_BAD_PATH,
+    SKIP_NOT_NAMED,
+    SKIP_UNDECLARED,
+    SKIP_UNREADABLE,
+    SKIP_WHY,
     SKIP_WRITE,
+    SKIP_WRITE_NAME,
     RateLimiter,
     ReplayPlan,
+    ReplayPolicy,
     ReplaySummary,
     SendOptions,
     Sent,
@@ -49,6 +55,7 @@ from ._replay import (
     resendable_headers,
     send_all,
     write_keys,
+    write_verb,
 )
 from ._retention import parse_age, prune, recorded_at
 from ._scan import PATTERNS, Hit, scan
@@ -60,7 +67,12 @@ from ._writer import RecordingWriter
 __all__ = [
     "NOT_RESENT",
     "SKIP_BAD_PATH",
+    "SKIP_NOT_NAMED",
+    "SKIP_UNDECLARED",
+    "SKIP_UNREADABLE",
+    "SKIP_WHY",
     "SKIP_WRITE",
+    "SKIP_WRITE_NAME",
     "AmbiguousExchangeId",
     "BodyRule",
     "EXCHANGE_ID",
@@ -85,6 +97,7 @@ __all__ = [
     "Redactor",
     "Replacement",
     "ReplayPlan",
+    "ReplayPolicy",
     "ReplaySummary",
     "Rule",
     "SendOptions",
@@ -114,4 +127,5 @@ __all__ = [
     "scan",
     "send_all",
     "write_keys",
+    "write_verb",
 ]
