@@ -427,9 +427,8 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     are the clients' exchanges all the same, and are recorded without their shadow."""
     import asyncio
 
-    from turnout.proxy._services import ServiceClients
-    from turnout.proxy._shadow import ShadowRunner
-    from turnout.proxy._state import ProxyState
+    from turnout.gateway import ProxyState, ServiceClients, ShadowRunner
+    from turnout.transport import AiohttpTransport
     from turnout.recording import RecordingWriter
     from turnout.routing import Route
 
@@ -442,7 +441,8 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     route = Route("/pnc VehicleEnquiry", mode="shadow", timeout=5.0)
 
     async def submit_then_stop(service_url: str) -> int:
-        state.services = ServiceClients({"pnc": service_url})
+        transport = AiohttpTransport()
+        state.services = ServiceClients({"pnc": service_url}, transport)
         async def equal(legacy: bytes, new: bytes, key: str) -> tuple[bool, list]:
             return True, []
 
@@ -451,7 +451,7 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
         accepted = sum(runner.submit(make_exchange(), ENVELOPE, "/pnc", route) for _ in range(10))
         await asyncio.sleep(0.3)  # two jobs now wait on the hanging service, three are queued
         await runner.drain(timeout=0.3)  # shorter than the route's timeout: the drain gives up
-        await state.services.close()
+        await transport.close()
         return accepted
 
     with FaultServer(Fault.hang()) as service:

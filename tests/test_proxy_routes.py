@@ -153,44 +153,39 @@ def test_failed_write_is_never_sent_to_the_bus(bus, service, tmp_path) -> None:
     assert bus.received == []
 
 
-def test_a_router_that_raises_cannot_let_mitmproxy_forward_the_request(bus, service, tmp_path, monkeypatch) -> None:
-    from turnout.proxy import _router
+def test_a_strategy_that_raises_cannot_let_the_request_reach_the_bus(bus, service, tmp_path, monkeypatch) -> None:
+    from turnout.gateway import _strategies
 
-    async def broken(self, flow, note, route):
+    async def broken(gateway, note, route):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(_router.Router, "_translate", broken)
+    monkeypatch.setattr(_strategies, "translator", broken)
     routes = "  /cris CreateCrimeReport: {mode: translator, writes: true}\n"
     proxy = start(write_config(tmp_path, bus, service, routes))
     try:
         status, data = post(proxy, CREATE, CREATE_HEADERS)
     finally:
         proxy.stop()
-    assert status == 500 and fault_of(data)[2] == "translator.router"
+    assert status == 500 and fault_of(data)[2] == "internal"
     assert bus.received == []
 
 
 def test_a_hook_that_escapes_still_cannot_reach_the_bus(bus, service, tmp_path, monkeypatch) -> None:
-    """mitmproxy logs an addon's exception and carries on: the forwarder must still refuse."""
-    from turnout.proxy import _router
-
-    original = _router.Router.request
+    """mitmproxy logs an addon's exception and carries on, and would then forward the request
+    itself: the last addon answers a Fault instead."""
+    from turnout.proxy import _addon
 
     async def escaping(self, flow):
-        note = flow.metadata.get("turnout")
-        if note is not None:
-            note.forward_allowed = False
-        raise RuntimeError("escaped the router")
+        raise RuntimeError("escaped the gateway adapter")
 
-    monkeypatch.setattr(_router.Router, "request", escaping)
+    monkeypatch.setattr(_addon.GatewayAddon, "request", escaping)
     routes = "  /cris CreateCrimeReport: {mode: translator, writes: true}\n"
     proxy = start(write_config(tmp_path, bus, service, routes))
     try:
-        status, _ = post(proxy, CREATE, CREATE_HEADERS)
+        status, data = post(proxy, CREATE, CREATE_HEADERS)
     finally:
         proxy.stop()
-    assert original is not escaping
-    assert status == 500
+    assert status == 500 and fault_of(data)[2] == "internal"
     assert bus.received == []
 
 

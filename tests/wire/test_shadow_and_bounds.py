@@ -182,8 +182,7 @@ def test_the_shadow_queue_is_bounded_in_bytes_as_well_as_jobs() -> None:
 
     from tests.test_recording import make_exchange
     from turnout.config import ProxyConfig
-    from turnout.proxy._shadow import ShadowRunner
-    from turnout.proxy._state import ProxyState
+    from turnout.gateway import ProxyState, ShadowRunner
     from turnout.routing import Route
 
     async def never(legacy: bytes, new: bytes, key: str) -> tuple[bool, list]:

@@ -1,14 +1,33 @@
-"""The host-neutral request pipeline: plain request and response values in, decisions out.
+"""The host-neutral request pipeline: plain request and response values in, an answer out.
 
-Growing here from turnout/proxy one step at a time (DESIGN.md's gateway row). What is here today:
-the one rule for the headers and framing of every answer the proxy sends (`client_response`),
-the request's reading before routing (`read_request`), the safety rules that keep a moved
-operation off the bus (`bus_refusal`), and who is calling on the translator path (`Gatekeeper`). The mitmproxy addons in turnout/proxy call these.
+`Gateway.handle` runs the steps in order (guard, name, keep moved operations off the bus,
+route, one strategy per mode) and `Gateway.finish` hands the finished exchange to the audit
+trail, the recording writer and the shadow runner; `prepare`, `start` and `stop` hold the
+long-lived parts. The bus and the modern services are reached through one transport seam
+(`turnout.transport`). A host (turnout/proxy: the mitmproxy adapter, the fast asyncio host)
+only turns its own request objects into `HttpRequest`s and sends back what it is given.
 """
 
+from ._bus import BusClient, UpstreamError
+from ._differ import ProcessDiffer, make_differ
 from ._framing import client_response
 from ._identity import Gatekeeper, Refusal
+from ._inspect import Inspection, ProxyAnswer, fault_answer, inspect_request
+from ._lifecycle import known_services, make_writer, prepare, start, stop
+from ._outcomes import Mode, Outcome
+from ._pipeline import Gateway, Handled, answer_of, fault_of
 from ._reading import ReadRequest, read_request
 from ._safety import bus_refusal, route_for
+from ._services import ServiceClients, ServiceError
+from ._shadow import ShadowRunner
+from ._state import FlowNote, Peer, ProxyState, ProxyStats, RequestNote, is_power_of_ten
+from ._translate import TranslationRun, run_translation
 
-__all__ = ["Gatekeeper", "ReadRequest", "Refusal", "bus_refusal", "client_response", "read_request", "route_for"]
+__all__ = [
+    "BusClient", "FlowNote", "Gatekeeper", "Gateway", "Handled", "Inspection", "Mode", "Outcome", "Peer",
+    "ProcessDiffer", "ProxyAnswer", "ProxyState", "ProxyStats", "ReadRequest", "Refusal", "RequestNote",
+    "ServiceClients", "ServiceError", "ShadowRunner", "TranslationRun", "UpstreamError", "answer_of",
+    "bus_refusal", "client_response", "fault_answer", "fault_of", "inspect_request", "is_power_of_ten",
+    "known_services", "make_differ", "make_writer", "prepare", "read_request", "route_for", "run_translation",
+    "start", "stop",
+]

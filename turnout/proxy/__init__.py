@@ -1,6 +1,7 @@
-"""The mitmproxy addons and launcher: the only package that imports mitmproxy."""
+"""The hosts that serve the gateway: the mitmproxy adapter and launcher (the only modules that
+import mitmproxy) and the fast asyncio host."""
 
+from ..gateway import ProxyState, ProxyStats
 from ._launcher import ProxyThread, make_addons, mitmproxy_options, serve
-from ._state import ProxyState, ProxyStats
 
 __all__ = ["ProxyState", "ProxyStats", "ProxyThread", "make_addons", "mitmproxy_options", "serve"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._state import ProxyState
+from ..gateway import ProxyState
 
 log = logging.getLogger("turnout.proxy")
 

@@ -18,8 +18,9 @@ from mitmproxy.net.http import http1
 
 from ..soap import Fault, version_for_content_type
 from ._client_io import client_io
-from ._convert import fault_response
-from ._state import ProxyState
+from ..gateway import answer_of, fault_answer
+from ._convert import to_mitmproxy
+from ..gateway import ProxyState
 
 log = logging.getLogger("turnout.proxy")
 
@@ -77,7 +78,7 @@ class ClientBodyTimeout:
                 f"Request refused by the proxy: the body did not arrive within {seconds:g} s",
                 sender=True, kind="client.body-timeout",
             )
-            response = fault_response(version, fault)
+            response = to_mitmproxy(answer_of(fault_answer(version, fault)))
             response.headers["Connection"] = "close"
             io.writer.write(http1.assemble_response(response))
         io.handler.cancel("client body timeout")

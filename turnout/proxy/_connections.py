@@ -22,7 +22,7 @@ from collections import Counter
 from mitmproxy import connection, http
 
 from ._client_io import client_io
-from ._state import ProxyState, is_power_of_ten
+from ..gateway import ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 
 from mitmproxy import http
-from mitmproxy.net.http import status_codes
 
 from ..gateway import client_response
-from ..soap import Fault, HttpRequest, HttpResponse, SoapVersion
-from ._inspect import ProxyAnswer, fault_answer
+from ..soap import HttpRequest, HttpResponse
 
 
 def request_of(flow: http.HTTPFlow) -> HttpRequest:
@@ -19,18 +17,6 @@ def request_of(flow: http.HTTPFlow) -> HttpRequest:
         path=req.path,
         headers=[(k, v) for k, v in req.headers.items(multi=True)],
         body=req.raw_content or b"",
-    )
-
-
-def response_of(flow: http.HTTPFlow) -> HttpResponse | None:
-    resp = flow.response
-    if resp is None:
-        return None
-    return HttpResponse(
-        status=resp.status_code,
-        headers=[(k, v) for k, v in resp.headers.items(multi=True)],
-        body=resp.raw_content or b"",
-        reason=resp.reason,
     )
 
 
@@ -50,15 +36,3 @@ def to_mitmproxy(response: HttpResponse, request_method: str = "POST") -> http.R
         timestamp_start=now,
         timestamp_end=now,
     )
-
-
-def answer(reply: ProxyAnswer, request_method: str = "POST") -> http.Response:
-    """A response the proxy makes itself (a Fault or a translated envelope)."""
-    reason = status_codes.RESPONSES.get(reply.status, "")
-    headers = [("Content-Type", reply.content_type)]
-    return to_mitmproxy(HttpResponse(reply.status, headers, reply.body, reason), request_method)
-
-
-def fault_response(version: SoapVersion, fault: Fault) -> http.Response:
-    """`fault` as the proxy's own answer, in the caller's SOAP version."""
-    return answer(fault_answer(version, fault))

@@ -17,18 +17,13 @@ from mitmproxy import options
 from mitmproxy.tools.dump import DumpMaster
 
 from ..config import ProxyConfig
-from ..recording import RecordingStore, RecordingWriter, redactor_from_config
+from ..gateway import Gateway, ProxyState, is_power_of_ten, prepare
 from . import _error_pages, _header_limit, _trailers
+from ._addon import GatewayAddon, NoDefaultForwarding
 from ._client_timeout import ClientBodyTimeout
 from ._connections import ConnectionGuard
-from ._differ import ProcessDiffer
 from ._drain import InFlight, drain_and_stop
-from ._forward import LegacyForwarder
-from ._guard import ThreatGuard
-from ._recorder import Recorder
-from ._router import Router
-from ._runtime import Runtime, prepare
-from ._state import ProxyState, is_power_of_ten
+from ._host import HostRuntime
 from ._tls import ListenTlsAddon
 
 log = logging.getLogger("turnout.proxy")
@@ -38,51 +33,15 @@ log = logging.getLogger("turnout.proxy")
 _one_per_process = threading.Lock()
 
 
-def make_addons(state: ProxyState) -> list[Any]:
-    """Turnout's per-flow addons in hook order: client TLS (with `tls.cert`), connection bounds,
-    body timeout, guard, route (translate), forward, record."""
+def make_addons(gateway: Gateway) -> list[Any]:
+    """Turnout's addons in hook order: client TLS (with `tls.cert`), connection bounds, body
+    timeout (the host's own parts), then the gateway, the guard against mitmproxy forwarding a
+    request by default, and the runtime that starts and stops the gateway's long-lived parts."""
+    state = gateway.state
     return [
-        ListenTlsAddon(state),
-        ConnectionGuard(state), ClientBodyTimeout(state), ThreatGuard(state), Router(state),
-        LegacyForwarder(state), Recorder(state),
+        ListenTlsAddon(state), ConnectionGuard(state), ClientBodyTimeout(state),
+        GatewayAddon(gateway), NoDefaultForwarding(), HostRuntime(gateway),
     ]
-
-
-def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> RecordingWriter | None:
-    """The background writer; with `state`, each exchange it fails to write (unwritable
-    directory, full disk) is counted as `recording.failed` beside the proxy's other counters.
-
-    Folder names come only from the service paths the route table and the translators in
-    force name (`state`); any other path a client sends is filed under a digest of it, so a
-    value in a path never becomes a directory name. Without redaction rules it says so at
-    start and the store again for every new directory (`turnout proxy` refuses to get here
-    without `--unredacted`)."""
-    if config.record_dir is None:
-        return None
-    redactor = redactor_from_config(config.redaction)
-    store = RecordingStore(config.record_dir, redactor,
-                           known_services=lambda: _known_services(state))
-    if not redactor.has_rules:
-        log.warning(
-            "recording to %s WITHOUT redaction rules: personal data is written in clear, only "
-            "credentials are hidden (add recordings.redaction to the configuration)",
-            config.record_dir,
-        )
-    store.remove_stale_temp_files()
-    on_failure = (lambda: state.stats.count("recording.failed")) if state is not None else None
-    return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure,
-                           max_bytes=config.record_queue_bytes)
-
-
-def _known_services(state: ProxyState | None) -> set[str]:
-    """The service paths the routes and translators in force name: fit to be folder names."""
-    if state is None:
-        return set()
-    services = {route.service for route in state.routes.get()}
-    for translator in state.translators.values():
-        services.add(str(getattr(translator, "operation", "")).partition(" ")[0])
-    services.discard("")
-    return services
 
 
 def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
@@ -183,12 +142,9 @@ async def _serve(
         _error_pages.install(config.limits.max_bytes)
         _header_limit.install()
         _trailers.install()
-        state.config = config
-        prepare(state, config, ProcessDiffer(config))  # ConfigError before anything listens
-        if state.writer is None:
-            state.writer = make_writer(config, state)
+        gateway = prepare(state, config)  # ConfigError before anything listens
         master.options.update(**mitmproxy_options(config))
-        master.addons.add(in_flight, *make_addons(state), Runtime(state))
+        master.addons.add(in_flight, *make_addons(gateway))
     if on_ready is not None:
         master.addons.add(_Ready(on_ready))
     if on_master is not None:

@@ -18,12 +18,12 @@ from mitmproxy import http
 from ..gateway import client_response
 from ..soap import HttpResponse
 from ._client_io import client_io
-from ._upstream import Oversized
+from ..transport import Streamed
 
 log = logging.getLogger("turnout.proxy")
 
 
-async def pass_on(flow: http.HTTPFlow, answer: Oversized) -> int | None:
+async def pass_on(flow: http.HTTPFlow, answer: Streamed) -> int | None:
     """Stream `answer` to the flow's client; return the body bytes sent, or None when the
     client's connection could not be reached (the caller answers a Fault instead)."""
     io = client_io(flow.client_conn.id)

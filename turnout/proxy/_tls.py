@@ -43,7 +43,7 @@ from OpenSSL import SSL, crypto
 from ..config import ListenTls
 from ..config._tls import CIPHERS_TLS12
 from ..soap import SOAP11, Fault, build_fault
-from ._state import ProxyState, is_power_of_ten
+from ..gateway import ProxyState, is_power_of_ten
 
 log = logging.getLogger("turnout.proxy")
 

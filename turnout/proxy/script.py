@@ -14,18 +14,16 @@ from pathlib import Path
 from mitmproxy import ctx, exceptions
 
 from turnout.config import ConfigError, load_proxy_config
+from turnout.gateway import Gateway, ProxyState, prepare
 from turnout.proxy import _error_pages, _header_limit, _trailers
-from turnout.proxy._differ import ProcessDiffer
-from turnout.proxy._launcher import make_addons, make_writer
-from turnout.proxy._runtime import Runtime, prepare
-from turnout.proxy._state import ProxyState
+from turnout.proxy._launcher import make_addons
 
 
 class ConfigLoader:
     """Declares the `turnout_config` option and loads the file whenever it changes."""
 
-    def __init__(self, state: ProxyState) -> None:
-        self.state = state
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
 
     def load(self, loader) -> None:  # type: ignore[no-untyped-def]
         loader.add_option("turnout_config", str, "turnout.yaml", "Path to Turnout's turnout.yaml.")
@@ -41,15 +39,14 @@ class ConfigLoader:
         _header_limit.install()
         _trailers.install()
         ctx.options.update(body_size_limit=str(config.limits.max_bytes), connection_strategy="lazy")
-        if self.state.config is not None:
+        if self.gateway.state.config is not None:
             raise exceptions.OptionsError("turnout_config cannot change while running; restart")
         try:
-            prepare(self.state, config, ProcessDiffer(config))
+            prepared = prepare(self.gateway.state, config)
         except ConfigError as exc:
             raise exceptions.OptionsError(str(exc)) from None
-        self.state.config = config
-        self.state.writer = make_writer(config, self.state)
+        self.gateway.audit = prepared.audit  # the addons below already hold this gateway
 
 
-_state = ProxyState()
-addons = [ConfigLoader(_state), *make_addons(_state), Runtime(_state)]
+_gateway = Gateway(ProxyState())
+addons = [ConfigLoader(_gateway), *make_addons(_gateway)]

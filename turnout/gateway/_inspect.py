@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..gateway import ReadRequest, read_request
+from ._reading import ReadRequest, read_request
 from ..soap import (
     Envelope,
     Fault,

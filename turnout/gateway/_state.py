@@ -1,4 +1,5 @@
-"""State shared by the proxy's addons: the config, counters, and what each flow learned."""
+"""What the gateway holds while it runs (config, counters, routes in force, the long-lived parts)
+and what it learns about each request on its way through (`RequestNote`)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from ..recording import RecordingWriter
 from ..routing import LiveRoutes, Route, RouteHolder
 from ..soap import HttpRequest, HttpResponse
 from ._inspect import Inspection
+from ._outcomes import Mode, Outcome
 
 if TYPE_CHECKING:
-    from ..gateway import Gatekeeper, Refusal
     from ..soap import Identity
+    from ._identity import Gatekeeper, Refusal
+    from ..transport import Transport
+    from ._bus import BusClient
     from ._services import ServiceClients
     from ._shadow import ShadowRunner
     from ._translate import TranslationRun
@@ -53,15 +57,27 @@ class ProxyStats:
             return dict(self._counts)
 
 
+@dataclass(frozen=True)
+class Peer:
+    """Where a request came from: the client's address as the host saw it."""
+
+    host: str = ""
+    port: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}" if self.host else "?"
+
+
 @dataclass
-class FlowNote:
-    """Everything Turnout attaches to one flow, from `request` to `response` or `error`."""
+class RequestNote:
+    """Everything the gateway learns about one request, from its reading to its last answer."""
 
     inspection: Inspection
-    #: the request as the guard read it, once; the forwarder sends it and the recorder keeps it
+    #: the request as the guard read it, once (path normalised); the bus gets it, the recording keeps it
     request: HttpRequest | None = None
-    route: str = "legacy"
-    outcome: str = "forwarded"
+    route: Mode = Mode.LEGACY
+    outcome: Outcome = Outcome.FORWARDED
+    peer: Peer = field(default_factory=Peer)
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     started: float = field(default_factory=time.perf_counter)
     upstream_ms: float | None = None
@@ -73,10 +89,6 @@ class FlowNote:
     #: the caller's verified identity (translator path), or why there is none
     identity: "Identity | None" = None
     refusal: "Refusal | None" = None
-    #: whether the legacy forwarder may send this request to the bus. The router clears it
-    #: before running a translator and sets it again only for an explicit fallback, so a router
-    #: that fails half-way can never let a request (a write) reach the bus by default.
-    forward_allowed: bool = True
     translation: "TranslationRun | None" = None
     #: the head of a bus answer passed on without being held (over max_response_bytes)
     streamed: HttpResponse | None = None
@@ -88,12 +100,19 @@ class FlowNote:
         if not self.request_id:
             self.request_id = request_id_for(self.request.headers if self.request else [])
 
+    #: answered by the bus and to be run through the translator off the client's path
+    shadowed: bool = False
+
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
 
+#: the name the mitmproxy host knew it by
+FlowNote = RequestNote
+
+
 class ProxyState:
-    """One per running proxy; every addon holds a reference to the same instance."""
+    """One per running gateway; the host's parts and the admin endpoint read the same instance."""
 
     def __init__(self, config: ProxyConfig | None = None, writer: RecordingWriter | None = None) -> None:
         self.config = config
@@ -101,6 +120,9 @@ class ProxyState:
         self.stats = ProxyStats()
         #: the route table and the translators in force, one immutable pair (`routes.served()`)
         self.routes = RouteHolder()
+        #: the legacy bus and the modern services, through one transport (set by `start`)
+        self.transport: "Transport | None" = None
+        self.bus: "BusClient | None" = None
         self.services: "ServiceClients | None" = None
         self.shadow: "ShadowRunner | None" = None
         #: establishes callers' identities before a translator runs (`identity:`); None: off

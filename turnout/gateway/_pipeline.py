@@ -1,0 +1,202 @@
+"""The request pipeline, step by step: guard, name, keep moved operations off the bus, route,
+then one strategy per mode. Plain request and response values in, an answer out; no HTTP server.
+
+A host (the mitmproxy adapter, the fast asyncio host) turns what it received into an
+`HttpRequest`, awaits `Gateway.handle`, sends the `Handled` answer it gets back (whole, or
+streamed when too large to hold), and calls `Gateway.finish` once the client has it (or
+`Gateway.unanswered` when there is nothing to send). Every decision is a value returned by a
+step: no flag set in one place and read in another can let a request reach the bus half-decided.
+
+    handle:  guard      read once, name the operation; threats answered here   (_inspect, _reading)
+             safety     what could make the bus run a moved operation: refused  (_safety)
+             route      the route in force; a canary share resolved per caller  (routing)
+             strategy   legacy | translator | shadow (legacy, diffed later)     (_strategies)
+    finish:  counters, audit line, recording and shadow hand-off                (_handoff)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ..audit import Audit
+from ..config import ProxyConfig
+from ..routing import Route, RouteTable, caller_id, choose_canary
+from ..soap import Fault, HttpRequest, HttpResponse, headers_dict, version_for_content_type
+from ..transport import Streamed
+from . import _handoff, _strategies
+from ._framing import client_response
+from ._inspect import Inspection, ProxyAnswer, fault_answer, inspect_request
+from ._outcomes import Mode, Outcome
+from ._safety import bus_refusal, route_for
+from ._state import Peer, ProxyState, RequestNote
+
+log = logging.getLogger("turnout.proxy")
+
+
+@dataclass
+class Handled:
+    """What the host sends back, and the note `finish` records it by.
+
+    Exactly one of `response` (framed for the client by `client_response`) and `stream` (an
+    answer too large to hold: pass its head and chunks on as they arrive) is set."""
+
+    note: RequestNote
+    response: HttpResponse | None = None
+    stream: Streamed | None = None
+
+
+def answer_of(reply: ProxyAnswer, method: str = "POST") -> HttpResponse:
+    """An answer the gateway makes itself (a Fault or a translated envelope), framed."""
+    from http import HTTPStatus
+
+    try:
+        reason = HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = ""
+    return client_response(HttpResponse(reply.status, [("Content-Type", reply.content_type)],
+                                        reply.body, reason), method)
+
+
+def fault_of(note: RequestNote, kind: str, reason: str, sender: bool = False,
+             method: str = "POST") -> HttpResponse:
+    """`reason` as the gateway's own Fault, in the caller's SOAP version."""
+    return answer_of(fault_answer(note.inspection.version, Fault(reason, sender=sender, kind=kind)), method)
+
+
+class Gateway:
+    """One per running proxy: the steps, and the state they share (`state`)."""
+
+    def __init__(self, state: ProxyState) -> None:
+        self.state = state
+        #: the access audit trail (None: no `audit:` section), opened by `prepare`
+        self.audit: Audit | None = None
+        #: shadow jobs the queue had no room for, for logging at 1, 10, 100...
+        self.shadow_dropped = 0
+
+    @property
+    def config(self) -> ProxyConfig:
+        config = self.state.config
+        assert config is not None, "the gateway runs only with a configuration"
+        return config
+
+    async def handle(self, request: HttpRequest, peer: Peer) -> Handled:
+        """The answer to `request`. Never raises: a bug in a step ends in a Fault, never in the
+        host's default (mitmproxy's is to forward the request to the bus)."""
+        note = self.guard(request, peer)
+        if note.inspection.answer is not None:
+            return Handled(note, answer_of(note.inspection.answer, request.method))
+        try:
+            return await self._serve(note, request.method)
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("the gateway failed on %s", note.inspection.operation or request.path)
+            note.outcome = Outcome.TRANSLATOR_FAULT if note.route is not Mode.LEGACY else Outcome.UPSTREAM_ERROR
+            note.notes.append("internal")
+            return Handled(note, fault_of(note, "internal", "the proxy could not answer this request",
+                                          method=request.method))
+
+    def guard(self, request: HttpRequest, peer: Peer) -> RequestNote:
+        """Step 1: read the request once, name its operation, and answer threats."""
+        config = self.config
+        inspection = inspect_request(
+            request, config.limits,
+            reject_unreadable=config.reject_unreadable,
+            reject_mismatch=config.soapaction_mismatch == "reject",
+            case_insensitive_paths=config.upstream_path_case_insensitive,
+        )
+        if inspection.target is not None:
+            # What the bus executes is the normalised target: the bus gets it, the recording
+            # is keyed by it, the route is chosen by it.
+            request.path = inspection.target.request_target
+        note = RequestNote(inspection=inspection, request=request, outcome=Outcome(inspection.outcome),
+                           notes=list(inspection.notes), peer=peer)
+        stats = self.state.stats
+        stats.count("requests")
+        if "soapaction-mismatch" in inspection.notes:
+            stats.count("soapaction-mismatch")
+            log.warning("SOAPAction %r disagrees with the Body (%s) from %s",
+                        inspection.action, inspection.operation, peer)
+        if inspection.answer is not None:
+            log.warning("answered %s request from %s itself: %s", inspection.outcome, peer, inspection.notes)
+        return note
+
+    async def _serve(self, note: RequestNote, method: str) -> Handled:
+        # This request keeps this route table and its translators, whatever reloads later.
+        served = self.state.routes.served()
+        note.translators = served.translators
+        refusal = self.safety(note, served.table, method)
+        if refusal is not None:
+            return Handled(note, fault_of(note, refusal.kind, refusal.reason, refusal.sender, method))
+        route = self.route(note, served.table, method)
+        if route is None or note.route in (Mode.LEGACY, Mode.SHADOW):
+            note.shadowed = note.route is Mode.SHADOW
+            return await _strategies.legacy(self, note)
+        return await _strategies.translator(self, note, route)
+
+    def safety(self, note: RequestNote, table: RouteTable, method: str) -> Fault | None:
+        """Step 2: what could make the bus run an operation moved off it is refused."""
+        read = note.inspection.read
+        if read is None:
+            return None
+        insensitive = self.config.upstream_path_case_insensitive
+        try:
+            refusal = bus_refusal(read, table, method, insensitive)
+        except Exception:  # noqa: BLE001 - a bug here must not let the request reach the bus
+            log.exception("the bus-safety check failed on %s", read.service)
+            refusal = Fault("the proxy could not decide where this request may go",
+                            sender=False, kind="routing.internal")
+        if refusal is not None:
+            note.outcome = Outcome.REJECTED
+            note.notes.append(f"refused:{refusal.kind}")
+            self.state.stats.count(f"refused.{refusal.kind}")
+            log.warning("%s %s refused: %s", method, read.service, refusal.reason)
+        return refusal
+
+    def route(self, note: RequestNote, table: RouteTable, method: str) -> Route | None:
+        """Step 3: the route in force for the operation; None when the request is not a POSTed
+        envelope, or SOAPAction and Body disagree (neither names a moved operation: only the
+        bus may decide what it means). Sets `note.route` to the mode this request gets, a
+        canary resolved to translator or legacy for this caller."""
+        envelope = note.inspection.envelope
+        if envelope is None or method.upper() != "POST" or "soapaction-mismatch" in note.notes:
+            return None
+        insensitive = self.config.upstream_path_case_insensitive
+        route = route_for(table, envelope.operation.service, envelope.operation.name, insensitive)
+        note.decided = route
+        mode = Mode(route.mode)
+        if mode is Mode.CANARY:
+            request = note.request
+            who = caller_id(headers_dict(request.headers if request else []), note.peer.host,
+                            table.sticky_header)
+            chosen = choose_canary(route, who, table.salt)
+            note.notes.append("canary:translator" if chosen else "canary:legacy")
+            if not chosen:
+                return route  # the legacy share: recorded as route legacy, as before
+        note.route = mode
+        return route
+
+    def finish(self, handled: Handled, status: int | None) -> None:
+        """The client has its answer (`status`): count, audit, record, hand to the shadow."""
+        _handoff.finish(self, handled.note, handled.response, status)
+
+    def unanswered(self, note: RequestNote | None, request: HttpRequest, peer: Peer, message: str,
+                   too_large: bool = False) -> None:
+        """The host could not answer (the client went away, or sent a body over the limit
+        before the gateway saw it): still counted, audited and recorded."""
+        if note is None:
+            version = version_for_content_type(request.header("content-type"))
+            note = RequestNote(inspection=Inspection(version), request=request, peer=peer)
+        if too_large:
+            note.outcome = Outcome.REJECTED
+            note.notes.append("threat:too-large")
+        else:
+            note.outcome = Outcome.CLIENT_ERROR
+            note.notes.append(message)
+        _handoff.finish(self, note, None, None)
+
+    def streamed(self, handled: Handled, broken: str | None = None) -> None:
+        """An answer too large to hold has been passed on (or broke off: `broken`)."""
+        if broken is not None:
+            handled.note.notes.append(f"stream broken: {broken}")
+        head = handled.note.streamed
+        _handoff.finish(self, handled.note, None, head.status if head is not None else None)

@@ -1,0 +1,14 @@
+"""The one seam through which Turnout reaches another HTTP server: the legacy bus, the modern
+services, a replay target.
+
+Like httpx's transports: everything above sends an `Outbound` and gets an `HttpResponse` (or a
+`Streamed` answer too large to hold) or a `TransportError` with a stable `kind`. The real one
+is one pooled aiohttp client (`AiohttpTransport`) with its timeouts and error mapping written
+once; tests that exercise pure logic hand the same code a `MemoryTransport` instead of a server.
+"""
+
+from ._aiohttp import AiohttpTransport
+from ._memory import MemoryTransport
+from ._values import Outbound, Streamed, Timeouts, Transport, TransportError
+
+__all__ = ["AiohttpTransport", "MemoryTransport", "Outbound", "Streamed", "Timeouts", "Transport", "TransportError"]
