@@ -25,29 +25,39 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
-import os
-import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from lxml import etree
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-from ruamel.yaml.tokens import CommentToken
-from ruamel.yaml.util import load_yaml_guess_indent
 
+from turnout.config import YamlEditor, write_atomically
 from turnout.recording import (
-    Exchange, SendOptions, Sent, Skipped, never_a_write, plan_replay, resend_check, send_all,
+    Exchange,
+    ReplayPolicy,
+    SendOptions,
+    Sent,
+    Skipped,
+    never_a_write,
+    plan_replay,
+    resend_check,
+    send_all,
 )
-from turnout.recording import ReplayPolicy
 from turnout.soap import (
-    DEFAULT_LIMITS, SOAP11_NS, SOAP12_NS, HttpRequest, HttpResponse, SoapError, XmlLimits,
-    XmlThreat, decode_content, parse_xml,
+    DEFAULT_LIMITS,
+    SOAP11_NS,
+    SOAP12_NS,
+    HttpRequest,
+    HttpResponse,
+    SoapError,
+    XmlLimits,
+    XmlThreat,
+    decode_content,
+    parse_xml,
 )
 
 from ._diff import diff
@@ -387,23 +397,20 @@ def write_proposals(
     if added:
         new_text = editor.finish()
         parse_rules(new_text, path)  # what we write must load; raises if not
-        _atomic_write(path, new_text)
+        write_atomically(path, new_text, make_dirs=0o755)
     return added
 
 
 class _RulesEditor:
-    """Round-trip edits of one rules file that keep people's comments where they wrote them.
-
-    ruamel.yaml attaches the comment lines that follow a block's last entry (a comment that
-    introduces the next section, an end-of-file note) to that entry. Appending would put the
-    new entries below those lines; so each block's trailing lines are detached before its
-    first change and attached to its last entry when done.
-    """
+    """Adds proposals to one rules file through the comment-keeping editor (comments, order
+    and untouched lines kept), each with its `# learned:` comment aligned after the entry."""
 
     def __init__(self, text: str, prefixes: Mapping[str, str]) -> None:
-        self.doc, self.yaml = _round_trip(text)
+        self.editor = YamlEditor(text)
+        self.doc: CommentedMap = self.editor.doc
+        if not text.strip():
+            self.doc.yaml_set_start_comment(_HEADER)
         self.prefixes = prefixes
-        self._tails: dict[int, tuple[CommentedMap | CommentedSeq, str]] = {}
         self._touch(self.doc)
         found = self.doc.get("namespaces")
         self._created_namespaces = not isinstance(found, CommentedMap)
@@ -431,21 +438,16 @@ class _RulesEditor:
 
     def finish(self) -> str:
         # items of a list under a key of a top-level section start at this column
-        column = (self.yaml.map_indent or 2) + (self.yaml.sequence_indent or 2)
+        column = self.editor.map_indent + self.editor.sequence_indent
         for entries, index, comment in self._comments:
             longest = max(len(p) for e in entries if (p := _entry_path(e)) is not None)
             entries.yaml_add_eol_comment(comment, index, column=column + longest + 2)
-        for container, tail in reversed(self._tails.values()):
-            _attach_tail(container, tail)
         if not self.namespaces:
             del self.doc["namespaces"]
-        out = io.StringIO()
-        self.yaml.dump(self.doc, out)
-        return out.getvalue()
+        return self.editor.text()
 
     def _touch(self, container: CommentedMap | CommentedSeq) -> None:
-        if id(container) not in self._tails:
-            self._tails[id(container)] = (container, _detach_tail(container))
+        self.editor.keep_tail(container)
 
     def _section(self, name: str) -> CommentedMap:
         found = self.doc.get(name)
@@ -482,107 +484,9 @@ class _RulesEditor:
         return prefix
 
 
-def _round_trip(text: str) -> tuple[CommentedMap, YAML]:
-    """The document and a YAML that dumps it with the file's own indentation."""
-    yaml = YAML(typ="rt", pure=True)
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap long lines
-    if not text.strip():
-        yaml.indent(mapping=2, sequence=4, offset=2)
-        doc = CommentedMap()
-        doc.yaml_set_start_comment(_HEADER)
-        return doc, yaml
-    _, indent, offset = load_yaml_guess_indent(text)
-    mapping = min(  # ruamel's guess measures sequences; nested mapping keys tell this one
-        (len(line) - len(line.lstrip(" ")) for line in text.splitlines()
-         if line.startswith(" ") and line.lstrip(" ")[:1] not in ("", "#", "-", "[", "{")),
-        default=2,
-    )
-    if offset is None:
-        yaml.indent(mapping=mapping, sequence=mapping + 2, offset=mapping)
-    else:
-        yaml.indent(mapping=mapping, sequence=indent, offset=offset)
-    return yaml.load(text), yaml
-
-
 def _entry_path(entry: Any) -> str | None:
     if isinstance(entry, str):
         return entry
     if isinstance(entry, dict) and isinstance(entry.get("path"), str):
         return str(entry["path"])
     return None
-
-
-def _detach_tail(container: CommentedMap | CommentedSeq) -> str:
-    slot = _comment_slot(container)
-    if slot is None:
-        return ""
-    entry, index = slot
-    head, newline, tail = entry[index].value.partition("\n")
-    if not tail:
-        return ""
-    if head.strip():
-        entry[index].value = head + newline  # the end-of-line comment stays on its line
-    else:
-        entry[index] = None
-    return tail
-
-
-def _attach_tail(container: CommentedMap | CommentedSeq, tail: str) -> None:
-    if not tail:
-        return
-    slot = _comment_slot(container, create=True)
-    if slot is None:  # the container is empty now
-        return
-    entry, index = slot
-    if entry[index] is not None:
-        entry[index].value = entry[index].value.rstrip("\n") + "\n" + tail
-    else:
-        entry[index] = CommentToken("\n" + tail, CommentMark(0), None)
-
-
-def _comment_slot(node: Any, create: bool = False) -> tuple[list[Any], int] | None:
-    """The comment entry of the last leaf under `node`: ruamel keeps a mapping value's
-    trailing comment at index 2 of its key's entry, a sequence item's at index 0."""
-    while True:
-        if isinstance(node, CommentedMap) and len(node):
-            key: Any = next(reversed(node))
-            index = 2
-        elif isinstance(node, CommentedSeq) and len(node):
-            key, index = len(node) - 1, 0
-        else:
-            return None
-        value = node[key]
-        if isinstance(value, (CommentedMap, CommentedSeq)) and len(value) \
-                and not value.fa.flow_style():
-            node = value
-            continue
-        entry = node.ca.items.get(key)
-        if entry is None or entry[index] is None:
-            if not create:
-                return None
-            entry = node.ca.items.setdefault(key, [None, None, None, None])
-        return entry, index
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Replace `path` by a complete new file, keeping its permissions."""
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise

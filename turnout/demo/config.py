@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from io import StringIO
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
-from ..config import ProxyConfig, load_proxy_config
+from ..config import ProxyConfig, YamlEditor, load_proxy_config
 
 DEMO_CONFIG = Path(__file__).with_name("turnout.yaml")
 
@@ -28,8 +25,8 @@ def write_demo_config(directory: Path, bus_url: str, services_url: str, record_d
     `authenticate=False` drops the `identity:` section, for a bus and services that run open
     (`--no-auth`, or `make_legacy_app(store)` without an identity): the translator path would
     otherwise refuse every unsigned caller, as the authenticating bus does."""
-    yaml = YAML(typ="rt")
-    doc = yaml.load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    editor = YamlEditor(DEMO_CONFIG.read_text(encoding="utf-8"))
+    doc = editor.doc
     here = DEMO_CONFIG.parent
     doc["upstream"] = bus_url
     doc["listen"]["port"] = 0
@@ -46,9 +43,7 @@ def write_demo_config(directory: Path, bus_url: str, services_url: str, record_d
         doc["identity"]["token_key_file"] = str(here / doc["identity"]["token_key_file"])
     else:
         del doc["identity"]
-    out = StringIO()
-    yaml.dump(doc, out)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "turnout.yaml"
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path.write_text(editor.text(), encoding="utf-8")
     return path

@@ -15,12 +15,12 @@ Two exceptions to "validated as a whole", both about going back to the bus:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..config import ConfigError, Node, parse_yaml
+from ..config import ConfigError, Node, YamlEditor, parse_yaml
 from ._files import read_trusted, replace_atomically
 from ._load import parse_route_table, routes_one_by_one
 from ._route import MODES, operation_key_problem
@@ -29,7 +29,6 @@ from ._table import RouteTable
 
 class WriteRollbackRefused(ConfigError):
     """A write on its translator (or in canary) would go back to the bus without a decision."""
-from ._yamledit import dump, keeping_trailing_comments, round_trip
 
 
 def set_route(
@@ -72,28 +71,29 @@ def set_route(
     if mode == "legacy" and not allow_write_rollback:
         _refuse_undecided_write_rollback(before, operation_key, path)
     lenient = mode == "legacy" and problems is not None
-    data, yaml = round_trip(original)
+    editor = YamlEditor(original, indent_sequences=False)
+    data = editor.doc
     if not isinstance(data, CommentedMap):
         raise before.error("the file must be a mapping of sections (routes:, upstream:, ...)")
 
-    with keeping_trailing_comments(data):
-        routes = data.get("routes")
-        if routes is None:
-            data["routes"] = routes = CommentedMap()
-        elif not isinstance(routes, CommentedMap):
-            raise _node(before, "routes").error("must be a mapping of operation key to route")
-        with keeping_trailing_comments(routes):
-            route = routes.get(operation_key)
-            if route is None:
-                routes[operation_key] = route = CommentedMap()
-            elif not isinstance(route, CommentedMap):
-                raise _node(before, "routes", operation_key).error("must be a mapping")
-            with keeping_trailing_comments(route):
-                _set_fields(route, mode, percent)
-                if history is not None:
-                    _append_history(route, history)
+    editor.keep_tail(data)
+    routes = data.get("routes")
+    if routes is None:
+        data["routes"] = routes = CommentedMap()
+    elif not isinstance(routes, CommentedMap):
+        raise _node(before, "routes").error("must be a mapping of operation key to route")
+    editor.keep_tail(routes)
+    route = routes.get(operation_key)
+    if route is None:
+        routes[operation_key] = route = CommentedMap()
+    elif not isinstance(route, CommentedMap):
+        raise _node(before, "routes", operation_key).error("must be a mapping")
+    editor.keep_tail(route)
+    _set_fields(route, mode, percent)
+    if history is not None:
+        _append_history(route, history)
 
-    proposed = dump(yaml, data)
+    proposed = editor.text()
     unrelated: list[ConfigError] = []
     try:
         table = parse_route_table(proposed, path)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import ConfigError, write_atomically
 
 _MAX_BYTES = 1024 * 1024
 
@@ -65,43 +64,19 @@ def check_trusted(info: os.stat_result, path: Path | str) -> None:
 
 
 def replace_atomically(path: Path, text: str, expected: str | None = None) -> None:
-    """Write `text` to `path` via a temporary file in the same directory and `os.replace`.
+    """Write `text` to `path` with the one atomic writer (`turnout.config.write_atomically`).
 
     Readers (the proxy's watcher) see the old file or the new one, never half of one. The file
-    keeps its mode. If `expected` is given and the file no longer holds it, nothing is written:
-    someone else edited it meanwhile, and their edit must not be silently lost.
+    keeps its mode, and a symlinked route file keeps its link (its target is replaced). If
+    `expected` is given and the file no longer holds it, nothing is written: someone else
+    edited it meanwhile, and their edit must not be silently lost.
     """
-    target = Path(os.path.realpath(path))  # through a symlink, replace the file, keep the link
-    mode = stat.S_IMODE(target.stat().st_mode)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        if expected is not None and read_trusted(target) != expected:
+    def unchanged_meanwhile() -> None:
+        if expected is not None and read_trusted(Path(path)) != expected:
             raise ConfigError("changed by someone else while being edited; nothing written, "
                               "try again", file=path)
-        os.replace(tmp_name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(target.parent)
 
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; not every platform can open a directory."""
     try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        write_atomically(Path(path), text, before_replace=unchanged_meanwhile)
+    except OSError as exc:
+        raise ConfigError(f"cannot write: {exc.strerror or exc}", file=path) from None
