@@ -12,7 +12,7 @@ from ._bus import BusClient, UpstreamError
 from ._differ import ProcessDiffer, make_differ
 from ._framing import client_response
 from ._identity import Gatekeeper, Refusal
-from ._inspect import Inspection, ProxyAnswer, fault_answer, inspect_request
+from ._inspect import Inspection, fault_answer, inspect_request
 from ._lifecycle import known_services, make_writer, prepare, start, stop
 from ._outcomes import Mode, Outcome
 from ._pipeline import Gateway, Handled, answer_of, fault_of
@@ -25,7 +25,7 @@ from ._translate import TranslationRun, run_translation
 
 __all__ = [
     "BusClient", "FlowNote", "Gatekeeper", "Gateway", "Handled", "Inspection", "Mode", "Outcome", "Peer",
-    "ProcessDiffer", "ProxyAnswer", "ProxyState", "ProxyStats", "ReadRequest", "Refusal", "RequestNote",
+    "ProcessDiffer", "ProxyState", "ProxyStats", "ReadRequest", "Refusal", "RequestNote",
     "ServiceClients", "ServiceError", "ShadowRunner", "TranslationRun", "UpstreamError", "answer_of",
     "bus_refusal", "client_response", "fault_answer", "fault_of", "inspect_request", "is_power_of_ten",
     "known_services", "make_differ", "make_writer", "prepare", "read_request", "route_for", "run_translation",

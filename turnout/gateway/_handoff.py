@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..recording import Exchange, new_exchange_id
 from ..soap import HttpResponse
+from ..translators import SoapReply
 from ._outcomes import Mode, Outcome
 from ._state import RequestNote, is_power_of_ten
 
@@ -71,9 +72,13 @@ def exchange_of(note: RequestNote, response: HttpResponse | None) -> Exchange:
     if run is not None:
         exchange.translation = run.record()
         if run.reply is not None:
-            exchange.translated = HttpResponse(run.reply.status, [("Content-Type", run.reply.content_type)],
-                                               run.reply.body)
+            exchange.translated = translated_response(run.reply)
     return exchange
+
+
+def translated_response(reply: SoapReply) -> HttpResponse:
+    """A translator's reply as the recording keeps it (as the client got it, unframed)."""
+    return HttpResponse(reply.status, [("Content-Type", reply.content_type)], reply.body)
 
 
 def _record(gateway: "Gateway", note: RequestNote, response: HttpResponse | None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._reading import ReadRequest, read_request
+from ..translators import SoapReply
 from ..soap import (
     Envelope,
     Fault,
@@ -34,7 +35,7 @@ class Inspection:
     outcome: str = "forwarded"  # forwarded | rejected | unreadable | mismatch-rejected | passthrough
     notes: list[str] = field(default_factory=list)
     #: a Fault the proxy answers with instead of forwarding; None means forward
-    answer: "ProxyAnswer | None" = None
+    answer: "SoapReply | None" = None
     #: the one reading of the request: normalised target, decoded body, envelope
     read: ReadRequest | None = None
 
@@ -51,17 +52,10 @@ class Inspection:
         return self.envelope.action if self.envelope else None
 
 
-@dataclass(frozen=True)
-class ProxyAnswer:
-    status: int
-    content_type: str
-    body: bytes
-
-
-def fault_answer(version: SoapVersion, fault: Fault, status: int = 500) -> ProxyAnswer:
+def fault_answer(version: SoapVersion, fault: Fault, status: int = 500) -> SoapReply:
     """A Fault the proxy sends itself: HTTP 500, as both SOAP versions specify, except 400 for
     a request target the proxy does not serve (no SOAP processing happened)."""
-    return ProxyAnswer(status, version.content_type, build_fault(version, fault))
+    return SoapReply(status, version.content_type, build_fault(version, fault))
 
 
 def inspect_request(

@@ -23,10 +23,11 @@ from ..audit import Audit
 from ..config import ProxyConfig
 from ..routing import Route, RouteTable, caller_id, choose_canary
 from ..soap import Fault, HttpRequest, HttpResponse, headers_dict, version_for_content_type
+from ..translators import SoapReply
 from ..transport import Streamed
 from . import _handoff, _strategies
 from ._framing import client_response
-from ._inspect import Inspection, ProxyAnswer, fault_answer, inspect_request
+from ._inspect import Inspection, fault_answer, inspect_request
 from ._outcomes import Mode, Outcome
 from ._safety import bus_refusal, route_for
 from ._state import Peer, ProxyState, RequestNote
@@ -46,8 +47,9 @@ class Handled:
     stream: Streamed | None = None
 
 
-def answer_of(reply: ProxyAnswer, method: str = "POST") -> HttpResponse:
-    """An answer the gateway makes itself (a Fault or a translated envelope), framed."""
+def answer_of(reply: SoapReply, method: str = "POST") -> HttpResponse:
+    """An answer the gateway makes itself (a Fault) or a translator's (`SoapReply`, the one reply
+    type from translator to client), framed for the client."""
     from http import HTTPStatus
 
     try:

@@ -31,8 +31,9 @@ from ..soap import (
     is_encoded,
     read_envelope,
 )
-from ..translators import JsonCall, JsonReply, SoapReply, Translator
+from ..translators import JsonCall, JsonReply, Translator
 from ._state import ProxyState
+from ._handoff import translated_response
 from ._translate import run_translation
 
 log = logging.getLogger("turnout.proxy")
@@ -168,7 +169,7 @@ class ShadowRunner:
             exchange.notes.append(f"shadow:{run.kind}")
             self._done(job)
             return
-        exchange.translated = _http_response(run.reply)
+        exchange.translated = translated_response(run.reply)
         assert self._diff_slots is not None
         await self._diff_slots.acquire()  # waits only when many diffs are already in flight
         task = asyncio.create_task(self._diff(job, run.reply.body), name="turnout-shadow-diff")
@@ -256,8 +257,3 @@ class ShadowRunner:
         self.state.stats.count("shadow.unfinished")
         exchange.notes.append("shadow-unfinished")
         self._record(exchange)
-
-
-
-def _http_response(reply: SoapReply) -> HttpResponse:
-    return HttpResponse(reply.status, [("Content-Type", reply.content_type)], reply.body)

@@ -20,7 +20,6 @@ from ..translators import JsonCall, JsonReply
 from ..transport import Streamed
 from ._bus import UpstreamError
 from ._identity import Refusal
-from ._inspect import ProxyAnswer
 from ._outcomes import Outcome
 from ._state import RequestNote
 from ._translate import TranslationRun, loggable, run_translation
@@ -83,8 +82,7 @@ async def translator(gateway: "Gateway", note: RequestNote, route: Route) -> "Ha
     if run.reply is not None:
         stats.count("translator.ok")
         note.outcome = Outcome.TRANSLATED
-        reply = run.reply
-        return Handled(note, answer_of(ProxyAnswer(reply.status, reply.content_type, reply.body), method))
+        return Handled(note, answer_of(run.reply, method))
     stats.count(f"translator.{run.kind}")
     log.warning("%s: translator failed (%s): %s", route.key, run.kind, loggable(run.error))
     if route.on_error == "legacy" and not (route.writes and run.may_have_acted):
