@@ -31,7 +31,7 @@ from typing import Any, Iterator
 
 import pytest
 import uvicorn
-import yaml
+from ruamel.yaml import YAML
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -268,7 +268,10 @@ def start_proxy(directory: Path, upstream: str, **sections: Any) -> Proxy:
         **sections,
     }
     config = directory / "turnout.yaml"
-    config.write_text(yaml.safe_dump(settings, sort_keys=False))
+    writer = YAML(typ="safe")
+    writer.default_flow_style = False
+    writer.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    writer.dump(settings, config)
     config.chmod(0o644)
     log = directory / "proxy.log"
     with log.open("wb") as out:

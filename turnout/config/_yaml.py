@@ -1,11 +1,14 @@
-"""Load YAML keeping line numbers, so every validation error can point at a line.
+"""Load YAML keeping line numbers, so every validation error can point at a line; and write
+plain data as YAML. ruamel.yaml is the project's one YAML library.
 
 ruamel.yaml's round-trip loader records where each key and item came from; `Node` wraps a value
 with its path and line so validators can raise `ConfigError` without threading positions by hand.
+`dump_yaml` writes with ruamel.yaml's safe dumper, whose emitter is ruamel.yaml.clib's C one.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +30,20 @@ def load_yaml(path: Path) -> "Node":
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", file=path) from None
     return parse_yaml(text, path)
+
+
+def dump_yaml(data: Any, *, width: int = 100) -> str:
+    """Plain data (dicts, lists, scalars) as block YAML: keys in their order, Unicode as is,
+    lines folded at `width`. For files Turnout generates; to change a file people wrote, keeping
+    their comments, use `YamlEditor`."""
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel infers None
+    yaml.allow_unicode = True
+    yaml.width = width
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 def parse_yaml(text: str, path: Path | str) -> "Node":
