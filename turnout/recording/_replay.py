@@ -35,12 +35,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable, Sequence
 
-import aiohttp
 
 from turnout.soap import (
     BadTarget, Headers, HttpRequest, HttpResponse, end_to_end, normalise_target, service_path,
 )
 
+from ..transport import AiohttpTransport, Outbound, Timeouts, Transport, TransportError
 from ._errors import RecordingError
 from ._exchange import Exchange, is_exchange_id
 from ._store import RecordingStore, read_exchange
@@ -371,6 +371,7 @@ async def send_all(
     *,
     not_before: Sequence[float] | None = None,
     on_sent: Callable[[int, Sent], Awaitable[object] | None] | None = None,
+    transport: Transport | None = None,
 ) -> list[Sent]:
     """Send each request to `target` + its path; results in the order of `requests`.
 
@@ -378,71 +379,71 @@ async def send_all(
     space two sends of one request apart. `on_sent(i, sent)` is called as each one finishes;
     when it returns an awaitable, that sender waits for it (so recording holds a slot), and
     an exception from it stops the whole run. Failures to connect or to get an answer become
-    `Sent.error`, never exceptions.
+    `Sent.error`, never exceptions. `transport`: the seam to send through (default: a pooled
+    aiohttp one of `options.concurrency` connections, closed at the end).
     """
     base = target.rstrip("/")
     limiter = RateLimiter(options.rate)
     results: list[Sent | None] = [None] * len(requests)
     indexes = iter(range(len(requests)))
-    timeout = aiohttp.ClientTimeout(total=options.timeout, connect=min(options.timeout, 10.0))
-    connector = aiohttp.TCPConnector(limit=options.concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        auto_decompress=False,  # the bytes as the target sent them, as the proxy records them
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as session:
+    timeouts = Timeouts(total=options.timeout, connect=min(options.timeout, 10.0))
+    owned = transport is None
+    if transport is None:
+        transport = AiohttpTransport(max_connections=options.concurrency, max_per_host=options.concurrency)
+    sender: Transport = transport
 
-        async def worker() -> None:
-            for index in indexes:  # shared: each index is taken by one worker
-                if not_before is not None:
-                    delay = not_before[index] - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                await limiter.acquire()
-                sent = await _send(session, base, requests[index], options.timeout)
-                results[index] = sent
-                if on_sent is not None:
-                    pending = on_sent(index, sent)
-                    if pending is not None:
-                        await pending
+    async def worker() -> None:
+        for index in indexes:  # shared: each index is taken by one worker
+            if not_before is not None:
+                delay = not_before[index] - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await limiter.acquire()
+            sent = await _send(sender, base, requests[index], timeouts)
+            results[index] = sent
+            if on_sent is not None:
+                pending = on_sent(index, sent)
+                if pending is not None:
+                    await pending
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(options.concurrency, len(requests))):
-                    group.create_task(worker())
-        except BaseExceptionGroup as failed:  # the first failure; the others were cancelled
-            raise failed.exceptions[0] from None
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(options.concurrency, len(requests))):
+                group.create_task(worker())
+    except BaseExceptionGroup as failed:  # the first failure; the others were cancelled
+        raise failed.exceptions[0] from None
+    finally:
+        if owned:
+            await sender.close()
     return [r for r in results if r is not None]
 
 
-async def _send(
-    session: aiohttp.ClientSession, base: str, request: HttpRequest, timeout: float
-) -> Sent:
+#: the transport's error kinds as a replay reports them
+_TARGET_ERRORS = {"timeout": "target.timeout", "connect": "target.unreachable",
+                  "certificate": "target.unreachable", "tls": "target.unreachable"}
+
+
+async def _send(transport: Transport, base: str, request: HttpRequest, timeouts: Timeouts) -> Sent:
+    """One resend through the transport seam: the bytes as the target sent them (never
+    decompressed), as the proxy records them."""
     started_at = datetime.now(timezone.utc)
     started = time.monotonic()
     error = None
     message = ""
     response = None
+    body = request.body if request.body or request.method in ("POST", "PUT") else None
+    try:  # sent as the bus resolves it (`/./p` is `/p`), exactly as the proxy forwards it
+        path = normalise_target(request.path).request_target
+    except BadTarget:
+        path = request.path  # the plan refuses such paths; a direct send keeps what it was given
+    outbound = Outbound(request.method, base + path, resendable_headers(request.headers), body)
     try:
-        async with session.request(
-            request.method,
-            base + request.path,
-            headers=resendable_headers(request.headers),
-            data=request.body if request.body or request.method in ("POST", "PUT") else None,
-            allow_redirects=False,
-            compress=None,
-        ) as reply:
-            body = await reply.read()
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.raw_headers]
-            response = HttpResponse(reply.status, headers, body, reply.reason or "")
-    except asyncio.TimeoutError:
-        error, message = "target.timeout", f"no answer within {timeout:g} s"
-    except aiohttp.ClientConnectorError as exc:
-        error, message = "target.unreachable", f"cannot connect: {exc.os_error}"
-    except aiohttp.ClientError as exc:
-        error, message = "target.broken", f"{type(exc).__name__}: {exc}"
+        answer = await transport.send(outbound, timeouts=timeouts)
+        assert isinstance(answer, HttpResponse)  # no bound given: never streamed
+        response = answer
+    except TransportError as exc:
+        error = _TARGET_ERRORS.get(exc.kind, "target.broken")
+        message = f"no answer within {timeouts.total:g} s" if exc.kind == "timeout" else str(exc)
     elapsed = (time.monotonic() - started) * 1000
     return Sent(request, started_at, started, elapsed, response, error, message)
 
