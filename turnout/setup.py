@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable, Mapping
 
 from .compare import Readiness
 from .config import ConfigError, ProxyConfig

@@ -26,7 +26,8 @@ from ._line import (
     safe_notes,
     subject_of,
 )
-from ._query import Access, Found as Matches, by_subject, kinds_of, read_lines, search_terms, who_accessed
+from ._query import Access, by_subject, kinds_of, read_lines, search_terms, who_accessed
+from ._query import Found as Matches
 from ._record import Audit, open_audit
 from ._trail import AuditTrail, day_file, day_files, prune
 

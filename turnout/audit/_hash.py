@@ -18,8 +18,9 @@ import hmac
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from ..config import ConfigError
 
@@ -76,15 +77,14 @@ class AuditKey:
         return self.digest(kind, normalise(kind, value))
 
 
-def load_key(settings: "AuditSettings", source: Path | None = None) -> AuditKey:
+def load_key(settings: AuditSettings, source: Path | None = None) -> AuditKey:
     """The key `audit.key_env` or `audit.key_file` names. A key named but missing is a
     ConfigError (never a quiet run without hashes)."""
-    where = {"file": source} if source is not None else {}
     if settings.key_env is not None:
         value = os.environ.get(settings.key_env)
         if not value:
             raise ConfigError(f"environment variable {settings.key_env} is not set (the audit key)",
-                              field="audit.key_env", **where)
+                              field="audit.key_env", file=source)
         key = value.encode()
         field = "audit.key_env"
     elif settings.key_file is not None:
@@ -92,11 +92,11 @@ def load_key(settings: "AuditSettings", source: Path | None = None) -> AuditKey:
             key = Path(settings.key_file).read_bytes().strip()
         except OSError as exc:
             raise ConfigError(f"cannot read the audit key {settings.key_file}: {exc.strerror}",
-                              field="audit.key_file", **where) from None
+                              field="audit.key_file", file=source) from None
         field = "audit.key_file"
     else:
-        raise ConfigError("give key_env or key_file", field="audit", **where)
+        raise ConfigError("give key_env or key_file", field="audit", file=source)
     try:
         return AuditKey(key)
     except ValueError as exc:
-        raise ConfigError(str(exc), field=field, **where) from None
+        raise ConfigError(str(exc), field=field, file=source) from None

@@ -18,10 +18,11 @@ Python walk (lxml's tag filters run in C), and stops at `MAX_PER_REQUEST` identi
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -59,7 +60,7 @@ class Found:
 class IdentifierFinder:
     """Reads the identifiers of one request, as `audit.identifiers` says, and hashes them."""
 
-    def __init__(self, settings: "AuditSettings", key: AuditKey, case_insensitive_paths: bool = False) -> None:
+    def __init__(self, settings: AuditSettings, key: AuditKey, case_insensitive_paths: bool = False) -> None:
         self.key = key
         self.names = dict(settings.names if settings.names is not None else DEFAULT_NAMES)
         self.combined = dict(settings.combined if settings.combined is not None else DEFAULT_COMBINED)
@@ -134,7 +135,7 @@ class IdentifierFinder:
                 yield kind, combine(kind, parts)
 
 
-def kind_arity(settings: "AuditSettings") -> dict[str, int]:
+def kind_arity(settings: AuditSettings) -> dict[str, int]:
     """Each kind the settings can produce -> its number of parts (1: a plain identifier).
     A kind with two arities (a name of three parts here, one there) is a ConfigError."""
     names = settings.names if settings.names is not None else DEFAULT_NAMES

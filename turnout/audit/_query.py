@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ._hash import AuditKey, combine, normalise
 from ._identifiers import IdentifierFinder
@@ -49,7 +50,7 @@ def read_lines(directory: Path, since: datetime | None = None) -> Iterator[tuple
     """Each line of the trail at or after `since`, oldest file first, with its time; None for
     a line that cannot be read."""
     for day, path in day_files(directory):
-        if since is not None and datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1) <= since:
+        if since is not None and datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) <= since:
             continue
         with path.open("rb") as handle:
             for raw in handle:

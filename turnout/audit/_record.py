@@ -8,8 +8,9 @@ HMACs). Encoding, appending and fsync happen on the trail's own thread.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..config import ConfigError, ProxyConfig
 from ..soap import Envelope, Headers

@@ -22,9 +22,10 @@ import queue
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger("turnout.audit")
 
@@ -69,9 +70,9 @@ def prune(directory: Path, older_than: timedelta, now: datetime | None = None,
           dry_run: bool = False) -> list[Path]:
     """Delete the day files all of whose lines are older than `older_than` (a day's file goes
     once the end of that day is that old); returns them, oldest first."""
-    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    cutoff = (now or datetime.now(UTC)) - older_than
     old = [path for day, path in day_files(directory)
-           if datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1) <= cutoff]
+           if datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) <= cutoff]
     if not dry_run:
         for path in old:
             path.unlink(missing_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..audit import (
-    IdentifierFinder, Matches, by_subject, day_files, kinds_of, load_key, prune, search_terms,
+    IdentifierFinder,
+    Matches,
+    by_subject,
+    day_files,
+    kinds_of,
+    load_key,
+    prune,
+    search_terms,
     who_accessed,
 )
 from ..config import ConfigError, load_proxy_config
@@ -104,7 +111,7 @@ def prune_(age: str | None, config_path: Path, dry_run: bool) -> None:
                   f"than {age} in {settings.dir}")
 
 
-def _settings(config_path: Path) -> tuple["AuditSettings", Path]:
+def _settings(config_path: Path) -> tuple[AuditSettings, Path]:
     try:
         config = load_proxy_config(config_path)
     except ConfigError as exc:
@@ -120,7 +127,7 @@ def _since(age: str | None) -> datetime | None:
     if age is None:
         return None
     try:
-        return datetime.now(timezone.utc) - parse_age(age)
+        return datetime.now(UTC) - parse_age(age)
     except ValueError as exc:
         fail(str(exc))
 
@@ -128,10 +135,10 @@ def _since(age: str | None) -> datetime | None:
 def _show(found: Matches, directory: Path, as_json: bool, matched: bool, title: str) -> None:
     if as_json:
         for access in found.accesses:
-            line = dict(access.line)
+            data = dict(access.line)
             if matched:
-                line["matched"] = access.matched
-            click.echo(json.dumps(line, separators=(",", ":")))
+                data["matched"] = access.matched
+            click.echo(json.dumps(data, separators=(",", ":")))
     else:
         table = Table(title=title)
         columns = ["time (UTC)", "officer", "operation", "route", "outcome", "request id"]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from ._render import console, errors
+
+if TYPE_CHECKING:  # imported when run: _demo_run imports the proxy, which is slow to import
+    from ._demo_run import DemoRun, Phase
 
 
 @click.group(invoke_without_command=True)
@@ -66,13 +70,13 @@ def services(host: str, port: int, no_auth: bool) -> None:
     run_services(host, port, token_key=token_key)
 
 
-def _render_start(run) -> None:  # type: ignore[no-untyped-def]
+def _render_start(run: DemoRun) -> None:
     console.print(f"legacy bus       {run.bus_url}   (WSDLs: {run.bus_url}/services)")
     console.print(f"modern services  {run.services_url}")
     console.print(f"proxy            {run.proxy_url}   config and recordings: {run.directory}")
 
 
-def _render_phase(run, phase) -> None:  # type: ignore[no-untyped-def]
+def _render_phase(run: DemoRun, phase: Phase) -> None:
     console.rule(f"[bold]{phase.title}")
     by_operation: dict[str, list] = {}
     for exchange in phase.exchanges:
@@ -118,7 +122,7 @@ def _parity(exchanges: list) -> str:
     return f"{equal}/{len(shadowed)} = {100 * equal / len(shadowed):.0f}%"
 
 
-def _render_end(run) -> bool:  # type: ignore[no-untyped-def]
+def _render_end(run: DemoRun) -> bool:
     problems = []
     for phase in run.phases:
         if phase.surprises:

@@ -11,10 +11,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from ..config import load_proxy_config
 from ..demo import DemoStore, ServerThread, make_legacy_app, make_modern_app
@@ -39,7 +39,7 @@ class Phase:
     title: str
     calls: list[ScenarioCall]
     exchanges: list[Exchange]
-    routes: dict[str, str]
+    routes: Mapping[str, str]  # operation -> mode
     counters: dict[str, int]
     refusals: list[str] = field(default_factory=list)
     #: operation -> the readiness verdict it was switched on (translator phase)
@@ -73,7 +73,7 @@ class _Refusals(logging.Handler):
 
 def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
              on_start: Callable[[DemoRun], None] | None = None) -> DemoRun:
-    run = DemoRun((out / datetime.now(timezone.utc).strftime("run-%Y%m%dT%H%M%SZ")).resolve())
+    run = DemoRun((out / datetime.now(UTC).strftime("run-%Y%m%dT%H%M%SZ")).resolve())
     store = DemoStore()  # one store: the new services are built over the same records
     # Authentication on every path: the bus asks for WS-Security and the officer's role, the
     # services for Turnout's bearer token, and the proxy's identity: section refuses on the
@@ -93,7 +93,7 @@ def run_demo(out: Path, on_phase: Callable[[DemoRun, Phase], None],
                 for operation, mode in modes.items():
                     set_route(config_path, operation, mode)
                 _wait_for_routes(proxy, modes)
-                started = datetime.now(timezone.utc)
+                started = datetime.now(UTC)
                 calls = run_scenario(proxy.url, identity)
                 _wait_for_recordings(proxy)
                 exchanges = [e for e in recordings.iter_exchanges() if e.started_at >= started]

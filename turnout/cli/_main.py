@@ -10,9 +10,9 @@ from ._audit import audit
 from ._compare import compare
 from ._demo import demo
 from ._golden import record_golden_command
-from ._replay import replay
 from ._proxy import proxy
 from ._recordings import recordings
+from ._replay import replay
 from ._routes import routes
 from ._send import send
 from ._status import status

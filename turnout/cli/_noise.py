@@ -11,12 +11,16 @@ from rich.table import Table
 
 from ..compare import NOISE_GAP, Added, NoiseReport, learn_noise, load_rules, write_proposals
 from ..config import ConfigError
-from ..recording import SendOptions, read_recordings
+from ..recording import SKIP_WRITE, SendOptions, read_recordings
 from ._render import console, errors
-from ..recording import SKIP_WRITE
 from ._replay import (
-    NEVER_WRITES_REMEDIES, checked_target, load_config, progress_bar, render_skipped,
-    replay_policy, warn,
+    NEVER_WRITES_REMEDIES,
+    checked_target,
+    load_config,
+    progress_bar,
+    render_skipped,
+    replay_policy,
+    warn,
 )
 
 

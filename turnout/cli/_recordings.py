@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
+from lxml import etree
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from lxml import etree
-
 from ..recording import (
-    PATTERNS, Exchange, RecordingError, RecordingStore, is_exchange_id, parse_age, prune, scan,
+    PATTERNS,
+    Exchange,
+    RecordingError,
+    RecordingStore,
+    is_exchange_id,
+    parse_age,
+    prune,
+    scan,
 )
 from ..soap import SoapError, parse_xml
 from ._render import console, errors, fail, render_summary, shown
@@ -155,7 +163,7 @@ def _json(label: str, value: object) -> None:
                          word_wrap=True))
 
 
-def _diff(translation: dict) -> None:  # type: ignore[type-arg]
+def _diff(translation: Mapping[str, Any]) -> None:
     differences = translation.get("diff") or []
     equal = translation.get("equal")
     console.rule(Text("diff: legacy answer vs translated"))

@@ -7,8 +7,9 @@ the width), so it can be searched for and pasted whole.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -51,7 +52,7 @@ def shown(path: Path | str) -> str:
     return f"{path} (relative to {Path.cwd()})"
 
 
-def fail_config(exc: "ConfigError", code: int = 2) -> NoReturn:
+def fail_config(exc: ConfigError, code: int = 2) -> NoReturn:
     """`fail` for a ConfigError: `file:line: field: message`, and when the file was named by a
     relative path, what it is relative to."""
     message = str(exc)
@@ -71,14 +72,14 @@ def render_counters(counters: dict[str, int]) -> None:
     console.print(table)
 
 
-def _counts(counts: dict) -> str:  # type: ignore[type-arg]
+def _counts(counts: Mapping[Any, int]) -> str:
     """`200×10 500×2`; a lone value is shown without its count."""
     if len(counts) == 1:
         return str(next(iter(counts)))
     return " ".join(f"{key}×{value}" for key, value in sorted(counts.items(), key=str))
 
 
-def render_summary(summary: "StoreSummary", title: str) -> None:
+def render_summary(summary: StoreSummary, title: str) -> None:
     """One row per operation: count, routes, outcomes, HTTP statuses, latency."""
     table = Table(title=title, show_lines=False)
     table.add_column("operation", style="bold", no_wrap=True)
@@ -90,7 +91,7 @@ def render_summary(summary: "StoreSummary", title: str) -> None:
     table.add_column("p95 ms", justify="right")
     for row in summary.operations:
         latency = row.latency
-        statuses = dict(row.statuses)
+        statuses: dict[int | str, int] = {status: n for status, n in row.statuses.items()}
         if row.no_response:
             statuses["none"] = row.no_response
         table.add_row(

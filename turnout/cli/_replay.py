@@ -3,42 +3,52 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
 )
 from rich.table import Table
 
 from ..config import ConfigError, ProxyConfig, load_proxy_config
 from ..recording import (
+    SKIP_NOT_NAMED,
+    SKIP_UNDECLARED,
+    SKIP_UNREADABLE,
+    SKIP_WHY,
+    SKIP_WRITE,
+    SKIP_WRITE_NAME,
     RecordingError,
     RecordingStore,
+    ReplayPolicy,
     ReplaySummary,
     SendOptions,
     Skipped,
+    normalised_key,
     plan_replay,
     read_recordings,
     redactor_from_config,
-    replay as run_replay,
-    normalised_key,
     write_keys,
 )
 from ..recording import (
-    SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_UNREADABLE, SKIP_WHY, SKIP_WRITE, SKIP_WRITE_NAME,
-    ReplayPolicy,
+    replay as run_replay,
 )
 from ..routing import load_route_table
 from ..setup import load_translators_of
 from ..soap import BadTarget
 from ..translators import Translator
 from ._render import console, errors, fail
-
 
 OPERATION_OPTION = click.option(
     "--operation", "operations", multiple=True, metavar="OP",
@@ -267,7 +277,7 @@ def render_skipped(skipped: Iterable[Skipped], remedies: Mapping[str, str]) -> N
 
 def default_out(directory: Path) -> Path:
     directory = directory.resolve()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return directory.parent / f"{directory.name}-replay-{stamp}"
 
 
@@ -298,5 +308,5 @@ def warn(message: str) -> None:
     errors.print(f"[yellow]warning:[/] {message}", highlight=False)
 
 
-def _counts(counts: Counter) -> str:  # type: ignore[type-arg]
+def _counts(counts: Mapping[Any, int]) -> str:
     return ", ".join(f"{key} ×{value}" for key, value in sorted(counts.items(), key=str))

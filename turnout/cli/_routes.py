@@ -12,7 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def set_(operation: str, mode: str, percent: float | None, force: bool, reason: 
         fail("--force needs --reason \"why\": it is kept in the route file's history")
     rollback = mode == "legacy"
     problems: list[ConfigError] = []  # elsewhere in the file: not a reason to refuse a rollback
-    history = None
+    history: dict[str, object] | None = None
     config: ProxyConfig | None = None
     translators = None
     try:
@@ -181,7 +181,7 @@ def check(config_path: Path, wait: float) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _file_sha256(path: Path) -> str | None:

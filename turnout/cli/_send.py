@@ -19,8 +19,8 @@ import click
 from lxml import etree
 from rich.text import Text
 
-from ..soap import SOAP12, SoapError, parse_xml, read_envelope
 from ..scaffold import read_example_note
+from ..soap import SOAP12, SoapError, parse_xml, read_envelope
 from ._render import console, fail, shown
 
 _EXAMPLES = "*.request.xml"
@@ -128,6 +128,7 @@ def _request(file: Path, url_path: str, extra: dict[str, str]) -> _Request:
 
 def _send(target: SplitResult, request: _Request, timeout: float) -> str:
     """Post one request and print what came back: "ok", "fault" or "failed"."""
+    assert target.hostname is not None  # send() refuses a URL without one
     port = target.port or (443 if target.scheme == "https" else 80)
     connection_class = (http.client.HTTPSConnection if target.scheme == "https"
                         else http.client.HTTPConnection)

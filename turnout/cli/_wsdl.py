@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.tree import Tree
 
+from ..config import write_atomically
 from ..wsdl import Field, Operation, Wsdl, WsdlError, read_wsdl
 from ._render import console, errors, fail, shown, warn
 
@@ -177,8 +178,8 @@ def scaffold(
 
     Files that exist are never overwritten; for those, what changed in the WSDL is reported.
     """
-    from ..wsdl import fetch_documents, read_documents
     from ..scaffold import openapi_document, plans_for, scaffold_wsdl
+    from ..wsdl import fetch_documents, read_documents
 
     if out is None and openapi is None:
         fail("say where to write: --out DIR (mapping files and examples), --openapi FILE, or both")
@@ -253,12 +254,11 @@ def _write_openapi(path: Path, data: dict[str, object]) -> None:
         verdict = "not validated (openapi-spec-validator is not installed)"
     else:
         try:
-            validate(data)  # type: ignore[arg-type]
+            validate(data)
             verdict = "valid OpenAPI 3.1"
         except Exception as exc:  # noqa: BLE001 - reported, the file is still written
             verdict = f"[red]not valid OpenAPI: {escape(str(exc).splitlines()[0])}[/]"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, text, make_dirs=0o755)
     console.print(f"OpenAPI written to {escape(shown(path))}: {verdict}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from lxml import etree
 
 from turnout.soap import DEFAULT_LIMITS, XmlLimits, parse_xml
@@ -16,7 +18,7 @@ _DEFAULT = Rules()
 #: pair is equal under any rules (rules only ever disregard)
 _STRICT = Rules(fault_detail=True)
 
-Document = bytes | etree._Element | etree._ElementTree
+Document: TypeAlias = bytes | etree._Element | etree._ElementTree
 
 
 def diff(

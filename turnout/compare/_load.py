@@ -17,8 +17,9 @@ unordered[0].key: unknown namespace prefix 'pcn'`), as all Turnout configuration
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from turnout.config import Node, load_yaml, parse_yaml
 

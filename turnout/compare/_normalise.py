@@ -7,9 +7,9 @@ spellings are. A text it cannot read is returned unchanged, so it still compares
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Callable
 
 Normaliser = Callable[[str], str]
 
@@ -53,7 +53,7 @@ def date_(text: str) -> str:
         return text
     if isinstance(parsed, datetime):
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed.isoformat() + "Z"
     return parsed.isoformat()
 

@@ -46,13 +46,27 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from turnout.recording import (
-    NOT_RESENT, SKIP_BAD_PATH, SKIP_WRITE, Exchange, Redactor, RecordingStore, write_keys,
-)
-from turnout.recording import (
-    SKIP_NOT_NAMED, SKIP_UNDECLARED, SKIP_WRITE_NAME, ReplayPolicy, write_verb,
+    NOT_RESENT,
+    SKIP_BAD_PATH,
+    SKIP_NOT_NAMED,
+    SKIP_UNDECLARED,
+    SKIP_WRITE,
+    SKIP_WRITE_NAME,
+    Exchange,
+    RecordingStore,
+    Redactor,
+    ReplayPolicy,
+    write_keys,
+    write_verb,
 )
 from turnout.soap import (
-    Envelope, SoapError, XmlThreat, decode_content, end_to_end, headers_dict, parse_xml,
+    Envelope,
+    SoapError,
+    XmlThreat,
+    decode_content,
+    end_to_end,
+    headers_dict,
+    parse_xml,
     read_envelope,
 )
 from turnout.translators import (

@@ -15,8 +15,8 @@ No predicates, no axes, no functions: rules name places in a message, not querie
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 #: A test on one Clark-notation name (`{urn:x}local` or `local`).
 NameTest = Callable[[str], bool]

@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections import defaultdict, deque
 from difflib import SequenceMatcher
 from itertools import repeat
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -23,7 +24,7 @@ from ._render import render
 from ._rules import NodeRules, Place, Rules, Unordered
 from ._signature import attributes, group_children, normalised, signature
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 _NONE: list[Element] = []
 
 
@@ -261,7 +262,8 @@ class Walk:
         legacy_view, new_view = fault_view(legacy), fault_view(new)
         legacy_codes = [c for c in legacy_view.codes if not place.below(c, legacy).rules.ignored]
         new_codes = [c for c in new_view.codes if not place.below(c, new).rules.ignored]
-        for legacy_code, new_code in zip(legacy_codes, new_codes):
+        # the common prefix pairs up; the longer list's tail is missing or extra, below
+        for legacy_code, new_code in zip(legacy_codes, new_codes, strict=False):
             if fault_code(legacy_code) != fault_code(new_code):
                 self._code_changed(legacy_code, new_code)
         for element in legacy_codes[len(new_codes) :]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -114,11 +115,11 @@ class ProxyConfig:
     identity: IdentitySettings | None = None
     source: Path | None = None
 
-    def without_routes(self) -> "ProxyConfig":
+    def without_routes(self) -> ProxyConfig:
         """A copy that reads no route file (every operation legacy) and has no admin endpoint."""
         return replace(self, source=None, admin_port=None)
 
-    def with_overrides(self, **changes: Any) -> "ProxyConfig":
+    def with_overrides(self, **changes: Any) -> ProxyConfig:
         """A copy with command-line overrides applied; None means "not given"."""
         given = {k: v for k, v in changes.items() if v is not None}
         if "upstream" in given:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ._errors import ConfigError
@@ -190,7 +190,7 @@ def _check_ca(node: Node, path: Path) -> None:
 def _check_pair(cert_node: Node, cert: Path, key_node: Node, key: Path, server: bool) -> None:
     """A certificate (its chain may follow it) and its private key: readable, current, matching."""
     leaf = _certificates(cert_node, cert)[0]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if leaf.not_valid_after_utc < now:
         raise cert_node.error(f"the certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC: {cert}")
     if leaf.not_valid_before_utc > now:

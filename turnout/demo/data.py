@@ -12,9 +12,9 @@ references.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, time
 
 from . import _seed
 
@@ -184,7 +184,7 @@ def _fold(text: str) -> str:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class DemoStore:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..proxy import ProxyThread
 
 
-def wait_for_recordings(proxy: "ProxyThread", timeout: float = 10.0) -> None:
+def wait_for_recordings(proxy: ProxyThread, timeout: float = 10.0) -> None:
     """Return once no shadow job is queued or running and the writer's queue is empty.
 
     Gives up quietly after `timeout` seconds: what is recorded by then is what there is.

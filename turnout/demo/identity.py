@@ -13,10 +13,10 @@ generated per installation, kept out of git, readable by the service alone (0600
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Mapping
 
 from ..config import load_officers, load_operation_roles
 from ..soap import (
@@ -35,7 +35,7 @@ _MIN_KEY_BYTES = 32
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Forbidden(Exception):

@@ -12,7 +12,8 @@ holding the operation's role (else an AUTHFAIL or FORBIDDEN Fault); the document
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request

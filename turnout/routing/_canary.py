@@ -10,7 +10,7 @@ only adds callers: nobody already on the translator is sent back.
 from __future__ import annotations
 
 import hashlib
-from typing import Mapping
+from collections.abc import Mapping
 
 from ._route import Route
 

@@ -8,16 +8,17 @@ before it finishes, so it can never meet a route of one table and a translator o
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ._table import RouteTable
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Served:
         return {name: getattr(t, "version", None) for name, t in self.translators.items()}
 
     def succeeded_by(self, table: RouteTable, translators: Mapping[str, Any],
-                     source_sha256: str | None = None) -> "Served":
+                     source_sha256: str | None = None) -> Served:
         """The pair that replaces this one: the next version, loaded now."""
         return Served(table, MappingProxyType(dict(translators)), self.version + 1, _now(),
                       source_sha256 if source_sha256 is not None else self.source_sha256)

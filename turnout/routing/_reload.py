@@ -21,7 +21,7 @@ of record, and that move needs a person's explicit decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class Refusal:
     """A reload refused: why (file, line, field), when, and what was applied anyway."""
 
     error: ConfigError
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: the changes applied although the rest was refused (reads moved back to legacy)
     applied: tuple[str, ...] = ()
     #: the hash of the route file content that was refused (None: not the file's fault)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from types import MappingProxyType
-from typing import Iterable, Iterator
 
 from ..soap import OperationName
 from ._route import Route
@@ -78,7 +78,7 @@ class RouteTable:
     def __repr__(self) -> str:
         return f"RouteTable({len(self)} routes, source={self.source!r})"
 
-    def diff(self, other: "RouteTable") -> list[str]:
+    def diff(self, other: RouteTable) -> list[str]:
         """What changes going from this table to `other`, one line per operation, for the log.
 
         An operation that leaves the table is described as going back to legacy, because that

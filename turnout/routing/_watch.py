@@ -19,10 +19,11 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Hashable, Mapping, Protocol
+from typing import Any, Protocol
 
 from ..config import ConfigError
 from ._files import FileMissing, read_trusted
@@ -381,7 +382,7 @@ class RouteWatcher(LiveRoutes):
     def start(self) -> RouteTable:  # type: ignore[override]
         return super().start().table
 
-    def __enter__(self) -> "RouteWatcher":
+    def __enter__(self) -> RouteWatcher:
         self.start()
         return self
 

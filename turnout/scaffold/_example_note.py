@@ -21,7 +21,7 @@ def with_example_note(data: bytes, key: str, action: str | None) -> bytes:
     note = f"turnout send: operation {key}"
     if action and "--" not in action and not any(c.isspace() for c in action):
         note += f"; soapAction {action}"
-    comment = f"<!-- {note} -->\n".encode("utf-8")
+    comment = f"<!-- {note} -->\n".encode()
     declaration, newline, rest = data.partition(b"\n")
     if declaration.startswith(b"<?xml") and newline:
         return declaration + newline + comment + rest

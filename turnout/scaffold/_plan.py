@@ -9,8 +9,9 @@ the contract the modern team builds against is the one the translator will call.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..soap import translator_name
 from ..wsdl import Binding, FaultInfo, Field, Operation, Port, Wsdl
@@ -45,7 +46,8 @@ class Slot:
     kind: str  # "leaf", "complex", "attribute", "any", "unresolved", "recursive"
     optional: bool
     repeated: bool
-    children: list[Slot] = field(default_factory=list)
+    # dataclasses.field spelled out: this class's own `field` attribute shadows the name here
+    children: list[Slot] = dataclasses.field(default_factory=list)
     value_map: str | None = None
     date: str | None = None  # the legacy text's strftime format
     utc: bool = False

@@ -27,7 +27,6 @@ from ..config import write_atomically
 from ..soap import operation_folder
 from ..wsdl import (
     DocumentSet,
-    PayloadSchema,
     Wsdl,
     check_envelope,
     compile_schemas,

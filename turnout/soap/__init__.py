@@ -5,19 +5,19 @@ tooling and lives beside this package in `turnout.wsdl`, which imports this one,
 reverse; nothing here imports zeep.
 """
 
+from ._compose import Part, new_envelope, serialise, soap_prefix
+from ._encoding import DEFAULT_MAX_RATIO, content_codings, decode_content, is_encoded
 from ._envelope import (
-    operation_folder,
-    translator_name,
     Envelope,
     OperationName,
     action_names,
     envelope_threats,
+    operation_folder,
     read_envelope,
     service_path,
+    translator_name,
 )
-from ._encoding import DEFAULT_MAX_RATIO, content_codings, decode_content, is_encoded
 from ._errors import SoapError, XmlThreat, XmlUnreadable
-from ._compose import Part, new_envelope, serialise, soap_prefix
 from ._fault import TURNOUT_FAULT_NS, Fault, SoapFault, build_fault, write_fault
 from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
 from ._multipart import (
@@ -29,8 +29,8 @@ from ._multipart import (
     split_related,
     xml_parts,
 )
-from ._target import BadTarget, Target, normalise_target
 from ._parser import DEFAULT_LIMITS, XmlLimits, make_parser, parse_xml
+from ._target import BadTarget, Target, normalise_target
 from ._version import (
     SOAP11,
     SOAP11_NS,
@@ -45,13 +45,13 @@ from ._wsse import (
     DEFAULT_MAX_NONCES,
     DEFAULT_WINDOW,
     IDENTITY_ERROR_KINDS,
+    MAX_USERNAME,
     PASSWORD_DIGEST,
     PASSWORD_TEXT,
     WSSE_NS,
     WSU_NS,
     Identity,
     IdentityError,
-    MAX_USERNAME,
     NonceCache,
     Officer,
     password_digest,

@@ -12,7 +12,7 @@ cannot know what the bus would make of it.
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from ._errors import XmlThreat
 

@@ -11,9 +11,9 @@ siblings, or comments before its payload).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Mapping
 from urllib.parse import quote
 
 from lxml import etree

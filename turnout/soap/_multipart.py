@@ -54,7 +54,7 @@ class MultipartUnreadable(XmlUnreadable):
     default, so it can still refuse one whose readable parts hold a threat.
     """
 
-    def __init__(self, message: str, parts: tuple["MimePart", ...] = ()) -> None:
+    def __init__(self, message: str, parts: tuple[MimePart, ...] = ()) -> None:
         super().__init__(message)
         self.parts = parts
 
@@ -126,7 +126,7 @@ def is_multipart_related(content_type: str | None) -> bool:
     if not content_type:
         return False
     match = _MEDIA_TYPE.match(content_type)
-    return bool(match) and match.group(1).lower() == "multipart/related"
+    return match is not None and match.group(1).lower() == "multipart/related"
 
 
 def xml_parts(related: RelatedParts, *, include_root: bool = False) -> tuple[MimePart, ...]:

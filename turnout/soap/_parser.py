@@ -39,8 +39,8 @@ from __future__ import annotations
 import codecs
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lxml import etree
 

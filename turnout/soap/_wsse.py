@@ -42,9 +42,10 @@ import heapq
 import hmac
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -220,7 +221,7 @@ def username_token_header(
 ) -> etree._Element:
     """A `wsse:Security` element holding a PasswordDigest UsernameToken, for a client's (or a
     test's) envelope Header. Created is written in UTC to whole seconds, ending in `Z`."""
-    created_text = _aware(created).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created_text = _aware(created).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     security = etree.Element(f"{{{WSSE_NS}}}Security", nsmap={"wsse": WSSE_NS, "wsu": WSU_NS})
     token = etree.SubElement(security, f"{{{WSSE_NS}}}UsernameToken")
     etree.SubElement(token, f"{{{WSSE_NS}}}Username").text = username
@@ -303,7 +304,7 @@ def _created(text: str) -> datetime:
         when = datetime.fromisoformat(f"{stamp}.{micro}{'+00:00' if zone == 'Z' else zone}")
     except ValueError:
         raise IdentityError("malformed", f"Created {text!r} is not a calendar time") from None
-    return when.astimezone(timezone.utc)
+    return when.astimezone(UTC)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -193,7 +193,7 @@ def example_envelope(
     encoded = operation.use == "encoded"
     nsmap = _nsmap(message.headers + message.body, prefixes or {}, encoded)
     nsmap["soap"] = version.namespace
-    root = etree.Element(f"{{{version.namespace}}}Envelope", nsmap=nsmap)  # type: ignore[arg-type]
+    root = etree.Element(f"{{{version.namespace}}}Envelope", nsmap=nsmap)
     builder = _Builder(encoded)
     if message.headers:
         header = etree.SubElement(root, f"{{{version.namespace}}}Header")

@@ -154,7 +154,7 @@ class Fetcher:
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise OSError(f"no answer within {self.timeout:g} s") from None
             raise OSError(str(reason)) from None
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise OSError(f"no answer within {self.timeout:g} s") from None
         if len(data) > WSDL_LIMITS.max_bytes:
             raise OSError(f"over the limit of {WSDL_LIMITS.max_bytes} bytes")
@@ -219,7 +219,7 @@ def _references(
     doc: Loaded, element: etree._Element
 ) -> list[tuple[str, str, str | None, str | None, etree._Element]]:
     """(location, kind, namespace, including schema's namespace, node) of each reference."""
-    found = []
+    found: list[tuple[str, str, str | None, str | None, etree._Element]] = []
     schemas: list[etree._Element] = []
     if doc.kind == "wsdl":
         for node in element.iterchildren(f"{{{WSDL_NS}}}import"):

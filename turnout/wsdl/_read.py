@@ -16,8 +16,8 @@ from lxml import etree
 from ._fetch import DEFAULT_TIMEOUT, DocumentSet, Loaded, fetch_documents
 from ._model import (
     HTTP_BINDING_NS,
-    SOAP12_BINDING_NS,
     SOAP11_BINDING_NS,
+    SOAP12_BINDING_NS,
     WSDL_NS,
     XSD_NS,
     Binding,

@@ -32,7 +32,7 @@ class _MemoryResolver(etree.Resolver):
         super().__init__()
         self.documents = documents
 
-    def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
+    def resolve(self, url: str, pubid: str | None, context: object) -> object:
         data = self.documents.get(url)
         if data is None:  # anything else: an empty schema, never a file or a URL
             data = f'<xs:schema xmlns:xs="{XSD_NS}"/>'.encode()
@@ -69,7 +69,7 @@ def compile_schemas(documents: DocumentSet) -> PayloadSchema:
     by_namespace: dict[str | None, list[str]] = defaultdict(list)
     included: set[str] = set()
     schemas = documents.schema_elements()
-    for index, (doc, schema) in enumerate(schemas):
+    for index, (_, schema) in enumerate(schemas):
         url_of[id(schema)] = f"{_PREFIX}{index}.xsd"
     location_of = {doc.location: url_of[id(schema)] for doc, schema in schemas
                    if schema is doc.root}
@@ -133,7 +133,7 @@ def _standalone(element: etree._Element) -> etree._Element:
     text = etree.tostring(element)
     parser = make_parser()
     copy = etree.fromstring(text, parser)
-    root = etree.Element(copy.tag, attrib=dict(copy.attrib), nsmap=nsmap)  # type: ignore[arg-type]
+    root = etree.Element(copy.tag, attrib=dict(copy.attrib), nsmap=nsmap)
     root.text = copy.text
     for child in copy:
         root.append(child)
@@ -146,13 +146,13 @@ def _probe(element: etree._Element, field: Field) -> etree._Element:
     for prefix, uri in element.nsmap.items():
         if prefix and prefix not in nsmap:
             nsmap[prefix] = uri
-    probe = etree.Element(_PROBE, nsmap=nsmap)  # type: ignore[arg-type]
+    probe = etree.Element(_PROBE, nsmap=nsmap)
     if field.type_name:
         namespace, local = split_clark(field.type_name)
         prefix = next((p for p, u in nsmap.items() if u == namespace), None)
         if prefix is None and namespace:
             prefix = "t0"
-            probe = etree.Element(_PROBE, nsmap={**nsmap, prefix: namespace})  # type: ignore[arg-type]
+            probe = etree.Element(_PROBE, nsmap={**nsmap, prefix: namespace})
         probe.set(f"{{{XSI_NS}}}type", f"{prefix}:{local}" if prefix else local)
     probe.text = element.text
     for name, value in element.attrib.items():

@@ -29,7 +29,7 @@ from ._known import KNOWN_SCHEMAS
 from ._model import WSDL_NS, XSD_NS, Problem
 
 
-class TransportRefused(ZeepError):  # type: ignore[misc]
+class TransportRefused(ZeepError):
     """zeep asked for a document Turnout did not read (and will not fetch)."""
 
 
@@ -38,7 +38,7 @@ def zeep_settings() -> Settings:
                     xml_huge_tree=False)
 
 
-class OfflineTransport(Transport):  # type: ignore[misc]
+class OfflineTransport(Transport):
     """Serves zeep the documents of a `DocumentSet` and nothing else; never connects."""
 
     def __init__(self, documents: DocumentSet) -> None:
@@ -77,7 +77,9 @@ def _stub(namespace: str | None, wsdl: bool) -> bytes:
 
 def load_with_zeep(documents: DocumentSet) -> ZeepDocument:
     """The WSDL as a zeep `Document`, loaded through `OfflineTransport`."""
-    return ZeepDocument(documents.entry, OfflineTransport(documents), settings=zeep_settings())
+    transport = OfflineTransport(documents)
+    # zeep annotates `transport` as type[Transport], but takes (and uses) an instance
+    return ZeepDocument(documents.entry, transport, settings=zeep_settings())  # type: ignore[arg-type]
 
 
 def zeep_problems(documents: DocumentSet) -> list[Problem]:

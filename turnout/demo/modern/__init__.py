@@ -6,8 +6,8 @@ writes. The contract is docs/modern-services.md. With a token key they check Tur
 JWT on every call (`_auth.py`).
 """
 
-from ._auth import ENDPOINT_OPERATIONS, ISSUER
 from ._app import SERVICE_ROUTES, make_modern_app, make_modern_apps
+from ._auth import ENDPOINT_OPERATIONS, ISSUER
 from ._body import MAX_BODY_BYTES
 from ._problem import PROBLEM_BASE, PROBLEM_JSON
 from ._run import run_services

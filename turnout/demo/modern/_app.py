@@ -6,7 +6,7 @@ each operation needs comes from `operations`, by default the demo's identity fil
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route

@@ -15,8 +15,9 @@ route missing from it cannot be built with a key: nothing is served unchecked.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from starlette.requests import Request

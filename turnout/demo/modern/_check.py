@@ -8,8 +8,9 @@ Strings are trimmed and an empty string counts as absent, as on the legacy bus.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from ._problem import InvalidParam, Problem
 from .vocab import ADDRESS_SEPARATOR

@@ -7,7 +7,7 @@ inverses. Translators may import these rather than copy the tables in docs/moder
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from ..data import COLOUR_CODES
 
@@ -103,7 +103,7 @@ def iso_time(value: time) -> str:
 def iso_timestamp(value: datetime) -> str:
     """`2026-03-10T09:15:02Z`: UTC, whole seconds (the legacy receipt has no fraction)."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
