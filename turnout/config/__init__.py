@@ -6,8 +6,29 @@ from ._files import AtomicWriteError, fsync_directory, make_directories, write_a
 from ._identity import IdentitySettings
 from ._officers import load_officers, load_operation_roles
 from ._proxy import AuditSettings, ProxyConfig, check_upstream, load_proxy_config
-from ._tls import ListenTls, PeerTls
+from ._tls import CIPHERS_TLS12, ListenTls, PeerTls
 from ._yaml import Node, dump_yaml, load_yaml, parse_yaml
 
-__all__ = ["AtomicWriteError", "AuditSettings", "ConfigError", "fsync_directory", "make_directories", "write_atomically", "write_many", "YamlEditor", "IdentitySettings", "ListenTls", "Node", "PeerTls", "ProxyConfig", "check_upstream", "load_proxy_config",
-           "load_officers", "load_operation_roles", "dump_yaml", "load_yaml", "parse_yaml"]
+__all__ = [
+    "AtomicWriteError",
+    "AuditSettings",
+    "CIPHERS_TLS12",
+    "ConfigError",
+    "IdentitySettings",
+    "ListenTls",
+    "Node",
+    "PeerTls",
+    "ProxyConfig",
+    "YamlEditor",
+    "check_upstream",
+    "dump_yaml",
+    "fsync_directory",
+    "load_officers",
+    "load_operation_roles",
+    "load_proxy_config",
+    "load_yaml",
+    "make_directories",
+    "parse_yaml",
+    "write_atomically",
+    "write_many",
+]
