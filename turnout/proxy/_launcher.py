@@ -14,6 +14,7 @@ import threading
 from typing import Any, Callable
 
 from mitmproxy import options
+from mitmproxy.master import Master
 from mitmproxy.tools.dump import DumpMaster
 
 from ..config import ProxyConfig
@@ -24,6 +25,7 @@ from ._client_timeout import ClientBodyTimeout
 from ._connections import ConnectionGuard
 from ._drain import InFlight, drain_and_stop
 from ._host import HostRuntime
+from ._master import TurnoutMaster
 from ._tls import ListenTlsAddon
 
 log = logging.getLogger("turnout.proxy")
@@ -103,7 +105,7 @@ async def serve(
     config: ProxyConfig,
     state: ProxyState | None = None,
     on_ready: Callable[[str, int], None] | None = None,
-    on_master: Callable[[DumpMaster], None] | None = None,
+    on_master: Callable[[Master], None] | None = None,
     handle_signals: bool = False,
     bare: bool = False,
 ) -> ProxyState:
@@ -125,13 +127,15 @@ async def _serve(
     config: ProxyConfig,
     state: ProxyState | None,
     on_ready: Callable[[str, int], None] | None,
-    on_master: Callable[[DumpMaster], None] | None,
+    on_master: Callable[[Master], None] | None,
     handle_signals: bool,
     bare: bool,
 ) -> ProxyState:
     state = state or ProxyState(config)
     asyncio.get_running_loop().set_exception_handler(_quiet_on_cancel)
-    master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False)
+    # bare: mitmproxy's own reverse proxy as mitmdump runs it (the benches' baseline)
+    master: Master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False) if bare \
+        else TurnoutMaster(options.Options())
     in_flight = InFlight()
     if bare:
         master.options.update(
@@ -189,7 +193,7 @@ class ProxyThread:
         self.host = ""
         self.port = 0
         self._ready = threading.Event()
-        self._master: DumpMaster | None = None
+        self._master: Master | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="turnout-proxy", daemon=True)
 
@@ -202,7 +206,7 @@ class ProxyThread:
             self.host, self.port = host, port
             self._ready.set()
 
-        def keep(master: DumpMaster) -> None:
+        def keep(master: Master) -> None:
             self._master = master
 
         try:

@@ -41,9 +41,10 @@ from mitmproxy.proxy.layers.tls import ClientTLSLayer
 from OpenSSL import SSL, crypto
 
 from ..config import ListenTls
-from ..config._tls import CIPHERS_TLS12
-from ..soap import SOAP11, Fault, build_fault
+from ..config import CIPHERS_TLS12
 from ..gateway import ProxyState, is_power_of_ten
+from ._host_faults import plain_http_refused
+from ._wire import head_of
 
 log = logging.getLogger("turnout.proxy")
 
@@ -89,12 +90,8 @@ def server_context(settings: ListenTls) -> SSL.Context:
     return context
 
 
-_PLAIN_REFUSED = http1.assemble_response(http.Response.make(
-    400,
-    build_fault(SOAP11, Fault("Request refused by the proxy: it accepts HTTPS only (TLS); "
-                              "plain HTTP is refused: use https://", True, "tls.required")),
-    {"Server": "turnout", "Connection": "close", "Content-Type": SOAP11.content_type},
-))
+_REFUSAL = plain_http_refused()
+_PLAIN_REFUSED = head_of(_REFUSAL) + _REFUSAL.body
 
 
 class _RefusePlain(layer.Layer):
