@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
@@ -59,3 +61,65 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("slow") is not None:
             item.add_marker(skip)
+
+
+# --- hosts: the proxy suites run against both hosts (turnout proxy --engine) -----------------
+#
+# Every test in a proxy suite runs once per host, `[mitmproxy]` and `[fast]`. The engine reaches
+# the proxy through TURNOUT_ENGINE, set before each test's fixtures are (so `ProxyThread` in this
+# process and `turnout proxy` in a subprocess both read it); a fixture wider than a test that
+# starts a proxy takes `proxy_engine` so it is started again for the other host. The grouping is
+# by session: every proxy test on one host, then on the other. A test of what one host alone has
+# is marked `@pytest.mark.engine("mitmproxy", reason=...)`.
+
+PROXY_ENGINES = ("mitmproxy", "fast")
+ENGINE_VARIABLE = "TURNOUT_ENGINE"
+PROXY_SUITE_DIRS = ("wire",)
+PROXY_SUITE_FILES = ("test_proxy_passthrough.py",)
+_ENGINE_GIVEN = os.environ.get(ENGINE_VARIABLE)
+
+
+def in_proxy_suite(path: Path) -> bool:
+    tests = Path(__file__).parent
+    try:
+        relative = path.relative_to(tests)
+    except ValueError:
+        return False
+    if relative.parts[0] in PROXY_SUITE_DIRS:
+        return True
+    return len(relative.parts) == 1 and relative.name in PROXY_SUITE_FILES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engine(name, reason): a proxy test of what only that host has")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not in_proxy_suite(Path(str(metafunc.definition.fspath))):
+        return
+    marker = metafunc.definition.get_closest_marker("engine")
+    engines = PROXY_ENGINES if marker is None else tuple(marker.args)
+    metafunc.parametrize("proxy_engine", engines, ids=list(engines), scope="session")
+
+
+@pytest.fixture(scope="session")
+def proxy_engine() -> str | None:
+    """The host a proxy test runs against (outside the proxy suites: TURNOUT_ENGINE, if set)."""
+    return _ENGINE_GIVEN
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    callspec = getattr(item, "callspec", None)
+    engine = callspec.params.get("proxy_engine") if callspec is not None else None
+    engine = engine or _ENGINE_GIVEN
+    if engine is None:
+        os.environ.pop(ENGINE_VARIABLE, None)
+    else:
+        os.environ[ENGINE_VARIABLE] = engine
+
+
+@pytest.fixture(autouse=True)
+def _proxy_engine_in_use(proxy_engine: str | None) -> str | None:
+    """Puts `proxy_engine` in every test's fixtures, so the proxy suites can be parametrised by it."""
+    return proxy_engine

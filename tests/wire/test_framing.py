@@ -48,7 +48,9 @@ def chunking_bus() -> Iterator[WireBus]:
 
 
 @pytest.fixture(scope="module")
-def proxy(chunking_bus: WireBus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyProcess]:
+def proxy(
+    chunking_bus: WireBus, tmp_path_factory: pytest.TempPathFactory, proxy_engine: str
+) -> Iterator[ProxyProcess]:
     root = tmp_path_factory.mktemp("framing")
     config = root / "turnout.yaml"
     config.write_text(f"upstream: {chunking_bus.url}\nrecordings: {{dir: rec}}\n")

@@ -28,7 +28,9 @@ HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:police
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProxyProcess, ScriptedBus, ScriptedBus]]:
+def rig(
+    tmp_path_factory: pytest.TempPathFactory, proxy_engine: str
+) -> Iterator[tuple[ProxyProcess, ScriptedBus, ScriptedBus]]:
     root = tmp_path_factory.mktemp("moved-write")
     translators = root / "translators"
     translators.mkdir()

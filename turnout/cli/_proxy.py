@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 from pathlib import Path
@@ -28,12 +27,18 @@ DEFAULT_CONFIG = Path("turnout.yaml")
 @click.option("--unredacted", is_flag=True,
               help="Record even though the configuration has no redaction rules: personal "
                    "data is then written in clear (credentials are still hidden).")
+@click.option("--engine", type=click.Choice(["fast", "mitmproxy"]), envvar="TURNOUT_ENGINE",
+              help="The host that serves the proxy: 'fast' (asyncio and uvloop, for production "
+                   "traffic) or 'mitmproxy'. Default: mitmproxy (env TURNOUT_ENGINE). Watching "
+                   "flows (mitmweb) and `mitmdump -s turnout/proxy/script.py` are mitmproxy's only.")
 def proxy(config_path: Path | None, upstream: str | None, host: str | None, port: int | None,
-          record_dir: Path | None, unredacted: bool) -> None:
+          record_dir: Path | None, unredacted: bool, engine: str | None) -> None:
     """Run the Turnout proxy in front of the legacy bus.
 
     With neither --config nor --upstream, ./turnout.yaml is read, as every other command does.
     Recording needs redaction rules (recordings.redaction) unless --unredacted is given.
+    Both engines serve the same requests the same way; see docs/performance.md for what each
+    costs.
     """
     if config_path is None and upstream is None:
         if not DEFAULT_CONFIG.is_file():
@@ -62,9 +67,10 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
             fail(f"cannot {'listen' if what == 'listen' else 'serve the ' + what} on "
                  f"{bind_host}:{bind_port}: {problem}; choose another with {setting}", code=1)
 
-    from ..proxy import ProxyState, serve  # imported late: mitmproxy is slow to import
+    from ..proxy import ProxyState, engine_of, run  # imported late: the hosts are slow to import
 
     state = ProxyState(config)
+    engine = engine_of(engine)
 
     def ready(bound_host: str, bound_port: int) -> None:
         console.print(
@@ -73,6 +79,7 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
             f"-> {escape(config.upstream)}"
             + (f", recording to {escape(str(config.record_dir))}" if config.record_dir
                else ", not recording")
+            + f" ({engine} host)"
         )
         table = state.routes.get()
         moved = [f"{r.key} {r.describe()}" for r in table if r.mode != "legacy"]
@@ -81,7 +88,7 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
                              + watching))
 
     try:
-        asyncio.run(serve(config, state, on_ready=ready, handle_signals=True))
+        run(config, state, on_ready=ready, handle_signals=True, engine=engine)
     except KeyboardInterrupt:
         return
     except ConfigError as exc:

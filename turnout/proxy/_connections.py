@@ -16,28 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import resource
 from collections import Counter
 
 from mitmproxy import connection, http
 
-from ._client_io import client_io
 from ..gateway import ProxyState, is_power_of_ten
+from ._client_io import client_io
+from ._client_limits import raise_descriptor_limit
 
 log = logging.getLogger("turnout.proxy")
-
-
-def raise_descriptor_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit; return the limit in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > soft:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError):
-            pass
-    return soft
 
 
 class ConnectionGuard:

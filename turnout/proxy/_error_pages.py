@@ -9,34 +9,20 @@ we replace the one function that renders those pages. It is private API of the p
 
 from __future__ import annotations
 
-from mitmproxy import http
-from mitmproxy.net.http import http1, status_codes
 from mitmproxy.proxy.layers.http import _http1
 
-from ..soap import SOAP11, Fault, build_fault
+from ._host_faults import refusal
+from ._wire import head_of
 
 _original = _http1.make_error_response
 _limit_bytes: int | None = None
 
 
 def soap_error_response(status_code: int, message: str = "") -> bytes:
-    """Render mitmproxy's error `status_code` as a SOAP 1.1 Fault (HTTP 500 for 413/502/504)."""
-    if status_code == 413:
-        limit = f" of {_limit_bytes} bytes" if _limit_bytes else ""
-        fault = Fault(f"Request refused by the proxy: body is over the limit{limit}", True, "threat.too-large")
-    else:
-        fault = Fault(
-            f"Request refused by the proxy: {message or status_codes.RESPONSES.get(status_code, '')}",
-            status_code < 500,
-            f"proxy.http-{status_code}",
-        )
-    status = 500 if status_code in (413, 502, 504) else status_code
-    response = http.Response.make(
-        status,
-        build_fault(SOAP11, fault),
-        {"Server": "turnout", "Connection": "close", "Content-Type": SOAP11.content_type},
-    )
-    return http1.assemble_response(response)
+    """Render mitmproxy's error `status_code` as a SOAP 1.1 Fault (HTTP 500 for 413/502/504),
+    worded as the fast host words it (`_host_faults.refusal`)."""
+    response = refusal(status_code, message, _limit_bytes)
+    return head_of(response) + response.body
 
 
 def install(limit_bytes: int) -> None:

@@ -17,11 +17,9 @@ import re
 from mitmproxy.proxy import commands, events
 from mitmproxy.proxy.layers.http import _http1
 
-log = logging.getLogger("turnout.proxy")
+from ._host_faults import MAX_HEADER_BYTES
 
-#: request line plus headers, in bytes; nginx allows 32 KiB by default, Python's http.server 64 KiB
-#: a line. SOAP carries its bulk in the body, so this is generous.
-MAX_HEADER_BYTES = 64 * 1024
+log = logging.getLogger("turnout.proxy")
 
 _original = _http1.Http1Server.read_headers
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 (which mitmproxy uses) ends a head

@@ -15,10 +15,9 @@ import logging
 
 from mitmproxy import http
 
-from ..gateway import client_response
-from ..soap import HttpResponse
-from ._client_io import client_io
 from ..transport import Streamed
+from ._client_io import client_io
+from ._wire import streamed_head
 
 log = logging.getLogger("turnout.proxy")
 
@@ -31,7 +30,7 @@ async def pass_on(flow: http.HTTPFlow, answer: Streamed) -> int | None:
     if writer is None or writer.is_closing():
         answer.release()
         return None
-    writer.write(_head(answer.head))
+    writer.write(streamed_head(answer.head))
     sent = 0
     try:
         async for chunk in answer.chunks():
@@ -43,13 +42,3 @@ async def pass_on(flow: http.HTTPFlow, answer: Streamed) -> int | None:
     flow.kill()  # the answer is on the wire; mitmproxy closes the connection, sends nothing
     return sent
 
-
-def _head(head: HttpResponse) -> bytes:
-    """Status line and headers by the one framing rule (`turnout.gateway.client_response`) for
-    an answer sent without its body here: the bus's end-to-end headers and its Content-Length
-    when it gave one (else the body ends when the connection closes, which every HTTP version
-    understands)."""
-    framed = client_response(HttpResponse(head.status, head.headers, b"", head.reason), "HEAD")
-    lines = [f"HTTP/1.1 {framed.status} {framed.reason or 'OK'}"]
-    lines += [f"{name}: {value}" for name, value in [*framed.headers, ("Connection", "close")]]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")

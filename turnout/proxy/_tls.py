@@ -33,15 +33,13 @@ from typing import Any
 from cryptography import x509
 from mitmproxy import connection, http, tls
 from mitmproxy.addons.tlsconfig import AppData, alpn_select_callback
-from mitmproxy.net.http import http1
 from mitmproxy.net.tls import starts_like_tls_record
 from mitmproxy.proxy import commands, events, layer
 from mitmproxy.proxy.layers import modes
 from mitmproxy.proxy.layers.tls import ClientTLSLayer
 from OpenSSL import SSL, crypto
 
-from ..config import ListenTls
-from ..config import CIPHERS_TLS12
+from ..config import CIPHERS_TLS12, ListenTls
 from ..gateway import ProxyState, is_power_of_ten
 from ._host_faults import plain_http_refused
 from ._wire import head_of
@@ -74,7 +72,7 @@ def server_context(settings: ListenTls) -> SSL.Context:
     context.use_certificate_chain_file(str(settings.cert))
     context.use_privatekey_file(str(settings.key))
     context.check_privatekey()
-    context.set_alpn_select_callback(alpn_select_callback)
+    context.set_alpn_select_callback(alpn_select_callback)  # type: ignore[arg-type]  # mitmproxy's callback, typed loosely
     if settings.client_ca is not None:
         context.load_verify_locations(str(settings.client_ca))
         # The CertificateRequest names the CAs we accept, so a client with several picks the right one.
@@ -212,10 +210,10 @@ def _verify_error(conn: SSL.Connection | None) -> str | None:
     if conn is None:
         return None
     try:
-        result = SSL._lib.SSL_get_verify_result(conn._ssl)  # type: ignore[attr-defined]
+        result = SSL._lib.SSL_get_verify_result(conn._ssl)  # type: ignore[union-attr]
         if result == 0:
             return None
-        text = SSL._ffi.string(SSL._lib.X509_verify_cert_error_string(result)).decode()  # type: ignore[attr-defined]
+        text = SSL._ffi.string(SSL._lib.X509_verify_cert_error_string(result)).decode()  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - private API of pyOpenSSL: only a better log line is lost
         return None
     return f"client certificate rejected: {text}"
@@ -224,7 +222,7 @@ def _verify_error(conn: SSL.Connection | None) -> str | None:
 _original_receive_handshake_data = ClientTLSLayer.receive_handshake_data
 
 
-def _receive_handshake_data_with_alert(self, data):  # type: ignore[no-untyped-def]
+def _receive_handshake_data_with_alert(self, data):  # type: ignore[no-untyped-def,unused-ignore]
     """mitmproxy closes a client connection whose handshake failed without sending the TLS
     alert OpenSSL wrote (certificate required, unknown CA, certificate expired...): the client
     sees only an EOF. This sends the alert first, so an officer's device can say what is wrong.
