@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..config import FailureLog, failure_kind, is_power_of_ten, so_far
+
 log = logging.getLogger("turnout.audit")
 
 _STOP = object()
@@ -107,7 +109,7 @@ class AuditTrail:
         self._lock = threading.Lock()
         self._closed = False
         self._written = self._dropped = self._failed = 0
-        self._failure_kinds: dict[tuple[str, int | None], int] = {}  # writer thread only
+        self._failures = FailureLog()
         self._files: dict[str, int] = {}  # day -> descriptor; writer thread only
         self._thread = threading.Thread(target=self._run, name="turnout-audit-writer", daemon=True)
         self._thread.start()
@@ -141,7 +143,7 @@ class AuditTrail:
             self._dropped += 1
             dropped = self._dropped
         self._counted("audit.dropped", 1)
-        if _is_power_of_ten(dropped):
+        if is_power_of_ten(dropped):
             log.error("audit queue full or closed: %d audit lines dropped so far", dropped)
         return False
 
@@ -268,11 +270,11 @@ class AuditTrail:
         with self._lock:
             self._failed += n
         self._counted("audit.failed", n)
-        kind = (type(exc).__name__, getattr(exc, "errno", None))
-        seen = self._failure_kinds[kind] = self._failure_kinds.get(kind, 0) + 1
-        if _is_power_of_ten(seen):
+        kind = failure_kind(exc)
+        seen = self._failures.due(kind)
+        if seen is not None:
             log.error("audit trail: could not write %d lines to %s: %s: %s%s", n, self.directory,
-                      kind[0], str(exc)[:300], "" if seen == 1 else f" ({seen} failures of this kind so far)")
+                      kind[0], str(exc)[:300], so_far(seen))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -284,9 +286,3 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _age(delta: timedelta) -> str:
     return f"{delta.days}d" if not delta.seconds else str(delta)
-
-
-def _is_power_of_ten(n: int) -> bool:
-    while n >= 10 and n % 10 == 0:
-        n //= 10
-    return n == 1

@@ -2,6 +2,7 @@
 
 from ._editor import YamlEditor
 from ._errors import ConfigError
+from ._failure_log import FailureLog, failure_kind, is_power_of_ten, so_far
 from ._files import AtomicWriteError, fsync_directory, make_directories, write_atomically, write_many
 from ._identity import IdentitySettings
 from ._officers import load_officers, load_operation_roles
@@ -14,6 +15,7 @@ __all__ = [
     "AuditSettings",
     "CIPHERS_TLS12",
     "ConfigError",
+    "FailureLog",
     "IdentitySettings",
     "ListenTls",
     "Node",
@@ -22,13 +24,16 @@ __all__ = [
     "YamlEditor",
     "check_upstream",
     "dump_yaml",
+    "failure_kind",
     "fsync_directory",
+    "is_power_of_ten",
     "load_officers",
     "load_operation_roles",
     "load_proxy_config",
     "load_yaml",
     "make_directories",
     "parse_yaml",
+    "so_far",
     "write_atomically",
     "write_many",
 ]
