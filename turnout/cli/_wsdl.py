@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.tree import Tree
 
-from ..config import write_atomically
+from ..config import dump_yaml, write_atomically
 from ..wsdl import Field, Operation, Wsdl, WsdlError, read_wsdl
 from ._render import console, errors, fail, shown, warn
 
@@ -242,10 +242,8 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def _write_openapi(path: Path, data: dict[str, object]) -> None:
-    import yaml
-
     if path.suffix in (".yaml", ".yml"):
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        text = dump_yaml(data)
     else:
         text = json.dumps(data, indent=2) + "\n"
     try:
