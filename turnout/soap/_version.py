@@ -8,9 +8,9 @@ parts go (`faults`, from `_fault_layout`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping
 
 from ._fault_layout import FaultLayout, Soap11Faults, Soap12Faults
 
