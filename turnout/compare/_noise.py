@@ -73,6 +73,8 @@ NOISE_GAP = 1.1
 _SOAP = (SOAP11_NS, SOAP12_NS)
 #: nothing disregarded: not even a Fault's detail
 _NO_RULES = Rules(fault_detail=True)
+#: how a request is sent when the caller does not say (a frozen value, shared)
+_SEND_DEFAULTS = SendOptions()
 #: the largest body a compressed answer may decode to
 _MAX_DECODED = 64 * 1024 * 1024
 
@@ -280,7 +282,7 @@ def learn_noise(
     *,
     is_write: Callable[[str], bool] = never_a_write,
     existing: Mapping[str, Rules] | None = None,
-    options: SendOptions = SendOptions(),
+    options: SendOptions = _SEND_DEFAULTS,
     gap: float = NOISE_GAP,
     per_operation: int | None = None,
     on_planned: Callable[[int], object] | None = None,

@@ -9,8 +9,9 @@ with its path and line so validators can raise `ConfigError` without threading p
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -21,7 +22,7 @@ from ._errors import ConfigError
 _MAX_CONFIG_BYTES = 1024 * 1024
 
 
-def load_yaml(path: Path) -> "Node":
+def load_yaml(path: Path) -> Node:
     """Read `path` as YAML. Errors name the file and line."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -46,7 +47,7 @@ def dump_yaml(data: Any, *, width: int = 100) -> str:
     return out.getvalue()
 
 
-def parse_yaml(text: str, path: Path | str) -> "Node":
+def parse_yaml(text: str, path: Path | str) -> Node:
     if len(text) > _MAX_CONFIG_BYTES:
         raise ConfigError("file is over 1 MiB; refusing to read it", file=path)
     try:
@@ -73,7 +74,7 @@ class Node:
         return ConfigError(message, file=self.file, line=self.line, field=self.field or None)
 
     # -- mappings ---------------------------------------------------------------------------
-    def mapping(self, allowed: set[str]) -> "Node":
+    def mapping(self, allowed: set[str]) -> Node:
         """Assert this is a mapping whose keys are all in `allowed` (typos are errors)."""
         if not isinstance(self.value, dict):
             raise self.error(f"must be a mapping, not {_kind(self.value)}")
@@ -83,12 +84,12 @@ class Node:
                 raise self._child(key).error(f"unknown field (expected one of: {hint})")
         return self
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         if not isinstance(self.value, dict) or key not in self.value:
             return None
         return self._child(key)
 
-    def _child(self, key: Any) -> "Node":
+    def _child(self, key: Any) -> Node:
         line = self.line
         if isinstance(self.value, CommentedMap):
             try:
@@ -99,7 +100,7 @@ class Node:
         return Node(self.value.get(key), self.file, field, line)
 
     # -- sequences --------------------------------------------------------------------------
-    def items(self) -> Iterator["Node"]:
+    def items(self) -> Iterator[Node]:
         if not isinstance(self.value, list):
             raise self.error(f"must be a list, not {_kind(self.value)}")
         for index, item in enumerate(self.value):

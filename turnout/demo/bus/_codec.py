@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from lxml import etree
 
@@ -35,7 +35,7 @@ def format_hhmm(value: time) -> str:
 def format_timestamp(value: datetime) -> str:
     """`25/11/2026 07:53:01`, in UTC: the bus never says which zone it means."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%d/%m/%Y %H:%M:%S")
 
 

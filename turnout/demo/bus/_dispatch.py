@@ -12,8 +12,8 @@ part failed; an officer without the operation's role, FORBIDDEN.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from lxml import etree
 

@@ -8,7 +8,7 @@ through that proxy.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from lxml import etree
@@ -24,7 +24,7 @@ _ADDRESS_NAMESPACES = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def packaged(file_name: str) -> bytes:
     """The bytes of a file in `turnout/demo/wsdl/`."""
     return (resources.files("turnout.demo") / "wsdl" / file_name).read_bytes()
