@@ -167,6 +167,27 @@ def test_any_body_round_trips_exactly(body: bytes):
     assert exchange.response is not None and exchange.response.body == body
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_a_body_the_quick_check_passes_as_a_block_does_load_back_as_itself(text: str):
+    """The check that spares loading each body back (`_serialize._PLAIN_BLOCK`) never passes
+    a text whose block would load back as anything else."""
+    from turnout.recording._serialize import _PLAIN_BLOCK, _block_loads_back
+
+    for candidate in (text, "<" + text, "<a>" + text.replace("\r", "") + "</a>"):
+        if _PLAIN_BLOCK.fullmatch(candidate):
+            assert _block_loads_back(candidate), repr(candidate)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8")))
+def test_any_body_round_trips_exactly_unverified(body: bytes):
+    """What the store writes: `dumps` without loading the whole text back."""
+    exchange = loads(dumps(make_exchange(b"<" + body, body), verify=False), source="x.yaml")
+    assert exchange.request.body == b"<" + body
+    assert exchange.response is not None and exchange.response.body == body
+
+
 def test_headers_keep_order_case_and_duplicates():
     exchange = make_exchange()
     exchange.request.headers = [("X-A", "1"), ("x-a", "2, [3]: {4}"), ("Cookie", "a=b; c=d")]

@@ -29,8 +29,8 @@ import pytest
 
 from turnout.config import ProxyConfig, load_proxy_config
 from turnout.proxy import ProxyThread
+from turnout.config import _files
 from turnout.recording import RecordingStore
-from turnout.recording import _store
 
 from .support.bus import Reply, ScriptedBus
 from .test_proxy_passthrough import ENVELOPE, SOAP_HEADERS
@@ -281,7 +281,7 @@ def test_the_store_itself_removes_a_temp_file_cut_off_by_enospc(
 
     disk = _FullDisk()
     disk.full.set()
-    monkeypatch.setattr(_store, "os", disk)
+    monkeypatch.setattr(_files, "os", disk)  # the one atomic writer the store writes through
     store = RecordingStore(tmp_path)
     with pytest.raises(RecordingError, match="No space left on device"):
         store.write(make_exchange())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from turnout.soap import HttpRequest, HttpResponse, OperationName
@@ -18,7 +18,9 @@ from ._format import (
     FORMAT_VERSION,
     REQUEST_KEYS,
     RESPONSE_KEYS,
+    SAME_AS_RESPONSE,
     TOP_KEYS,
+    TRANSLATED_BODY_KEYS,
     VERSION_KEY,
 )
 
@@ -152,7 +154,7 @@ def loads(text: str, source: str) -> Exchange:
     if translated_doc is not None:
         translated = _read_response(
             r, r.mapping(translated_doc, "translated", doc.line_of("translated")), omitted,
-            "translated",
+            "translated", response,
         )
     translation = r.get(doc, "translation", dict, "", optional=True) or {}
 
@@ -185,8 +187,8 @@ def _read_time(r: _Reader, doc: _yaml.MarkedDict) -> datetime:
             r.bad(doc, "started_at", f"{value!r} is not an ISO 8601 time")
     if value.tzinfo is None:
         # YAML's own timestamps load as naive UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _read_operation(r: _Reader, doc: _yaml.MarkedDict) -> OperationName | None:
@@ -232,24 +234,29 @@ def _read_request(
 
 
 def _read_response(
-    r: _Reader, doc: _yaml.MarkedDict, omitted: dict[str, OmittedBody], where: str = "response"
+    r: _Reader, doc: _yaml.MarkedDict, omitted: dict[str, OmittedBody], where: str = "response",
+    response: HttpResponse | None = None,
 ) -> HttpResponse:
-    r.check_keys(doc, RESPONSE_KEYS + BODY_KEYS, where)
+    """A response message; `translated` (`where`) may say its body is `response`'s."""
+    translated = where == "translated"
+    r.check_keys(doc, RESPONSE_KEYS + (TRANSLATED_BODY_KEYS if translated else BODY_KEYS), where)
     return HttpResponse(
         status=r.get(doc, "status", int, where),
         reason=r.get(doc, "reason", str, where, optional=True) or "",
         headers=_read_headers(r, doc, where),
-        body=_read_body(r, doc, where, omitted),
+        body=_read_body(r, doc, where, omitted, response if translated else None, translated),
     )
 
 
 def _read_body(
-    r: _Reader, doc: _yaml.MarkedDict, where: str, omitted: dict[str, OmittedBody]
+    r: _Reader, doc: _yaml.MarkedDict, where: str, omitted: dict[str, OmittedBody],
+    response: HttpResponse | None = None, may_refer: bool = False,
 ) -> bytes:
-    forms = [key for key in ("body", "body_base64", "body_omitted") if key in doc]
+    names = ("body", "body_base64", "body_omitted") + (("body_same_as",) if may_refer else ())
+    forms = [key for key in names if key in doc]
     if len(forms) != 1:
         r.fail(
-            "needs exactly one of body, body_base64, body_omitted"
+            f"needs exactly one of {', '.join(names)}"
             + (f", has {', '.join(forms)}" if forms else ""),
             where,
             doc.line,
@@ -257,6 +264,14 @@ def _read_body(
     form = forms[0]
     if form != "body" and "body_newline" in doc:
         r.bad(doc, "body_newline", "only goes with body", where)
+    if form == "body_same_as":
+        if "body_sha256" in doc or "body_length" in doc:
+            r.fail("body_sha256 and body_length only go with body_omitted", where, doc.line)
+        if r.get(doc, "body_same_as", str, where) != SAME_AS_RESPONSE:
+            r.bad(doc, "body_same_as", f"the only message it can name is {SAME_AS_RESPONSE}", where)
+        if response is None or not response.body:
+            r.bad(doc, "body_same_as", "names the response, which holds no body", where)
+        return response.body
     if form == "body":
         text: str = r.get(doc, "body", str, where)
         newline = r.get(doc, "body_newline", str, where, optional=True)

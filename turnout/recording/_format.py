@@ -24,7 +24,10 @@ A body is stored in exactly one of three ways:
   a body whose lines all end in CRLF is written with LF and `body_newline: crlf`;
 - `body_base64`: anything else (not UTF-8, stray CRs, characters YAML cannot carry);
 - `body_omitted` (a reason), `body_sha256`, `body_length`: redaction could not read it, so the
-  text was never written.
+  text was never written;
+- `body_same_as: response`, in `translated` only: the translated envelope is the client's
+  answer (translator mode), byte for byte, so it is stored once, under `response`. Files written
+  before this form hold the body twice; both load the same.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from __future__ import annotations
 FORMAT_VERSION = 1
 VERSION_KEY = "turnout_exchange"
 CRLF = "crlf"
+#: the one value of `body_same_as`: the message whose body this one's is
+SAME_AS_RESPONSE = "response"
 
 TOP_KEYS = (
     VERSION_KEY, "id", "started_at", "operation", "soap_version", "action", "route", "outcome",
@@ -40,3 +45,5 @@ TOP_KEYS = (
 REQUEST_KEYS = ("method", "path", "headers")
 RESPONSE_KEYS = ("status", "reason", "headers")
 BODY_KEYS = ("body_newline", "body", "body_base64", "body_omitted", "body_sha256", "body_length")
+#: the body keys of `translated`: those of any message, and a reference to the response's
+TRANSLATED_BODY_KEYS = (*BODY_KEYS, "body_same_as")

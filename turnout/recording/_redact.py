@@ -31,8 +31,9 @@ import copy
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping, cast
+from typing import Any, cast
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -209,20 +210,28 @@ class Redactor:
         return bool(self._body or self._headers or self._json)
 
     def redact(self, exchange: Exchange) -> Exchange:
-        """A redacted copy of `exchange`; the original is not changed."""
+        """A redacted copy of `exchange`; the original is not changed.
+
+        Each body is parsed once. A translated envelope that is the client's answer byte for
+        byte (translator mode) is not parsed again: it is redacted as the response is, so it
+        gets the response's redacted bytes (or is omitted with it)."""
         run = _Pass(self.replacement)
-        result = copy.deepcopy(exchange)
+        result = _copy(exchange)
         omitted = result.omitted_bodies
         # 1. field rules and credentials, remembering every value they hid
         result.request.path = self._target(result.request.path, run)
         messages: list[tuple[str, HttpRequest | HttpResponse]] = [("request", result.request)]
         if result.response is not None:
             messages.append(("response", result.response))
+        same_as_response = _translated_is_response(result)
         if result.translated is not None:
             messages.append(("translated", result.translated))
         bodies: dict[str, _Body | None] = {}
         for which, message in messages:
             message.headers = self._field_headers(message.headers, run)
+            if which == "translated" and same_as_response:
+                bodies[which] = None  # the response's, below
+                continue
             bodies[which] = self._first_pass(message.body, which, omitted, run)
             if which in omitted:
                 message.body = b""
@@ -236,6 +245,11 @@ class Redactor:
             body = bodies[which]
             if body is not None:
                 message.body = self._second_pass(body, run)
+        if same_as_response:
+            assert result.translated is not None and result.response is not None
+            result.translated.body = result.response.body
+            if "response" in omitted:
+                omitted["translated"] = omitted["response"]
         if result.translation:
             result.translation = self._translation(result.translation, run)
         result.notes = [hide(note) for note in result.notes]
@@ -491,6 +505,40 @@ class Redactor:
                     node.set(name, self._text(value, rule, run))
                     changed = True
         return changed
+
+
+def _copy(exchange: Exchange) -> Exchange:
+    """A copy of `exchange` that `redact` may change: the messages and every container it
+    assigns into are new, the values (strings, bytes) are shared. A deep copy cost 100-240 µs
+    per exchange, mostly spent copying what is never changed."""
+    result = copy.copy(exchange)
+    request = exchange.request
+    result.request = HttpRequest(request.method, request.path, list(request.headers), request.body)
+    for which in ("response", "translated"):
+        message: HttpResponse | None = getattr(exchange, which)
+        if message is not None:
+            setattr(result, which, HttpResponse(message.status, list(message.headers),
+                                                message.body, message.reason))
+    result.notes = list(exchange.notes)
+    result.timings = dict(exchange.timings)
+    result.omitted_bodies = dict(exchange.omitted_bodies)
+    # `_json_fields` assigns into the call's and the reply's mappings; everything else in the
+    # translation and in `extra` is rebuilt, not changed, by `_everywhere` and `_translation`
+    result.translation = {
+        key: dict(value) if isinstance(value, dict) else value
+        for key, value in exchange.translation.items()
+    }
+    return result
+
+
+def _translated_is_response(exchange: Exchange) -> bool:
+    """Whether the translated envelope is the client's answer, byte for byte (translator mode)."""
+    translated, response = exchange.translated, exchange.response
+    return (
+        translated is not None and response is not None and bool(translated.body)
+        and translated.body == response.body
+        and "translated" not in exchange.omitted_bodies and "response" not in exchange.omitted_bodies
+    )
 
 
 def _keep_space(text: str, token: str) -> str:

@@ -1,14 +1,26 @@
 """Writing an exchange as YAML (the format is described in `_format`).
 
-Bodies go in literal blocks for people and diffs, but only once loading the block back has been
-shown to give the very same text; otherwise base64. The whole document is checked the same way.
+Bodies go in literal blocks for people and diffs. A block is written by hand (`_yaml`), so it
+is the one part of the document that could come back other than it went in; a body is put in a
+block only when it provably loads back as the very same text, otherwise base64. "Provably" was
+a YAML load of each block, per body; now a text of the shape nearly every XML body has (it
+starts with a character that is not whitespace and holds only characters a YAML block keeps as
+they are: see `_PLAIN_BLOCK`) is known to round-trip without loading it, and only other texts
+are loaded to find out. The rest of the document is PyYAML's safe dumper over strings, numbers,
+lists and mappings, whose round trip is PyYAML's own contract; `dumps` checks it whole by
+loading the text back (`verify`), which the store does for the first file it writes, as a
+check of the library and the format, not for every file (it cost more than the dump itself).
+
+In translator mode the client's answer is the translator's envelope: `translated` then says
+`body_same_as: response` instead of holding the same body a second time.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from turnout.soap import HttpRequest, HttpResponse, OperationName
@@ -16,18 +28,30 @@ from turnout.soap import HttpRequest, HttpResponse, OperationName
 from . import _yaml
 from ._errors import RecordingError
 from ._exchange import Exchange, OmittedBody
-from ._format import CRLF, FORMAT_VERSION, VERSION_KEY
+from ._format import CRLF, FORMAT_VERSION, SAME_AS_RESPONSE, VERSION_KEY
 
 #: message mappings sit at column 0, so their keys (and bodies) at column 2
 _MESSAGE_KEY_COLUMN = 2
+
+#: A text `_yaml.literal_block` writes so that it loads back unchanged, without trying: its
+#: first character is no whitespace (so no indentation indicator is needed and the first line
+#: sets the indentation), and every character is one YAML keeps as it is inside a block: tab,
+#: line feed and the printable characters, less the other line breaks (CR, NEL, LS, PS: YAML
+#: turns them into line feeds) and the byte order mark. Any other text is tried by loading it.
+_PLAIN_BLOCK = re.compile(
+    "[\x21-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
 
 
 class _Block(str):
     """A string to be written as a literal block scalar."""
 
 
-def dumps(exchange: Exchange) -> str:
-    """The YAML text of `exchange`. Verified to load back to the same data before returning."""
+def dumps(exchange: Exchange, *, verify: bool = True) -> str:
+    """The YAML text of `exchange`. With `verify`, loaded back and compared with what was
+    meant before it is returned (a `RecordingError` if it differs); without, only the hand-made
+    parts are checked (see the module's docstring)."""
     doc: dict[str, Any] = {
         VERSION_KEY: FORMAT_VERSION,
         "id": exchange.id,
@@ -45,9 +69,13 @@ def dumps(exchange: Exchange) -> str:
         "extra": exchange.extra,
     }
     if exchange.translated is not None or exchange.translation:
-        doc["translated"] = _response_doc(
-            exchange.translated, exchange.omitted_bodies.get("translated")
-        )
+        if _same_body(exchange):
+            assert exchange.translated is not None
+            doc["translated"] = _response_doc(exchange.translated, None, same_as_response=True)
+        else:
+            doc["translated"] = _response_doc(
+                exchange.translated, exchange.omitted_bodies.get("translated")
+            )
         doc["translation"] = exchange.translation
     # Blocks are written by hand (see _yaml): dump a placeholder token, then swap the block in.
     nonce = secrets.token_hex(8)
@@ -77,8 +105,19 @@ def dumps(exchange: Exchange) -> str:
         if text.count(placeholder) != 1:
             raise RecordingError("body placeholder lost", source=f"exchange {exchange.id}")
         text = text.replace(placeholder, block)
-    _verify(text, doc, exchange.id)
+    if verify:
+        _verify(text, doc, exchange.id)
     return text
+
+
+def _same_body(exchange: Exchange) -> bool:
+    """Whether the translated envelope is the client's answer, byte for byte (translator mode)."""
+    translated, response = exchange.translated, exchange.response
+    return (
+        translated is not None and response is not None and bool(translated.body)
+        and translated.body == response.body
+        and "translated" not in exchange.omitted_bodies and "response" not in exchange.omitted_bodies
+    )
 
 
 def _verify(text: str, doc: dict[str, Any], exchange_id: str) -> None:
@@ -99,7 +138,7 @@ def _verify(text: str, doc: dict[str, Any], exchange_id: str) -> None:
 
 
 def _format_time(moment: datetime) -> str:
-    text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
     return text.replace("+00:00", "Z")
 
 
@@ -123,7 +162,9 @@ def _request_doc(request: HttpRequest, omitted: OmittedBody | None) -> dict[str,
     return doc
 
 
-def _response_doc(response: HttpResponse | None, omitted: OmittedBody | None) -> Any:
+def _response_doc(
+    response: HttpResponse | None, omitted: OmittedBody | None, same_as_response: bool = False
+) -> Any:
     if response is None:
         return None
     doc: dict[str, Any] = {
@@ -131,7 +172,10 @@ def _response_doc(response: HttpResponse | None, omitted: OmittedBody | None) ->
         "reason": response.reason,
         "headers": _headers_doc(response.headers),
     }
-    doc.update(_body_doc(response.body, omitted))
+    if same_as_response:
+        doc["body_same_as"] = SAME_AS_RESPONSE
+    else:
+        doc.update(_body_doc(response.body, omitted))
     return doc
 
 
@@ -167,6 +211,13 @@ def _readable_text(body: bytes) -> tuple[str | None, str | None]:
 
 
 def _block_round_trips(text: str) -> bool:
+    if _PLAIN_BLOCK.fullmatch(text):
+        return True
+    return _block_loads_back(text)
+
+
+def _block_loads_back(text: str) -> bool:
+    """Whether `text` written as a block loads back the same: tried, by loading it."""
     probe = f"m:\n  body: {_yaml.literal_block(text, _MESSAGE_KEY_COLUMN)}  end: 0\n"
     try:
         loaded = _yaml.load(probe)

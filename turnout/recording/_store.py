@@ -21,6 +21,12 @@ the path itself is in the recording, where redaction by value can reach it.
 Directories are created 0700 and files 0600: recordings hold personal data even when redacted.
 Without redaction rules only credentials are hidden; the store then says so, loudly, each time
 it starts a new directory.
+
+Files go through the project's one atomic writer (`turnout.config.write_many`): each to a
+temporary file beside its target (created exclusively, never through a symlink), fsync'd, then
+renamed over the target; a batch syncs each directory it touched once (group commit: the writer
+process's way to keep up). A reader sees no file or the whole file; a process killed mid-write
+leaves only a hidden temp file, which `remove_stale_temp_files` deletes at the next start.
 """
 
 from __future__ import annotations
@@ -29,10 +35,12 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
+from turnout.config import write_many
 from turnout.soap import operation_folder
 
 from ._decode import DEFAULT_MAX_DECODED, decode_bodies
@@ -46,13 +54,13 @@ from ._summary import REJECTED, UNREADABLE, StoreSummary, summarise
 log = logging.getLogger("turnout.recording")
 
 SUFFIX = ".yaml"
-_TEMP_SUFFIX = ".tmp"
 _FILE_MODE = 0o600  # recordings may hold personal data even when redacted
 _DIR_MODE = 0o700
 #: the folder of a service path no route or translator names: `_service-<digest>`
 UNKNOWN_SERVICE = "_service"
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
+#: a temp file the atomic writer leaves when killed mid-write: `.<id>.yaml.<random>.tmp`
+#: (and `.<id>.tmp`, the name this store's own writer used before)
+_TEMP_FILE = re.compile(r"\.(\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8})(?:\.yaml\.[A-Za-z0-9_]+)?\.tmp")
 
 
 class RecordingStore:
@@ -78,6 +86,7 @@ class RecordingStore:
         self.known_services = known_services
         self._warned_dirs: set[Path] = set()
         self._digest_key: bytes | None = None
+        self._verified = False
 
     @property
     def unredacted(self) -> bool:
@@ -86,13 +95,15 @@ class RecordingStore:
 
     # -- writing
 
-    def path_for(self, exchange: Exchange) -> Path:
-        """Where `write` puts `exchange`."""
+    def path_for(self, exchange: Exchange, known: bool | None = None) -> Path:
+        """Where `write` puts `exchange`. `known`: whether its service path may be a folder
+        name, decided by the caller (the writer process is told so by the serving process,
+        which knows the routes in force); None asks `known_services`."""
         if not is_exchange_id(exchange.id):
             raise RecordingError(f"{exchange.id!r} is not an exchange id")
         if exchange.operation is None:
             directory = self.root / (REJECTED if exchange.outcome == "rejected" else UNREADABLE)
-        elif self._is_known(exchange.operation.service):
+        elif self._is_known(exchange.operation.service) if known is None else known:
             # the folders every other name of the operation agrees with (routes, scaffold, golden)
             directory = self.root.joinpath(
                 *operation_folder(exchange.operation.service, exchange.operation.name)
@@ -107,8 +118,7 @@ class RecordingStore:
     def _is_known(self, service: str) -> bool:
         if self.known_services is None:
             return True
-        wanted = service.rstrip("/").casefold() or "/"
-        return any((known.rstrip("/").casefold() or "/") == wanted for known in self.known_services())
+        return service_key(service) in {service_key(known) for known in self.known_services()}
 
     def _digest(self, service: str) -> str:
         """16 hex digits of a keyed digest of `service`: no dictionary of surnames finds it."""
@@ -125,23 +135,49 @@ class RecordingStore:
         Readers see either no file or the whole file, never a torn one, and a failure leaves
         nothing behind. Raises `RecordingError`.
         """
+        [result] = self.write_files([self.prepare(exchange)])
+        if isinstance(result, RecordingError):
+            raise result
+        return result
+
+    def prepare(self, exchange: Exchange, known: bool | None = None) -> tuple[Path, bytes]:
+        """`exchange` decoded, redacted and serialised, and the path it goes to (see
+        `path_for` for `known`). Nothing touches the disk. Raises `RecordingError`."""
         exchange = decode_bodies(exchange, self.max_decoded_bytes)
         exchange = (self.redactor or CREDENTIALS_ONLY).redact(exchange)
-        data = dumps(exchange).encode("utf-8")
-        path = self.path_for(exchange)
+        # the first file of each store is verified to load back whole (`dumps`); after that
+        # only what is written by hand (the body blocks), cheaply: see `_serialize`
+        data = dumps(exchange, verify=not self._verified).encode("utf-8")
+        self._verified = True
+        path = self.path_for(exchange, known)
         if self.unredacted and path.parent not in self._warned_dirs:
             self._warned_dirs.add(path.parent)
             log.warning(
                 "recording WITHOUT redaction rules to %s: personal data is written in clear "
                 "(only credentials are hidden)", path.parent,
             )
-        _atomic_write(path, data)
-        return path
+        return path, data
+
+    def write_files(self, files: list[tuple[Path, bytes]]) -> list[Path | RecordingError]:
+        """Write prepared files atomically, each directory synced once; for each its path, or
+        the `RecordingError` that stopped it (one failing never stops the others)."""
+        results: list[Path | RecordingError] = []
+        for path, error in write_many(files, mode=_FILE_MODE, make_dirs=_DIR_MODE):
+            if error is None:
+                results.append(path)
+            elif isinstance(error, OSError):
+                problem = f"cannot write: {error.strerror or error}"
+                wrapped = RecordingError(problem, source=str(path))
+                wrapped.__cause__ = error
+                results.append(wrapped)
+            else:  # not an OSError: a bug, raised as it came (the writer counts it by type)
+                raise error
+        return results
 
     # -- reading
 
     def remove_stale_temp_files(self) -> int:
-        """Delete temp files a killed writer left (`.<id>.tmp`); returns how many.
+        """Delete temp files a killed writer left (`.<id>.yaml.<random>.tmp`); returns how many.
 
         A process killed mid-write (SIGKILL, power loss) cannot clean up; the rename never
         happened, so the exchange was never a recording. Call at start-up, before writing.
@@ -149,10 +185,11 @@ class RecordingStore:
         removed = 0
         if not self.root.is_dir():
             return 0
-        for temp in self.root.rglob(f".*{_TEMP_SUFFIX}"):
-            if temp.is_file() and is_exchange_id(temp.name[1 : -len(_TEMP_SUFFIX)]):
-                temp.unlink(missing_ok=True)
-                removed += 1
+        for directory, _, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(".tmp") and _TEMP_FILE.fullmatch(name):
+                    Path(directory, name).unlink(missing_ok=True)
+                    removed += 1
         if removed:
             log.warning("removed %d unfinished recordings left by an earlier stop", removed)
         return removed
@@ -212,6 +249,12 @@ class RecordingStore:
         return found
 
 
+def service_key(service: str) -> str:
+    """A service path as the store compares it with the known ones: case and a trailing slash
+    do not count."""
+    return service.rstrip("/").casefold() or "/"
+
+
 #: what a store without a redactor still applies: no rules, so only the credential check
 CREDENTIALS_ONLY = Redactor([])
 
@@ -230,72 +273,3 @@ def read_exchange(path: Path) -> Exchange:
             f"holds exchange {exchange.id}, but its name says {path.stem}", source=str(path)
         )
     return exchange
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file in the same directory, fsync'd, then renamed."""
-    directory = path.parent
-    try:
-        _make_dirs(directory)
-    except OSError as exc:
-        raise RecordingError(f"cannot create directory: {exc}", source=str(directory)) from exc
-    temp = directory / f".{path.name[: -len(SUFFIX)]}{_TEMP_SUFFIX}"
-    try:
-        fd = os.open(
-            temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, _FILE_MODE
-        )
-    except OSError as exc:
-        raise RecordingError(f"cannot create temp file: {exc}", source=str(temp)) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException as exc:
-        _remove_quietly(temp)
-        if isinstance(exc, OSError):
-            raise RecordingError(f"cannot write: {exc}", source=str(path)) from exc
-        raise
-    try:
-        _fsync_dir(directory)
-    except OSError as exc:
-        raise RecordingError(f"written but not synced: {exc}", source=str(path)) from exc
-
-
-def _make_dirs(directory: Path) -> None:
-    """Create missing directories, syncing each new entry into its parent."""
-    if directory.is_dir():
-        return
-    missing = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for new in reversed(missing):
-        try:
-            new.mkdir(mode=_DIR_MODE)
-        except FileExistsError:
-            continue  # another writer made it first
-        _fsync_dir(new.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "nt":
-        return  # directories cannot be opened for fsync on Windows
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.error("could not remove temp file %s: %s", path, exc)
