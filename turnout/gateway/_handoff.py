@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("turnout.proxy")
 
 
-def finish(gateway: "Gateway", note: RequestNote, response: HttpResponse | None, status: int | None) -> None:
+def finish(gateway: Gateway, note: RequestNote, response: HttpResponse | None, status: int | None) -> None:
     stats = gateway.state.stats
     stats.count(f"outcome.{note.outcome}")  # final: after routing and forwarding
     if note.outcome is Outcome.PASSTHROUGH:
@@ -34,7 +34,7 @@ def finish(gateway: "Gateway", note: RequestNote, response: HttpResponse | None,
     _record(gateway, note, note.streamed if note.streamed is not None else response)
 
 
-def _audit(gateway: "Gateway", note: RequestNote, status: int | None) -> None:
+def _audit(gateway: Gateway, note: RequestNote, status: int | None) -> None:
     """One audit line for this request (queued; the trail writes it off the loop)."""
     audit = gateway.audit
     if audit is None:
@@ -81,7 +81,7 @@ def translated_response(reply: SoapReply) -> HttpResponse:
     return HttpResponse(reply.status, [("Content-Type", reply.content_type)], reply.body)
 
 
-def _record(gateway: "Gateway", note: RequestNote, response: HttpResponse | None) -> None:
+def _record(gateway: Gateway, note: RequestNote, response: HttpResponse | None) -> None:
     state = gateway.state
     writer, shadow = state.writer, state.shadow
     inspection = note.inspection

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Mapping
+from datetime import UTC, datetime
 
 from ..config import ConfigError, IdentitySettings, load_officers, load_operation_roles
-from ..translators import JsonReply
 from ..soap import (
     Envelope,
     Identity,
@@ -33,6 +32,7 @@ from ..soap import (
     Officer,
     verify_username_token,
 )
+from ..translators import JsonReply
 
 PROBLEM_BASE = "https://turnout.invalid/problems/"
 ISSUER = "turnout"
@@ -69,7 +69,7 @@ class Gatekeeper:
 
     def establish(self, envelope: Envelope, operation_key: str) -> Identity | Refusal:
         try:
-            identity = verify_username_token(envelope, self.officers, now=datetime.now(timezone.utc),
+            identity = verify_username_token(envelope, self.officers, now=datetime.now(UTC),
                                              window=self.settings.window, nonces=self.nonces)
         except IdentityError as error:
             return Refusal(401, "unauthenticated", "the caller could not be authenticated",

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._reading import ReadRequest, read_request
-from ..translators import SoapReply
 from ..soap import (
     Envelope,
     Fault,
@@ -24,6 +22,8 @@ from ..soap import (
     XmlLimits,
     build_fault,
 )
+from ..translators import SoapReply
+from ._reading import ReadRequest, read_request
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Inspection:
     outcome: str = "forwarded"  # forwarded | rejected | unreadable | mismatch-rejected | passthrough
     notes: list[str] = field(default_factory=list)
     #: a Fault the proxy answers with instead of forwarding; None means forward
-    answer: "SoapReply | None" = None
+    answer: SoapReply | None = None
     #: the one reading of the request: normalised target, decoded body, envelope
     read: ReadRequest | None = None
 

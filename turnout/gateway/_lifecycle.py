@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from types import MappingProxyType
 
 from ..audit import open_audit
@@ -120,7 +121,10 @@ def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> Recordi
             config.record_dir,
         )
     store.remove_stale_temp_files()
-    on_failure = (lambda: state.stats.count("recording.failed")) if state is not None else None
+    on_failure: Callable[[], None] | None = None
+    if state is not None:
+        def on_failure() -> None:
+            state.stats.count("recording.failed")
     return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure,
                            max_bytes=config.record_queue_bytes)
 

@@ -13,26 +13,26 @@ from dataclasses import dataclass, field
 
 from ..soap import (
     BadTarget,
-    MultipartUnreadable,
     Envelope,
     Fault,
     HttpRequest,
+    MultipartUnreadable,
     SoapVersion,
     Target,
     XmlLimits,
     XmlThreat,
     XmlUnreadable,
     decode_content,
+    envelope_threats,
     headers_dict,
     is_encoded,
-    normalise_target,
-    envelope_threats,
-    parse_xml,
     is_multipart_related,
-    split_related,
-    xml_parts,
+    normalise_target,
+    parse_xml,
     read_envelope,
+    split_related,
     version_for_content_type,
+    xml_parts,
 )
 
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from ..recording import Exchange
 from ..routing import Route
 from ..soap import (
-    HttpResponse,
     SoapError,
     XmlLimits,
     decode_content,
@@ -32,8 +31,8 @@ from ..soap import (
     read_envelope,
 )
 from ..translators import JsonCall, JsonReply, Translator
-from ._state import ProxyState
 from ._handoff import translated_response
+from ._state import ProxyState
 from ._translate import run_translation
 
 log = logging.getLogger("turnout.proxy")
@@ -236,7 +235,7 @@ class ShadowRunner:
         deadline = loop.time() + timeout
         try:
             await asyncio.wait_for(self._queue.join(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("%d shadow jobs unfinished at shutdown", self._queue.qsize())
         if self._diffs:
             await asyncio.wait(set(self._diffs), timeout=max(0.0, deadline - loop.time()))

@@ -7,10 +7,10 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-
-from typing import TYPE_CHECKING, Any, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ..audit import request_id_for
 from ..config import ProxyConfig
@@ -22,9 +22,9 @@ from ._outcomes import Mode, Outcome
 
 if TYPE_CHECKING:
     from ..soap import Identity
-    from ._identity import Gatekeeper, Refusal
     from ..transport import Transport
     from ._bus import BusClient
+    from ._identity import Gatekeeper, Refusal
     from ._services import ServiceClients
     from ._shadow import ShadowRunner
     from ._translate import TranslationRun
@@ -74,11 +74,11 @@ class RequestNote:
 
     inspection: Inspection
     #: the request as the guard read it, once (path normalised); the bus gets it, the recording keeps it
-    request: HttpRequest | None = None
+    request: HttpRequest
     route: Mode = Mode.LEGACY
     outcome: Outcome = Outcome.FORWARDED
     peer: Peer = field(default_factory=Peer)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
     upstream_ms: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -87,9 +87,9 @@ class RequestNote:
     #: the translators of the pair `decided` came from (see `RouteHolder.served`)
     translators: Mapping[str, Any] | None = None
     #: the caller's verified identity (translator path), or why there is none
-    identity: "Identity | None" = None
-    refusal: "Refusal | None" = None
-    translation: "TranslationRun | None" = None
+    identity: Identity | None = None
+    refusal: Refusal | None = None
+    translation: TranslationRun | None = None
     #: the head of a bus answer passed on without being held (over max_response_bytes)
     streamed: HttpResponse | None = None
     #: the request's id: the client's X-Request-Id when it is a plain token, else a new one
@@ -98,7 +98,7 @@ class RequestNote:
 
     def __post_init__(self) -> None:
         if not self.request_id:
-            self.request_id = request_id_for(self.request.headers if self.request else [])
+            self.request_id = request_id_for(self.request.headers)
 
     #: answered by the bus and to be run through the translator off the client's path
     shadowed: bool = False
@@ -121,12 +121,12 @@ class ProxyState:
         #: the route table and the translators in force, one immutable pair (`routes.served()`)
         self.routes = RouteHolder()
         #: the legacy bus and the modern services, through one transport (set by `start`)
-        self.transport: "Transport | None" = None
-        self.bus: "BusClient | None" = None
-        self.services: "ServiceClients | None" = None
-        self.shadow: "ShadowRunner | None" = None
+        self.transport: Transport | None = None
+        self.bus: BusClient | None = None
+        self.services: ServiceClients | None = None
+        self.shadow: ShadowRunner | None = None
         #: establishes callers' identities before a translator runs (`identity:`); None: off
-        self.gatekeeper: "Gatekeeper | None" = None
+        self.gatekeeper: Gatekeeper | None = None
         #: reloads the route file and the translators live (None: no route file to watch)
         self.watcher: LiveRoutes | None = None
         #: where the read-only admin endpoint listens, once it does

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..routing import Route
 from ..soap import Envelope, HttpResponse
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("turnout.proxy")
 
 
-async def legacy(gateway: "Gateway", note: RequestNote) -> "Handled":
+async def legacy(gateway: Gateway, note: RequestNote) -> Handled:
     """The bus answers."""
     from ._pipeline import Handled, fault_of
 
@@ -59,7 +60,7 @@ async def legacy(gateway: "Gateway", note: RequestNote) -> "Handled":
     return Handled(note, client_response(answer, method))
 
 
-async def translator(gateway: "Gateway", note: RequestNote, route: Route) -> "Handled":
+async def translator(gateway: Gateway, note: RequestNote, route: Route) -> Handled:
     """A translator answers, or the route's `on_error` decides."""
     from ._pipeline import Handled, answer_of, fault_of
 
@@ -92,7 +93,7 @@ async def translator(gateway: "Gateway", note: RequestNote, route: Route) -> "Ha
                                   f"the {route.translator_name} translator failed: {run.error}", method=method))
 
 
-async def _fallback(gateway: "Gateway", note: RequestNote, run: TranslationRun) -> "Handled":
+async def _fallback(gateway: Gateway, note: RequestNote, run: TranslationRun) -> Handled:
     """The one place a translated route reaches the bus: a read (or a write the service
     certainly never received) whose translator failed, under `on_error: legacy`."""
     handled = await legacy(gateway, note)
@@ -103,7 +104,7 @@ async def _fallback(gateway: "Gateway", note: RequestNote, run: TranslationRun) 
 
 
 def establish(
-    gateway: "Gateway", note: RequestNote, envelope: Envelope, operation_key: str
+    gateway: Gateway, note: RequestNote, envelope: Envelope, operation_key: str
 ) -> tuple[JsonReply | None, Callable[[JsonCall], tuple[tuple[str, str], ...]] | None]:
     """Who is calling, as the bus would establish it (when `identity:` is configured): the
     refusal the translator words instead of calling, or the token each call carries."""

@@ -15,8 +15,9 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from ..soap import Envelope
 from ..translators import (
@@ -101,7 +102,7 @@ async def run_translation(
             await asyncio.wait_for(
                 _run(translator, envelope, clients, timeout, run, offload, authorise), timeout
             )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         if run.call is not None and run.json_reply is None:
             # The call's own timeout and this one race; either way the service did not answer.
             run.kind, run.error = "service.timeout", f"{run.call.service} did not answer within {timeout:g} s"

@@ -94,8 +94,8 @@ class NoDefaultForwarding:
             return
         log.error("%s %s reached the end of the addons unanswered; answering a Fault",
                   flow.request.method, flow.request.path)
-        from ..soap import Fault, version_for_content_type
         from ..gateway import answer_of, fault_answer
+        from ..soap import Fault, version_for_content_type
 
         version = version_for_content_type(flow.request.headers.get("content-type"))
         fault = Fault("the request could not be answered", sender=False, kind="internal")

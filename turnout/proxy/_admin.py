@@ -52,7 +52,7 @@ class AdminServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None) or []  # aiohttp keeps the bound server private
         if sockets:
             self.port = sockets[0].getsockname()[1]
         self.state.admin_url = f"http://{self.host}:{self.port}"

@@ -16,11 +16,10 @@ import logging
 from mitmproxy import http
 from mitmproxy.net.http import http1
 
+from ..gateway import ProxyState, answer_of, fault_answer
 from ..soap import Fault, version_for_content_type
 from ._client_io import client_io
-from ..gateway import answer_of, fault_answer
 from ._convert import to_mitmproxy
-from ..gateway import ProxyState
 
 log = logging.getLogger("turnout.proxy")
 

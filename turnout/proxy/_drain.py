@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from mitmproxy import http
-from mitmproxy.tools.dump import DumpMaster
+from mitmproxy.master import Master
 
 log = logging.getLogger("turnout.proxy")
 
@@ -33,7 +33,7 @@ class InFlight:
         self.flows.discard(flow.id)
 
 
-async def drain_and_stop(master: DumpMaster, in_flight: InFlight, timeout: float) -> None:
+async def drain_and_stop(master: Master, in_flight: InFlight, timeout: float) -> None:
     """Stop accepting connections, wait (bounded) for in-flight flows, then shut down."""
     log.warning("stopping: no new connections; %d requests in flight", len(in_flight.flows))
     master.options.update(server=False)

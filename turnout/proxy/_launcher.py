@@ -11,7 +11,8 @@ import asyncio
 import logging
 import signal
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mitmproxy import options
 from mitmproxy.master import Master
@@ -215,7 +216,7 @@ class ProxyThread:
             self._error = exc
             self._ready.set()
 
-    def start(self) -> "ProxyThread":
+    def start(self) -> ProxyThread:
         self._thread.start()
         if not self._ready.wait(self.start_timeout) or self._error is not None:
             self.stop()
@@ -227,7 +228,7 @@ class ProxyThread:
             self._master.shutdown()
         self._thread.join(timeout)
 
-    def __enter__(self) -> "ProxyThread":
+    def __enter__(self) -> ProxyThread:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

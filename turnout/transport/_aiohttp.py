@@ -10,8 +10,7 @@ and never adding headers the client did not send, and the mapping of aiohttp's e
 
 from __future__ import annotations
 
-import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import yarl
@@ -32,7 +31,7 @@ class AiohttpTransport:
         )
         # No public option; aiohttp's own test client sets the same attribute
         # (tests/test_failing_neighbours.py fails if it stops working).
-        self._session._retry_connection = False  # type: ignore[attr-defined]
+        self._session._retry_connection = False
 
     async def send(self, request: Outbound, *, timeouts: Timeouts, max_body: int | None = None,
                    stream_over: bool = False) -> HttpResponse | Streamed:
@@ -58,7 +57,7 @@ class AiohttpTransport:
                 handed_on = True
                 return Streamed(response, _rest(reply), reply.release)
             return response
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TransportError("timeout", f"no answer within {timeouts.total:g} s", sent=True) from None
         except aiohttp.ClientConnectorCertificateError as exc:
             error = exc.certificate_error

@@ -4,12 +4,12 @@ handler function answers each `Outbound`, and every request sent is kept for ins
 from __future__ import annotations
 
 import inspect
-from typing import Awaitable, Callable, Union
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ..soap import HttpResponse
 from ._values import Outbound, Streamed, Timeouts, TransportError
 
-Handler = Callable[[Outbound], Union[HttpResponse, Awaitable[HttpResponse]]]
+Handler = Callable[[Outbound], HttpResponse | Awaitable[HttpResponse]]
 
 
 class MemoryTransport:
@@ -31,7 +31,7 @@ class MemoryTransport:
             head = HttpResponse(answer.status, answer.headers, answer.body[: max_body + 1], answer.reason)
             rest = answer.body[max_body + 1:]
 
-            async def remaining():  # type: ignore[no-untyped-def]
+            async def remaining() -> AsyncIterator[bytes]:
                 if rest:
                     yield rest
 

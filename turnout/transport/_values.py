@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, Literal, Protocol
+from typing import Literal, Protocol
 
 from ..soap import Headers, HttpResponse
 
