@@ -60,7 +60,7 @@ class Audit:
         return self.trail.close(timeout)
 
 
-def open_audit(config: ProxyConfig, count: Callable[[str, int], None] | None = None) -> Audit | None:
+def open_audit(config: ProxyConfig, count: Callable[[str, int], object] | None = None) -> Audit | None:
     """The audit `config.audit` asks for, its directory made and its old days pruned; None
     when there is no `audit:` section. The key is read now: a missing one is a ConfigError
     before anything listens."""
