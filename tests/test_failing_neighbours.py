@@ -429,7 +429,7 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
 
     from turnout.gateway import ProxyState, ServiceClients, ShadowRunner
     from turnout.transport import AiohttpTransport
-    from turnout.recording import RecordingWriter
+    from turnout.recording import ThreadWriter
     from turnout.routing import Route
 
     from .support.translators_for_tests import Vehicle
@@ -437,7 +437,7 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
 
     state = ProxyState(ProxyConfig(upstream="http://127.0.0.1:9"))
     state.translators = {"pnc/VehicleEnquiry": Vehicle()}
-    state.writer = RecordingWriter(RecordingStore(tmp_path / "rec"))
+    state.writer = ThreadWriter(RecordingStore(tmp_path / "rec"))
     route = Route("/pnc VehicleEnquiry", mode="shadow", timeout=5.0)
 
     async def submit_then_stop(service_url: str) -> int:

@@ -519,13 +519,13 @@ def test_a_failure_inside_redaction_never_quotes_the_exchange_into_the_log(
     not its message."""
     import logging
 
-    from turnout.recording import RecordingStore, RecordingWriter
+    from turnout.recording import RecordingStore, ThreadWriter
 
     class Failing(Redactor):
         def redact(self, exchange: Exchange) -> Exchange:
             raise KeyError("Thistlewood")
 
-    writer = RecordingWriter(RecordingStore(tmp_path, Failing([BodyRule("//surname")])))
+    writer = ThreadWriter(RecordingStore(tmp_path, Failing([BodyRule("//surname")])))
     with caplog.at_level(logging.ERROR, logger="turnout.recording"):
         writer.submit(Exchange(request=HttpRequest("POST", "/pnc", [], b"<surname>Thistlewood</surname>"),
                                client="127.0.0.1"))

@@ -22,7 +22,7 @@ from turnout.recording import (
     HeaderRule,
     RecordingError,
     RecordingStore,
-    RecordingWriter,
+    ThreadWriter,
     Redactor,
     dumps,
     loads,
@@ -470,7 +470,7 @@ class BlockingStore(RecordingStore):
 
 def test_writer_drops_when_full_and_drains_on_close(tmp_path: Path):
     store = BlockingStore(tmp_path)
-    writer = RecordingWriter(store, max_queue=2)
+    writer = ThreadWriter(store, max_queue=2)
     try:
         assert writer.submit(make_exchange())
         assert store.entered.wait(5)  # the thread holds the first one, the queue is empty
@@ -491,7 +491,7 @@ def test_writer_counts_and_logs_failures_and_keeps_going(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     (tmp_path / "pnc").write_text("a file where a directory should be")
-    writer = RecordingWriter(RecordingStore(tmp_path))
+    writer = ThreadWriter(RecordingStore(tmp_path))
     with caplog.at_level(logging.ERROR, logger="turnout.recording"):
         writer.submit(make_exchange())  # under /pnc: cannot be written
         writer.submit(make_exchange(operation=OperationName("/crime", "Search", "")))
@@ -505,7 +505,7 @@ def test_writer_bounds_the_body_bytes_it_holds_and_drops_past_them(tmp_path: Pat
         return make_exchange(b"<r>" + b"x" * (n - 7) + b"</r>", None)
 
     store = BlockingStore(tmp_path)
-    writer = RecordingWriter(store, 100, None, max_bytes=10_000)  # positional, as before
+    writer = ThreadWriter(store, 100, None, max_bytes=10_000)  # positional, as before
     try:
         assert writer.submit(weighing(4000))
         assert store.entered.wait(5)  # being written still counts: it is still in memory
@@ -527,7 +527,7 @@ def test_writer_bounds_the_body_bytes_it_holds_and_drops_past_them(tmp_path: Pat
 
 def test_writer_counts_bodies_of_request_response_and_translated(tmp_path: Path):
     store = BlockingStore(tmp_path)
-    writer = RecordingWriter(store, max_bytes=len(ENQUIRY) + 2 * len(REPLY))
+    writer = ThreadWriter(store, max_bytes=len(ENQUIRY) + 2 * len(REPLY))
     exchange = make_exchange()
     exchange.translated = HttpResponse(200, [], REPLY)
     try:
@@ -545,7 +545,7 @@ def test_fifty_failures_log_a_handful_of_lines_and_no_traceback(
 ):
     (tmp_path / "pnc").write_text("a file where a directory should be")
     failures = []
-    writer = RecordingWriter(RecordingStore(tmp_path), on_failure=lambda: failures.append(1))
+    writer = ThreadWriter(RecordingStore(tmp_path), on_failure=lambda: failures.append(1))
     unnamed = make_exchange(operation=OperationName("/crime", "Search", ""))
     unnamed.id = "not-an-id"  # another kind of failure: the store refuses the name
     with caplog.at_level(logging.DEBUG, logger="turnout.recording"):

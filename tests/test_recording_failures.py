@@ -5,9 +5,11 @@ line per kind of failure (then again at the 10th, 100th... with the count, never
 and nothing half-written is left behind: no temp file, no torn `.yaml`.
 
 Root ignores permission bits, so "unwritable" is made another way: a regular file where a
-directory must be (mkdir and open fail with ENOTDIR/EEXIST). "Disk full" is made two ways: in
-process, the store's writes fail with ENOSPC half-way through a file; and in a real proxy
-process under RLIMIT_FSIZE, where the kernel stops the write part-way (EFBIG).
+directory must be (mkdir and open fail with ENOTDIR/EEXIST). "Disk full" is made three ways: the
+store's writes fail with ENOSPC half-way through a file (in this process, under the store); the
+proxy's writer process gets an RLIMIT_FSIZE while it runs (set from here with prlimit), so the
+kernel stops each write part-way (EFBIG), and then loses it again, as a disk that fills and is
+freed; and a whole proxy process starts under RLIMIT_FSIZE (its writer process inherits it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import http.client
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -157,8 +160,9 @@ def test_directory_made_unwritable_while_running_then_restored(
 # --- disk full, in process: ENOSPC half-way through a write ---------------------------------
 
 class _FullDisk:
-    """Stands in for `os` in the store module: while `full` is set, a recording's temp file
-    takes half its bytes, then the write fails with ENOSPC, as on a disk that just filled."""
+    """Stands in for `os` in the atomic writer (`turnout.config._files`): while `full` is set,
+    a temp file takes half its bytes, then the write fails with ENOSPC, as on a disk that just
+    filled."""
 
     def __init__(self) -> None:
         self.full = threading.Event()
@@ -193,11 +197,11 @@ class _HalfThenFull:
         return getattr(self.handle, name)
 
 
-def test_disk_full_keeps_traffic_flowing_counts_the_loss_and_leaves_nothing_half_written(
-    bus: ScriptedBus, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+def test_disk_full_in_the_writer_process_keeps_traffic_flowing_and_leaves_nothing_half_written(
+    bus: ScriptedBus, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    disk = _FullDisk()
-    monkeypatch.setattr(_store, "os", disk)
+    """The proxy's writer process, running, gets a file size limit smaller than any recording:
+    each write stops part-way (EFBIG, as ENOSPC on a disk that filled); then the limit goes."""
     record = tmp_path / "rec"
     proxy = start(bus, record)
     writer = proxy.state.writer
@@ -205,11 +209,14 @@ def test_disk_full_keeps_traffic_flowing_counts_the_loss_and_leaves_nothing_half
     answers = []
     try:
         answers += [post(proxy.host, proxy.port) for _ in range(5)]
-        wait_for(lambda: writer.written == 5)
-        disk.full.set()
+        wait_for(lambda: writer.written == 5, seconds=30)
+        pid = getattr(writer, "pid", None)
+        assert pid is not None, "the proxy records through a writer process"
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (256, hard))
         answers += [post(proxy.host, proxy.port) for _ in range(10)]
         wait_for(lambda: writer.failed == 10)
-        disk.full.clear()  # space freed: recording resumes by itself
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))  # space freed: it resumes
         answers += [post(proxy.host, proxy.port) for _ in range(5)]
     finally:
         proxy.stop()
@@ -218,9 +225,8 @@ def test_disk_full_keeps_traffic_flowing_counts_the_loss_and_leaves_nothing_half
     assert proxy.state.stats.snapshot()["recording.failed"] == 10
     lost = lost_records(caplog)
     assert_logged_once_then_at_ten(lost, 10)
-    assert all("No space left on device" in r.getMessage() for r in lost)
-    assert len(disk.partial_sizes) == 10 and all(size > 0 for size in disk.partial_sizes)
-    assert not leftovers(tmp_path)  # each half-written temp file was removed
+    assert all("File too large" in r.getMessage() for r in lost)
+    assert not leftovers(tmp_path)  # each temp file cut off was removed
     assert len(list(RecordingStore(record).iter_exchanges())) == 10  # and no torn .yaml
 
 

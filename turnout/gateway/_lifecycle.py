@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from ..audit import open_audit
 from ..config import ProxyConfig
-from ..recording import RecordingStore, RecordingWriter, redactor_from_config
+from ..recording import RecordingWriter, open_writer
 from ..routing import LiveRoutes, Refusal, Served
 from ..setup import TranslatorsOnDisk, check_routes
 from ..transport import AiohttpTransport, Timeouts, Transport
@@ -101,8 +101,11 @@ async def stop(gateway: Gateway) -> None:
 
 
 def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> RecordingWriter | None:
-    """The background writer; with `state`, each exchange it fails to write (unwritable
-    directory, full disk) is counted as `recording.failed` beside the proxy's other counters.
+    """The recording writer: a process of its own (`turnout.recording.open_writer`), so the
+    serving loop only queues each exchange. A bad redaction rule or a missing key raises
+    ValueError here, before anything listens. With `state`, each exchange it fails to write
+    (unwritable directory, full disk, the writer process killed) is counted as
+    `recording.failed` beside the proxy's other counters.
 
     Folder names come only from the service paths the route table and the translators in
     force name (`state`); any other path a client sends is filed under a digest of it, so a
@@ -111,22 +114,13 @@ def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> Recordi
     without `--unredacted`)."""
     if config.record_dir is None:
         return None
-    redactor = redactor_from_config(config.redaction)
-    store = RecordingStore(config.record_dir, redactor,
-                           known_services=lambda: known_services(state))
-    if not redactor.has_rules:
-        log.warning(
-            "recording to %s WITHOUT redaction rules: personal data is written in clear, only "
-            "credentials are hidden (add recordings.redaction to the configuration)",
-            config.record_dir,
-        )
-    store.remove_stale_temp_files()
     on_failure: Callable[[], None] | None = None
     if state is not None:
         def on_failure() -> None:
             state.stats.count("recording.failed")
-    return RecordingWriter(store, max_queue=config.record_queue, on_failure=on_failure,
-                           max_bytes=config.record_queue_bytes)
+    return open_writer(config.record_dir, config.redaction,
+                       known_services=lambda: known_services(state), max_queue=config.record_queue,
+                       max_bytes=config.record_queue_bytes, on_failure=on_failure)
 
 
 def known_services(state: ProxyState | None) -> set[str]:

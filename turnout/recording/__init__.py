@@ -1,7 +1,8 @@
 """Recording exchanges: the model, its YAML file format, redaction, the store and its writer.
 
 Plain Python over plain data: nothing here knows about mitmproxy. The proxy builds an
-`Exchange`, hands it to a `RecordingWriter`, and the writer's thread redacts and stores it.
+`Exchange` and hands it to the writer `open_writer` gives it, which only queues it: a process
+of its own redacts, serialises and stores it (`_writer_process`).
 """
 
 from ._deserialize import loads
@@ -63,6 +64,8 @@ from ._serialize import dumps
 from ._store import RecordingStore, read_exchange
 from ._summary import LatencyStats, OperationSummary, StoreSummary
 from ._writer import RecordingWriter
+from ._writer_process import ProcessWriter, open_writer
+from ._writer_thread import ThreadWriter
 
 __all__ = [
     "NOT_RESENT",
@@ -94,6 +97,8 @@ __all__ = [
     "RecordingError",
     "RecordingStore",
     "RecordingWriter",
+    "ThreadWriter",
+    "ProcessWriter",
     "Redactor",
     "Replacement",
     "ReplayPlan",
@@ -113,6 +118,7 @@ __all__ = [
     "never_a_write",
     "new_exchange_id",
     "normalised_key",
+    "open_writer",
     "parse_age",
     "plan_replay",
     "prune",

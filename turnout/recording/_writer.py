@@ -1,70 +1,83 @@
-"""Writing recordings off the event loop: a bounded queue and one daemon thread.
+"""Writing recordings off the serving path: what every background writer promises.
 
-The proxy must never wait for a disk. `submit` only enqueues; when the queue is full the
-exchange is dropped and counted, because losing a recording is better than delaying an officer.
-The queue is bounded twice: by count, and by the bytes of the bodies it holds (a slow disk
-behind a queue of 10,000 large answers would otherwise hold gigabytes).
+The proxy must never wait for a disk. `submit` only queues; when the queue is full the exchange
+is dropped and counted, because losing a recording is better than delaying an officer. The
+queue is bounded twice: by count, and by the bytes of the bodies it holds (a slow disk behind a
+queue of 10,000 large answers would otherwise hold gigabytes).
 
 A store that fails once usually fails for every exchange (a full disk, a directory gone), so
-failures are logged by kind: one ERROR line the first time an exception of a kind (its type and
-errno) is seen, then again at the 10th, 100th, 1000th... with the count; never a traceback per
-exchange.
+failures are logged by kind (`turnout.config.FailureLog`): one ERROR line the first time an
+exception of a kind (its type and errno) is seen, then again at the 10th, 100th, 1000th...
+with the count; never a traceback per exchange.
+
+Two writers keep these promises: `ProcessWriter` (`_writer_process`), which the proxy uses, does
+the work in a process of its own; `ThreadWriter` (`_writer_thread`), in this process, for tools
+and tests that write recordings directly.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
-from typing import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from turnout.config import FailureLog, failure_kind, is_power_of_ten, so_far
 
 from ._errors import RecordingError
 from ._exchange import Exchange
-from ._store import RecordingStore
 
 log = logging.getLogger("turnout.recording")
-
-_STOP = object()
 
 #: default bound on the body bytes of queued exchanges
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 #: the longest exception message a failure line quotes
 _MAX_MESSAGE = 300
+#: what a failure line says instead of a message that may quote the exchange
+UNLOGGED = "(its message is not logged: it may quote the exchange)"
+
+#: how one failure is reported: the exception's type name, its errno, and a message fit for
+#: the log (None when it may quote the exchange)
+Failure = tuple[str, int | None, str | None]
 
 
-class RecordingWriter:
-    """Writes submitted exchanges to `store` in the background, in submission order."""
+def describe(exc: BaseException) -> Failure:
+    """The report of `exc`. The store's own errors say what failed and where (paths hold no
+    request values: see `_store`); any other exception comes from inside redaction or
+    serialisation, and its message may quote the exchange (`KeyError: 'Thistlewood'`)."""
+    name, number = failure_kind(exc)
+    message = str(exc) if isinstance(exc, (RecordingError, OSError)) else None
+    return name, number, message
+
+
+class RecordingWriter(ABC):
+    """Takes exchanges without blocking and writes them in the background, in order.
+
+    `written`, `dropped`, `failed` count exchanges; `pending` and `pending_bytes` say what is
+    held and not yet written. `on_failure` is called once for each exchange that could not be
+    written (from a thread of the writer's)."""
 
     def __init__(
         self,
-        store: RecordingStore,
-        max_queue: int = 1000,
-        on_failure: Callable[[], None] | None = None,
+        max_queue: int,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        on_failure: Callable[[], object] | None = None,
     ) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be at least 1")
         if max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
-        self.store = store
-        #: called (on the writer's thread) for each exchange the store could not write
-        self.on_failure = on_failure
+        self.max_queue = max_queue
         #: the most body bytes (request + response + translated) queued or being written
         self.max_bytes = max_bytes
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self.on_failure = on_failure
         self._lock = threading.Lock()  # guards the counters, `_pending_bytes` and `_closed`
         self._closed = False
-        self._stop_queued = False
         self._written = 0
         self._dropped = 0
         self._failed = 0
         self._pending_bytes = 0
-        self._failure_kinds: dict[tuple[str, int | None], int] = {}  # writer thread only
-        self._thread = threading.Thread(
-            target=self._run, name="turnout-recording-writer", daemon=True
-        )
-        self._thread.start()
+        self._failures = FailureLog()
 
     @property
     def written(self) -> int:
@@ -79,19 +92,20 @@ class RecordingWriter:
 
     @property
     def failed(self) -> int:
-        """Exchanges the store could not write (logged as errors)."""
+        """Exchanges that could not be written (logged as errors)."""
         with self._lock:
             return self._failed
-
-    @property
-    def pending(self) -> int:
-        return self._queue.qsize()
 
     @property
     def pending_bytes(self) -> int:
         """Body bytes of the exchanges queued or being written."""
         with self._lock:
             return self._pending_bytes
+
+    @property
+    @abstractmethod
+    def pending(self) -> int:
+        """Exchanges taken and not yet written."""
 
     def submit(self, exchange: Exchange) -> bool:
         """Queue `exchange` for writing. Never blocks; False when it was dropped instead
@@ -101,89 +115,51 @@ class RecordingWriter:
         """
         size = body_bytes(exchange)
         with self._lock:
-            if not self._closed and self._pending_bytes + size <= self.max_bytes:
-                try:
-                    self._queue.put_nowait((exchange, size))
-                    self._pending_bytes += size
-                    return True
-                except queue.Full:
-                    pass
+            if (not self._closed and self._pending_bytes + size <= self.max_bytes
+                    and self._enqueue(exchange, size)):
+                self._pending_bytes += size
+                return True
             self._dropped += 1
             dropped = self._dropped
-        if _is_power_of_ten(dropped):  # loud, but not one line per request under overload
+        if is_power_of_ten(dropped):  # loud, but not one line per request under overload
             log.warning("recording queue full or closed: %d exchanges dropped so far", dropped)
         return False
 
+    @abstractmethod
+    def _enqueue(self, exchange: Exchange, size: int) -> bool:
+        """Queue `exchange` (called holding `_lock`; must not block); False when full."""
+
+    @abstractmethod
     def close(self, timeout: float) -> bool:
-        """Stop taking exchanges, write those already queued, then stop the thread.
+        """Take no more exchanges, write those already taken, then stop. True when everything
+        taken was written (or failed) within `timeout` seconds."""
 
-        Returns True when everything queued was written (or failed) within `timeout` seconds.
-        """
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            self._closed = True
-        if not self._stop_queued:
-            # Behind everything accepted: `submit` enqueues under the lock, and refuses now.
-            try:
-                self._queue.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))
-                self._stop_queued = True
-            except queue.Full:
-                pass
-        self._thread.join(max(0.0, deadline - time.monotonic()))
-        if self._thread.is_alive():
-            log.error(
-                "recording writer did not finish within %.1fs: %d exchanges not written",
-                timeout,
-                self._queue.qsize(),
-            )
-            return False
-        return True
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            exchange, size = item  # type: ignore[misc]
-            self._write(exchange, size)
-
-    def _write(self, exchange: Exchange, size: int) -> None:
-        try:
-            self.store.write(exchange)
-        except Exception as exc:  # noqa: BLE001 - the thread must outlive any one bad exchange
-            with self._lock:
-                self._failed += 1
-            self._log_failure(exchange, exc)
-            if self.on_failure is not None:
-                self.on_failure()
-            return
-        finally:
-            with self._lock:
-                self._pending_bytes -= size
+    def _written_one(self, size: int) -> None:
         with self._lock:
             self._written += 1
+            self._pending_bytes -= size
 
-    def _log_failure(self, exchange: Exchange, exc: Exception) -> None:
+    def _failed_one(self, exchange_id: str, size: int, failure: Failure, log_it: bool = True) -> None:
+        """Count one exchange that could not be written, tell `on_failure`, and log it by kind
+        (`log_it=False`: the caller has said it already, in a line of its own)."""
+        with self._lock:
+            self._failed += 1
+            self._pending_bytes -= size
+        if log_it:
+            self._log_failure(exchange_id, failure)
+        if self.on_failure is not None:
+            self.on_failure()
+
+    def _log_failure(self, exchange_id: str, failure: Failure) -> None:
         """One line the first time a kind of failure is seen, then at 10, 100, 1000..."""
-        kind = (type(exc).__name__, _errno(exc))
-        count = self._failure_kinds.get(kind, 0) + 1
-        self._failure_kinds[kind] = count
-        if not _is_power_of_ten(count):
+        name, number, message = failure
+        count = self._failures.due((name, number))
+        if count is None:
             return
-        # The store's own errors say what failed and where (paths hold no request values: see
-        # `_store`); any other exception comes from inside redaction or serialisation, and its
-        # message may quote the exchange (`KeyError: 'Thistlewood'`): only its type is logged.
-        if isinstance(exc, (RecordingError, OSError)):
-            message = str(exc)
-        else:
-            message = "(its message is not logged: it may quote the exchange)"
-        if len(message) > _MAX_MESSAGE:
-            message = message[:_MAX_MESSAGE] + "..."
-        so_far = "" if count == 1 else f" ({count} failures of this kind so far)"
-        log.error(
-            "could not record exchange %s: %s: %s%s",
-            getattr(exchange, "id", "?"), kind[0], message, so_far,
-        )
+        text = UNLOGGED if message is None else message
+        if len(text) > _MAX_MESSAGE:
+            text = text[:_MAX_MESSAGE] + "..."
+        log.error("could not record exchange %s: %s: %s%s", exchange_id, name, text, so_far(count))
 
 
 def body_bytes(exchange: Exchange) -> int:
@@ -193,22 +169,3 @@ def body_bytes(exchange: Exchange) -> int:
         if message is not None:
             size += len(message.body)
     return size
-
-
-def _errno(exc: BaseException) -> int | None:
-    """The errno of `exc` or of the error it was raised from (a RecordingError wraps OSError)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        number = getattr(current, "errno", None)
-        if isinstance(number, int):
-            return number
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def _is_power_of_ten(n: int) -> bool:
-    while n >= 10 and n % 10 == 0:
-        n //= 10
-    return n == 1
