@@ -74,8 +74,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 PROXY_ENGINES = ("mitmproxy", "fast")
 ENGINE_VARIABLE = "TURNOUT_ENGINE"
-PROXY_SUITE_DIRS = ("wire",)
-PROXY_SUITE_FILES = ("test_proxy_passthrough.py",)
+PROXY_SUITE_DIRS = ("wire", "interop")
+PROXY_SUITE_FILES = (
+    "test_hostile.py", "test_failing_neighbours.py", "test_tls.py", "test_live_reload.py",
+    "test_identity_path.py", "test_audit.py", "test_naming.py", "test_leaks.py", "test_proxy_signals.py",
+    "test_recording_failures.py", "test_soak.py",
+)
 _ENGINE_GIVEN = os.environ.get(ENGINE_VARIABLE)
 
 
@@ -87,7 +91,7 @@ def in_proxy_suite(path: Path) -> bool:
         return False
     if relative.parts[0] in PROXY_SUITE_DIRS:
         return True
-    return len(relative.parts) == 1 and relative.name in PROXY_SUITE_FILES
+    return len(relative.parts) == 1 and (relative.name in PROXY_SUITE_FILES or relative.name.startswith("test_proxy_"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -134,7 +134,7 @@ def cli(config: Path, *args: str, input: str | None = None) -> list[dict[str, An
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def rig(tmp_path_factory: pytest.TempPathFactory, proxy_engine: str) -> Iterator[dict[str, Any]]:
     """One proxy (recording on, VehicleEnquiry on its translator) and the requests it audited."""
     root = tmp_path_factory.mktemp("audit")
     with ScriptedBus() as bus, ScriptedBus() as service:

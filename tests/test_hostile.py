@@ -149,7 +149,7 @@ class Rig:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+def rig(tmp_path_factory: pytest.TempPathFactory, proxy_engine: str) -> Iterator[Rig]:
     tmp = tmp_path_factory.mktemp("hostile")
     canary = Canary(tmp)
     with ScriptedBus() as bus, ScriptedBus() as service:

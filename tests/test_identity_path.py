@@ -57,7 +57,9 @@ def vehicle(officer: str | None, password: str | None = None, *, nonce: bytes | 
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProxyProcess, ProxyProcess, Counting, str]]:
+def rig(
+    tmp_path_factory: pytest.TempPathFactory, proxy_engine: str
+) -> Iterator[tuple[ProxyProcess, ProxyProcess, Counting, str]]:
     root = tmp_path_factory.mktemp("identity")
     key = root / "token.key"
     shutil.copy(DEMO_TOKEN_KEY, key)

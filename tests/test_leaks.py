@@ -175,7 +175,7 @@ class _PncService:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def demo(tmp_path_factory: pytest.TempPathFactory, proxy_engine: str) -> Iterator[Run]:
     """One proxy with the demo's configuration and rules: PersonEnquiry in shadow,
     VehicleEnquiry on its translator (falling back to the bus), the rest on the bus."""
     home = tmp_path_factory.mktemp("leaks-demo")
@@ -343,7 +343,7 @@ SECURITY = (
 
 
 @pytest.fixture(scope="module")
-def unredacted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def unredacted(tmp_path_factory: pytest.TempPathFactory, proxy_engine: str) -> Iterator[Run]:
     """README's first proxy command, `--upstream URL --record DIR`, with `--unredacted`."""
     home = tmp_path_factory.mktemp("leaks-unredacted")
     recordings = home / "rec"

@@ -170,6 +170,26 @@ def test_a_strategy_that_raises_cannot_let_the_request_reach_the_bus(bus, servic
     assert bus.received == []
 
 
+def test_a_gateway_that_raises_still_cannot_reach_the_bus(bus, service, tmp_path, monkeypatch) -> None:
+    """A bug that escapes the gateway itself ends in a Fault from either host, never in the host
+    forwarding the request by a default of its own."""
+    from turnout.gateway import Gateway
+
+    async def escaping(self, request, peer):
+        raise RuntimeError("escaped the gateway")
+
+    monkeypatch.setattr(Gateway, "handle", escaping)
+    routes = "  /cris CreateCrimeReport: {mode: translator, writes: true}\n"
+    proxy = start(write_config(tmp_path, bus, service, routes))
+    try:
+        status, data = post(proxy, CREATE, CREATE_HEADERS)
+    finally:
+        proxy.stop()
+    assert status == 500 and fault_of(data)[2] == "internal"
+    assert bus.received == []
+
+
+@pytest.mark.engine("mitmproxy", reason="mitmproxy's addon chain: the fast host has no addons to escape")
 def test_a_hook_that_escapes_still_cannot_reach_the_bus(bus, service, tmp_path, monkeypatch) -> None:
     """mitmproxy logs an addon's exception and carries on, and would then forward the request
     itself: the last addon answers a Fault instead."""

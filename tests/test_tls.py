@@ -329,6 +329,7 @@ def test_mutual_tls_refuses_a_client_without_a_valid_certificate_in_the_handshak
     assert "TLS handshake with 127.0.0.1" in log and expected in log, log
 
 
+@pytest.mark.engine("mitmproxy", reason="a mitmproxy addon reads the subject; the fast host has no addons")
 def test_mutual_tls_tells_other_addons_the_verified_subject(
     pki: Pki, plain_bus: ScriptedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,6 +372,7 @@ def test_mutual_tls_tells_other_addons_the_verified_subject(
     assert subjects[False] == [None] * 3
 
 
+@pytest.mark.engine("mitmproxy", reason="mitmdump -s turnout/proxy/script.py is mitmproxy's own")
 def test_loaded_as_a_mitmdump_script_it_refuses_plain_http_and_verifies_clients_too(
     pki: Pki, plain_bus: ScriptedBus, tmp_path: Path
 ) -> None:

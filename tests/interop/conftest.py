@@ -289,8 +289,8 @@ def start_proxy(directory: Path, upstream: str, **sections: Any) -> Proxy:
 
 
 @pytest.fixture(scope="session")
-def legacy_proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Proxy]]:
-    """One pass-through proxy per upstream, started on first use, all stopped at the end."""
+def legacy_proxies(tmp_path_factory: pytest.TempPathFactory, proxy_engine: str) -> Iterator[dict[str, Proxy]]:
+    """One pass-through proxy per upstream and host, started on first use, all stopped at the end."""
     proxies: dict[str, Proxy] = {}
     yield proxies
     for proxy in proxies.values():

@@ -43,7 +43,8 @@ class ShadowRun:
 
 @pytest.fixture(scope="module")
 def shadow_run(
-    spyne_gzip_server: Server, modern_service: Server, tmp_path_factory: pytest.TempPathFactory
+    spyne_gzip_server: Server, modern_service: Server, tmp_path_factory: pytest.TempPathFactory,
+    proxy_engine: str,
 ) -> Iterator[ShadowRun]:
     proxy = start_proxy(
         tmp_path_factory.mktemp("shadow-gzip"),
