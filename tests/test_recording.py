@@ -565,3 +565,58 @@ def test_fifty_failures_log_a_handful_of_lines_and_no_traceback(
     assert "(10 failures of this kind so far)" in tenth
     assert "not-an-id" in other and "is not an exchange id" in other
     assert len(caplog.records) <= 5
+
+
+# ------------------------------------------------------------- redaction's quick looks
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Thistlewood", "TB19 XKF", "14/03/1961", "Zoë", "PC 4711", "4 Larkspur Close"]),
+             min_size=1, max_size=3),
+    st.text(alphabet="ab 1/-&<>\"'%\\\nXKFzoëtb", max_size=40),
+    st.sampled_from(["text", "tail", "attribute", "comment"]),
+)
+def test_the_look_before_the_second_pass_misses_no_value_a_part_holds(
+    values: list[str], around: str, where: str
+):
+    """`ValueHider.could_occur` on the serialised document is True whenever `hide` would
+    change any one text, tail, attribute or comment of it (else the walk is skipped)."""
+    from lxml import etree
+
+    from turnout.recording._redact_value import ValueHider
+
+    hider = ValueHider()
+    for value in values:
+        hider.add(value, REDACTED)
+    text = around[: len(around) // 2] + values[0].upper() + around[len(around) // 2 :]
+    root = etree.fromstring(b"<r><a/><b>x</b></r>")
+    if where == "text":
+        root[0].text = text
+    elif where == "tail":
+        root[0].tail = text
+    elif where == "attribute":
+        root[1].set("v", text)
+    else:
+        root.append(etree.Comment(text.replace("--", "- ").rstrip("-")))
+    parts = [node.text for node in root.iter()] + [node.tail for node in root.iter()]
+    parts += [value for node in root.iter() for value in node.attrib.values()]
+    would_change = any(part and hider.hide(part) != part for part in parts)
+    if would_change:
+        assert hider.could_occur(etree.tostring(root, encoding="unicode"))
+
+
+def test_the_look_for_credential_names_finds_what_walking_every_element_finds():
+    from lxml import etree
+
+    from turnout.recording._redact_credentials import credential_nodes, may_hold_credentials
+
+    with_credentials = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>'
+        '<x:Api\u212aey xmlns:x="urn:x">k</x:Api\u212aey></s:Header>'  # a KELVIN SIGN: lower() makes a k
+        '<s:Body><a myPASSWORD="1"><b>x</b><ClientSecret>s</ClientSecret></a></s:Body></s:Envelope>'
+    )
+    root = etree.fromstring(with_credentials.encode())
+    assert may_hold_credentials(root) and len(list(credential_nodes(root))) == 3
+    without = etree.fromstring(REPLY)
+    assert not may_hold_credentials(without) and not list(credential_nodes(without))

@@ -14,7 +14,6 @@ recordings: without it, nobody can confirm a guess of who a token stands for.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from datetime import date, datetime, timedelta
@@ -28,6 +27,9 @@ _DATE_FORMATS = (
 )
 _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)")
 _MAX_SHIFT_DAYS = 3650
+#: a byte of the keyed stream -> the digit, and the letter, it stands for
+_DIGITS = bytes(ord("0") + b % 10 for b in range(256))
+_LETTERS = bytes(ord("a") + b % 26 for b in range(256))
 
 
 class Pseudonymiser:
@@ -79,17 +81,25 @@ class Pseudonymiser:
 
     def _run(self, run: str) -> str:
         if run.isdigit():
-            stream = self._stream(b"digits", run.encode())
-            return "".join(str(next(stream) % 10) for _ in run)
-        stream = self._stream(b"letters", run.lower().encode("utf-8"))
-        letters = [chr(ord("a") + next(stream) % 26) for _ in run]
-        return "".join(c.upper() if o.isupper() else c for c, o in zip(letters, run))
+            return self._stream(b"digits", run.encode(), len(run)).translate(_DIGITS).decode("ascii")
+        letters = self._stream(b"letters", run.lower().encode("utf-8"), len(run))
+        token = letters.translate(_LETTERS).decode("ascii")
+        if run.isascii():  # every letter cased: the case of the run, not letter by letter
+            if run.isupper():
+                return token.upper()
+            if run.islower():
+                return token
+        return "".join(c.upper() if o.isupper() else c for c, o in zip(token, run, strict=True))
 
     def _mac(self, kind: bytes, data: bytes) -> bytes:
-        return hmac.new(self._key, kind + b"\x00" + data, hashlib.sha256).digest()
+        return hmac.digest(self._key, kind + b"\x00" + data, "sha256")
 
-    def _stream(self, kind: bytes, data: bytes):  # type: ignore[no-untyped-def]
-        counter = 0
-        while True:
-            yield from self._mac(kind, data + counter.to_bytes(4, "big"))
+    def _stream(self, kind: bytes, data: bytes, length: int) -> bytes:
+        """`length` bytes of the keyed stream for `data`: the MACs of `data` and a counter."""
+        blocks, have, counter = [], 0, 0
+        while have < length:
+            block = self._mac(kind, data + counter.to_bytes(4, "big"))
+            blocks.append(block)
+            have += len(block)
             counter += 1
+        return b"".join(blocks)[:length]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -200,6 +200,21 @@ def _in_soap_header(element: etree._Element) -> bool:
         if local == "Header" and namespace in _SOAP_NAMESPACES:
             return True
     return False
+
+
+#: Every word a credential's name is recognised by: a document in which none of them appears
+#: (in any case) has no element or attribute `credential_nodes` would find.
+_NAME_WORDS = (*_SECRET_WORDS, *_HEADER_ONLY_WORDS, *sorted(_WSS_LOCAL))
+
+
+def may_hold_credentials(root: etree._Element) -> bool:
+    """False when no element or attribute of `root`'s document can be a credential: none of
+    the words their names are recognised by appears in it at all. One look at the document
+    serialised (in C), where walking each element in Python cost most of redacting a large
+    answer, and an answer seldom names any of them. Every name appears in the serialised text
+    as it is, so lower-casing the whole text finds each word a lower-cased name holds."""
+    text = etree.tostring(root.getroottree(), encoding="unicode").lower()
+    return any(word in text for word in _NAME_WORDS)
 
 
 def credential_nodes(root: etree._Element) -> Iterator[tuple[etree._Element, str | None]]:

@@ -33,10 +33,10 @@ appear in every message, and hiding each of them would hide nothing but meaning.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Callable
 
 #: runs of letters, runs of digits: the pseudonymiser's own units
 _RUN = re.compile(r"[^\W\d_]+|\d+")
@@ -154,7 +154,7 @@ def _shape(value: str, token: str) -> tuple[str, ...] | None:
     token_runs = _RUN.findall(token)
     if len(value_runs) != len(token_runs) or token == "REDACTED":
         return None
-    for v, t in zip(value_runs, token_runs):
+    for v, t in zip(value_runs, token_runs, strict=True):
         if len(v) != len(t) or v.isdigit() != t.isdigit():
             return None
     return tuple(token_runs)
@@ -165,11 +165,14 @@ def _recase(token_run: str, seen: str) -> str:
         return token_run
     return "".join(
         t.upper() if s.isupper() else t.lower() if s.islower() else t
-        for t, s in zip(token_run, seen)
+        for t, s in zip(token_run, seen, strict=True)
     )
 
 
 _ASCII_RUN = re.compile(r"[A-Za-z]+|[0-9]+")
+#: past this many hidden values, `could_occur` gathers a text's runs once instead of
+#: searching the text for each value
+_MANY_VALUES = 64
 #: an escape's letters or digits can run into a value's (`%20Smith`, `\xebBront`): the keys of a
 #: text include each run without its first few characters
 _ESCAPE_REACH = 4
@@ -250,27 +253,29 @@ class ValueHider:
 
     def add(self, value: str, token: str) -> None:
         """Hide `value` as `token` wherever else it appears (both whole, as the field held it)."""
-        self._add(core(value), core(token) or token.strip())
-        day = _is_date(core(value))
+        value = core(value)
+        if value.casefold() in self._hidden:
+            return  # and so are its other spellings: they were added with it
+        day = _is_date(value)
+        self._add(value, core(token) or token.strip(), day is not None)
         if day is not None and self._variant is not None:
             for _, fmt in _DATE_FORMATS:
                 spelled = day.strftime(fmt)
                 if spelled.casefold() not in self._hidden:
-                    self._add(spelled, core(self._variant(spelled)))
+                    self._add(spelled, core(self._variant(spelled)), True)
 
-    def _add(self, value: str, token: str) -> None:
-        if sum(len(run) for run in _RUN.findall(value)) < MIN_PROPAGATED:
+    def _add(self, value: str, token: str, date: bool) -> None:
+        runs = _RUN.findall(value)
+        if sum(len(run) for run in runs) < MIN_PROPAGATED:
             return
         key = value.casefold()
         if key in self._hidden or not token:
             return
-        hidden = _Hidden(value, token, _shape(value, token), _is_date(value) is not None,
-                         _pieces(value))
+        hidden = _Hidden(value, token, _shape(value, token), date, _pieces(value))
         self._hidden[key] = hidden
         shape = _shape_of(value)
         if shape is not None:
-            runs = tuple(run.lower() for run in _RUN.findall(value))
-            self._shapes.setdefault(shape, {}).setdefault(runs, hidden)
+            self._shapes.setdefault(shape, {}).setdefault(tuple(run.lower() for run in runs), hidden)
         if hidden.pieces:
             self._by_anchor.setdefault(hidden.pieces[0], []).append(hidden)
         else:
@@ -278,6 +283,38 @@ class ValueHider:
 
     def values(self) -> list[str]:
         return [hidden.value for hidden in self._hidden.values()]
+
+    def could_occur(self, text: str) -> bool:
+        """False when `hide` would change nothing in any part of `text`: a quick look at a
+        whole document (as text) before many calls of `hide` on its parts. A value is looked
+        for only when all its runs of ASCII letters and digits are in the text (in any case),
+        and then as `hide` looks for it, whole words only; a part's text is in the document's
+        as it is, or with a separator escaped (`&amp;`), which the search allows as well."""
+        if self._unanchored:
+            return True
+        if not self._hidden:
+            return False
+        lowered = text.lower()
+        if len(self._hidden) > _MANY_VALUES:  # one pass over the text, not one per value
+            keys = _keys(lowered)
+            candidates = [hidden for hidden in self._hidden.values()
+                          if all(piece in keys for piece in hidden.pieces)]
+        else:
+            candidates = [hidden for hidden in self._hidden.values()
+                          if all(piece in lowered for piece in hidden.pieces)]
+        for hidden in candidates:  # searched as `hide` searches: one regex per shape
+            shape = _shape_of(hidden.value)
+            if shape is None:
+                regex, by_runs = _regex(hidden.value), None
+            else:
+                regex, by_runs = _shape_regex(hidden.value), self._shapes[shape]
+            pos = 0
+            while (match := regex.search(text, pos)) is not None:
+                found = hidden if by_runs is None else by_runs.get(_runs_key(match))
+                if found is not None and _boundaries(text, match.start(), match.end(), found.date):
+                    return True
+                pos = match.start() + 1
+        return False
 
     def hide(self, text: str) -> str:
         """`text` with every hidden value in it replaced by its token."""
