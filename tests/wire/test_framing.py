@@ -140,6 +140,15 @@ def test_sighup_neither_kills_the_proxy_nor_drops_a_request(chunking_bus: WireBu
     assert "SIGHUP" in proxy.log
 
 
+def test_an_absolute_form_target_reaches_the_bus_as_its_path(proxy: ProxyProcess, chunking_bus: WireBus) -> None:
+    """RFC 9112 3.2.2: a server accepts absolute-form; in reverse mode it names the path only."""
+    raw = raw_exchange(proxy.port, b"POST http://bus.example/pnc?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                       b"Content-Length: %d\r\n\r\n%s" % (len(REQUEST), REQUEST))
+    status, _, body = headers_of(raw)
+    assert status.startswith(b"HTTP/1.1 200") and body == ANSWER
+    assert chunking_bus.received[-1].path == "/pnc?x=1"
+
+
 @pytest.mark.parametrize("target", [b"*", b"/pnc%2fx", b"/pnc%5Cx", b"/pnc;x=1", b"/pnc%00"])
 def test_a_request_target_the_proxy_does_not_serve_gets_a_400_fault(
     proxy: ProxyProcess, chunking_bus: WireBus, target: bytes

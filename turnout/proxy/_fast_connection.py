@@ -63,7 +63,7 @@ class ClientConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = Peer(str(peer[0]), int(peer[1])) if peer else Peer()
         if not self.host.limits.admit(self.peer.host):
-            transport.abort() if hasattr(transport, "abort") else transport.close()
+            transport.close()  # at once, and before a byte is read (as the mitmproxy host does)
             return
         self._admitted = True
         self.host.connections.add(self)

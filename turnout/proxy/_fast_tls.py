@@ -185,8 +185,10 @@ class TlsTerminator(asyncio.Protocol):
                 break
             except (ssl.SSLError, OSError) as exc:
                 self._flush()
-                self._handshake_failed(exc) if self._late_verdict(exc) else log.info(
-                    "TLS error from %s: %s", self._peer, exc)
+                if self._late_verdict(exc):
+                    self._handshake_failed(exc)
+                else:
+                    log.info("TLS error from %s: %s", self._peer, exc)
                 self.close()
                 break
             if not chunk:
