@@ -84,3 +84,18 @@ def test_route_file_replacement_refuses_when_someone_else_edited_meanwhile(
     assert path.read_text() == "routes: {}  # theirs\n"
     replace_atomically(path, "routes: {}  # ours\n", expected="routes: {}  # theirs\n")
     assert (path.read_text(), _mode(path)) == ("routes: {}  # ours\n", 0o640)
+
+
+def test_a_batch_synced_by_several_threads_is_written_whole_and_one_failure_stops_nothing(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where a directory should be\n")
+    files = [(tmp_path / "d" / f"{i}.yaml", f"file {i}\n".encode()) for i in range(20)]
+    files.insert(7, (blocker / "x.yaml", b"x"))
+    results = write_many(files, mode=0o600, make_dirs=0o700, workers=4)
+    assert [path for path, _ in results] == [path for path, _ in files]  # in the order given
+    assert [error is None for _, error in results] == [index != 7 for index in range(21)]
+    assert all(path.read_bytes() == data for path, data in files if path.parent != blocker)
+    assert _mode(tmp_path / "d") == 0o700 and _mode(files[0][0]) == 0o600
+    assert _leftovers(tmp_path / "d") == [] and _leftovers(tmp_path) == []

@@ -158,11 +158,14 @@ class RecordingStore:
             )
         return path, data
 
-    def write_files(self, files: list[tuple[Path, bytes]]) -> list[Path | RecordingError]:
-        """Write prepared files atomically, each directory synced once; for each its path, or
-        the `RecordingError` that stopped it (one failing never stops the others)."""
+    def write_files(
+        self, files: list[tuple[Path, bytes]], workers: int = 1
+    ) -> list[Path | RecordingError]:
+        """Write prepared files atomically, each directory synced once (`workers` files
+        synced at a time); for each its path, or the `RecordingError` that stopped it (one
+        failing never stops the others)."""
         results: list[Path | RecordingError] = []
-        for path, error in write_many(files, mode=_FILE_MODE, make_dirs=_DIR_MODE):
+        for path, error in write_many(files, mode=_FILE_MODE, make_dirs=_DIR_MODE, workers=workers):
             if error is None:
                 results.append(path)
             elif isinstance(error, OSError):

