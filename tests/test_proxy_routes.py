@@ -189,6 +189,24 @@ def test_a_gateway_that_raises_still_cannot_reach_the_bus(bus, service, tmp_path
     assert bus.received == []
 
 
+@pytest.mark.engine("fast", reason="the fast host's own request reader")
+def test_a_reader_that_raises_answers_a_fault_and_reaches_nothing(bus, service, tmp_path, monkeypatch) -> None:
+    from turnout.proxy import _fast_connection
+
+    def broken(raw: bytes) -> None:
+        raise RuntimeError("a bug in reading")
+
+    monkeypatch.setattr(_fast_connection, "parse_head", broken)
+    routes = "  /cris CreateCrimeReport: {mode: translator, writes: true}\n"
+    proxy = start(write_config(tmp_path, bus, service, routes))
+    try:
+        status, data = post(proxy, CREATE, CREATE_HEADERS)
+    finally:
+        proxy.stop()
+    assert status == 500 and fault_of(data)[2] == "internal"
+    assert bus.received == [] and service.received == []
+
+
 @pytest.mark.engine("mitmproxy", reason="mitmproxy's addon chain: the fast host has no addons to escape")
 def test_a_hook_that_escapes_still_cannot_reach_the_bus(bus, service, tmp_path, monkeypatch) -> None:
     """mitmproxy logs an addon's exception and carries on, and would then forward the request

@@ -22,7 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..gateway import Handled, Peer, answer_of, fault_answer, fault_of, is_power_of_ten
-from ..soap import Fault, HttpRequest, HttpResponse, version_for_content_type
+from ..soap import SOAP11, Fault, HttpRequest, HttpResponse, version_for_content_type
 from . import _host_faults
 from ._fast_request import BLANK_LINE, BadRequest, ChunkedBody, RequestHead, parse_head
 from ._wire import head_of, streamed_head
@@ -95,7 +95,11 @@ class ClientConnection(asyncio.Protocol):
                 self._reading_paused = True
                 self.transport.pause_reading()
             return
-        self._advance()
+        try:
+            self._advance()
+        except Exception:  # noqa: BLE001 - a bug in reading ends in a Fault, never a silent close
+            log.exception("the fast host could not read a request from %s", self.peer)
+            self._broken_read()
 
     def eof_received(self) -> bool:
         # A client that sent its FIN wants nothing more from us (mitmproxy's reading too).
@@ -289,6 +293,16 @@ class ClientConnection(asyncio.Protocol):
         if self._drained is None or self._drained.done():
             self._drained = asyncio.get_running_loop().create_future()
         await self._drained
+
+    def _broken_read(self) -> None:
+        head = self.head
+        version = version_for_content_type(_content_type(head.headers)) if head is not None else None
+        fault = Fault("the request could not be read", sender=False, kind="internal")
+        response = answer_of(fault_answer(version or SOAP11, fault))
+        if head is not None:
+            message = "internal: the request could not be read"
+            self.host.gateway.unanswered(None, self._request(head), self.peer, message)
+        self._refuse(response)
 
     # --- refusing --------------------------------------------------------------------------
 
