@@ -17,6 +17,7 @@ from ._exchange import (
     new_exchange_id,
 )
 from ._format import FORMAT_VERSION
+from ._pseudonym import Pseudonymiser
 from ._redact import (
     REDACTED,
     BodyRule,
@@ -28,7 +29,6 @@ from ._redact import (
     fixed_token,
 )
 from ._redact_config import redactor_from_config
-from ._pseudonym import Pseudonymiser
 from ._redact_json import JsonRule, compile_json_rule
 from ._replay import (
     NOT_RESENT,

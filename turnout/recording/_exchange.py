@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from turnout.soap import HttpRequest, HttpResponse, OperationName
@@ -34,7 +34,7 @@ _MESSAGES = ("request", "response", "translated")
 
 def new_exchange_id(at: datetime | None = None) -> str:
     """A unique, time-sortable exchange id for the moment `at` (default: now)."""
-    moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
     millis = moment.microsecond // 1000
     return f"{moment:%Y%m%dT%H%M%S}.{millis:03d}Z-{secrets.token_hex(4)}"
 
@@ -67,7 +67,7 @@ class Exchange:
 
     request: HttpRequest
     client: str
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: str = ""
     operation: OperationName | None = None
     soap_version: str | None = None
@@ -93,7 +93,7 @@ class Exchange:
     def __post_init__(self) -> None:
         if self.started_at.tzinfo is None or self.started_at.utcoffset() is None:
             raise ValueError("started_at must be an aware datetime")
-        self.started_at = self.started_at.astimezone(timezone.utc)
+        self.started_at = self.started_at.astimezone(UTC)
         if not self.id:
             self.id = new_exchange_id(self.started_at)
         elif not is_exchange_id(self.id):

@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from turnout.soap import DEFAULT_LIMITS, XmlLimits
 
 from ._pseudonym import Pseudonymiser
-from ._redact_json import JsonRule, compile_json_rule
 from ._redact import (
     BodyRule,
     HeaderRule,
@@ -37,6 +37,7 @@ from ._redact import (
     compile_body_rule,
     fixed_token,
 )
+from ._redact_json import JsonRule, compile_json_rule
 
 _KEYS = ("namespaces", "body", "quoted", "headers", "json", "key_env", "key_file")
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -68,9 +69,9 @@ def redactor_from_config(
     if not load_key:
         _key_source(data)
     elif replacement is fixed_token:
-        key = _key(data)
-        if key is not None:
-            replacement = Pseudonymiser(key)
+        secret = _key(data)
+        if secret is not None:
+            replacement = Pseudonymiser(secret)
     namespaces = _namespaces(data.get("namespaces"))
     rules: list[Rule] = []
     for index, xpath in enumerate(_strings(data.get("body"), "redaction.body")):
@@ -219,7 +220,7 @@ def _kind(mode: int) -> str:
     return "not a plain file"
 
 
-def _key_source(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+def _key_source(data: Mapping[str, Any]) -> tuple[str | None, str | os.PathLike[str] | None]:
     """Where the section says the key is (`key_env`, `key_file`), checked for shape only."""
     env, file = data.get("key_env"), data.get("key_file")
     if env is not None and file is not None:

@@ -131,7 +131,9 @@ def _secrets_of(name: str, value: str) -> Iterator[str]:
 
 def _split_unquoted(text: str, separator: str) -> list[str]:
     """`text` split at `separator`, but not inside "..." (with \\" escapes)."""
-    parts, current, quoted, escaped = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in text:
         if escaped:
             escaped = False

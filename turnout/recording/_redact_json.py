@@ -10,8 +10,9 @@ person in a `people` array at the top, and `dob` the `dob` query parameter of a 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_$@-]+|\*|\*\*")
 

@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
 #: runs of letters, runs of digits: the pseudonymiser's own units
 _RUN = re.compile(r"[^\W\d_]+|\d+")
@@ -332,15 +332,18 @@ class ValueHider:
         for hidden in sorted(found.values(), key=lambda h: len(h.value), reverse=True):
             shape = _shape_of(hidden.value)
             if shape is None:
-                text = _replace_all(_regex(hidden.value), text,
-                                    lambda match, hidden=hidden: self._accept(match, hidden))
+                text = _replace_all(_regex(hidden.value), text, partial(self._accept_value, hidden))
             elif shape not in done:
                 done.add(shape)
-                by_runs = self._shapes[shape]
                 text = _replace_all(_shape_regex(hidden.value), text,
-                                    lambda match, by_runs=by_runs: self._accept(
-                                        match, by_runs.get(_runs_key(match))))
+                                    partial(self._accept_shape, self._shapes[shape]))
         return text
+
+    def _accept_value(self, hidden: _Hidden, match: re.Match[str]) -> str | None:
+        return self._accept(match, hidden)
+
+    def _accept_shape(self, by_runs: dict[tuple[str, ...], _Hidden], match: re.Match[str]) -> str | None:
+        return self._accept(match, by_runs.get(_runs_key(match)))
 
     def _accept(self, match: re.Match[str], hidden: _Hidden | None) -> str | None:
         if hidden is None or not _boundaries(match.string, match.start(), match.end(), hidden.date):

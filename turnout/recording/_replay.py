@@ -30,14 +30,19 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable, Sequence
-
 
 from turnout.soap import (
-    BadTarget, Headers, HttpRequest, HttpResponse, end_to_end, normalise_target, service_path,
+    BadTarget,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    end_to_end,
+    normalise_target,
+    service_path,
 )
 
 from ..transport import AiohttpTransport, Outbound, Timeouts, Transport, TransportError
@@ -426,7 +431,7 @@ _TARGET_ERRORS = {"timeout": "target.timeout", "connect": "target.unreachable",
 async def _send(transport: Transport, base: str, request: HttpRequest, timeouts: Timeouts) -> Sent:
     """One resend through the transport seam: the bytes as the target sent them (never
     decompressed), as the proxy records them."""
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     started = time.monotonic()
     error = None
     message = ""

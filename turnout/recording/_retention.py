@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ._exchange import is_exchange_id
@@ -29,7 +29,7 @@ def recorded_at(path: Path) -> datetime | None:
     stem = path.name[: -len(SUFFIX)]
     if not is_exchange_id(stem):
         return None
-    return datetime.strptime(stem.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(stem.split("-", 1)[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
 
 
 def prune(root: Path, older_than: timedelta, now: datetime | None = None, dry_run: bool = False) -> list[Path]:
@@ -37,7 +37,7 @@ def prune(root: Path, older_than: timedelta, now: datetime | None = None, dry_ru
 
     Directories left empty are removed too. With `dry_run`, nothing is deleted.
     """
-    cutoff = (now or datetime.now(timezone.utc)) - older_than
+    cutoff = (now or datetime.now(UTC)) - older_than
     old = sorted(
         (path for path in root.rglob(f"*{SUFFIX}")
          if (at := recorded_at(path)) is not None and at < cutoff),

@@ -18,9 +18,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from turnout.soap import XmlThreat, decode_content, is_encoded
 
@@ -40,8 +41,9 @@ _SLASH = r"(?:/|%2F|\\/|\\u002F|&#47;|&#x2F;)"
 PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(?:\d{2}/\d{2}/(?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2})\b"),
     "postcode": re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b"),
-    # The demo's identifiers (`scan --demo` looks for every `demo-` pattern). Pseudonyms keep a value's shape (a PNC ID stays two digits, a
-    # slash, six digits and a letter), so these look for what only the raw values have: the
+    # The demo's identifiers (`scan --demo` looks for every `demo-` pattern). Pseudonyms keep a
+    # value's shape (a PNC ID stays two digits, a slash, six digits and a letter), so these
+    # look for what only the raw values have: the
     # demo force's code 98, Turnbridge's TB, the officers' rank prefixes.
     "demo-pnc-id": re.compile(rf"(?<!\w)98{_SLASH}\d{{6}}[A-Z](?!\w)", re.IGNORECASE),
     "demo-officer-id": re.compile(

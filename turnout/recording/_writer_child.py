@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ._decode import DEFAULT_MAX_DECODED
 from ._handoff import Packed, unpack
@@ -76,6 +76,7 @@ class _Outbox(logging.Handler):
             self.lost += 1
 
     def take(self) -> list[tuple[str, int, str, float]]:
+        assert self.lock is not None  # made by Handler.__init__
         with self.lock:  # `emit` runs under it too, on either thread
             lines, self.lines = self.lines, []
             if self.lost:
@@ -129,7 +130,7 @@ def _prepare_loop(store: RecordingStore, frames: FrameReader, prepared: queue.Qu
         jobs: list[Job] = []
         stop = False
         for message in messages:
-            kind, *rest = message  # type: ignore[misc]
+            kind, *rest = cast(tuple[Any, ...], message)
             if kind == "stop":
                 stop = True
             else:

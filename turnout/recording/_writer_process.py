@@ -359,7 +359,7 @@ def _log_lines(lines: list[tuple[str, int, str, float]]) -> None:
     for name, level, text, created in lines:
         logger = logging.getLogger(name)
         if logger.isEnabledFor(level):
-            record = logger.makeRecord(name, level, "(writer process)", 0, text, None, None)
+            record = logger.makeRecord(name, level, "(writer process)", 0, text, (), None)
             if created:
                 record.created = created
             record.processName = "turnout-recording-writer"

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
 
 from ._exchange import Exchange
 from ._store import RecordingStore
@@ -81,7 +82,7 @@ class ThreadWriter(RecordingWriter):
             item = self._queue.get()
             if item is _STOP:
                 return
-            exchange, size = item  # type: ignore[misc]
+            exchange, size = cast(tuple[Exchange, int], item)
             try:
                 self.store.write(exchange)
             except Exception as exc:  # noqa: BLE001 - the thread must outlive any one bad exchange
