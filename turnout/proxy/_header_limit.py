@@ -25,7 +25,7 @@ _original = _http1.Http1Server.read_headers
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 (which mitmproxy uses) ends a head
 
 
-def _bounded_read_headers(self, event):  # type: ignore[no-untyped-def]
+def _bounded_read_headers(self, event):
     if isinstance(event, events.DataReceived) and len(self.buf) > MAX_HEADER_BYTES:
         # Checked only past the bound, so ordinary requests pay nothing; the buffer never grows
         # beyond the bound plus one read.

@@ -19,14 +19,16 @@ from mitmproxy.master import Master
 from mitmproxy.tools.dump import DumpMaster
 
 from ..config import ProxyConfig
-from ..gateway import Gateway, ProxyState, is_power_of_ten, prepare
+from ..gateway import Gateway, ProxyState, prepare
 from . import _error_pages, _header_limit, _trailers
 from ._addon import GatewayAddon, NoDefaultForwarding
 from ._client_timeout import ClientBodyTimeout
 from ._connections import ConnectionGuard
 from ._drain import InFlight, drain_and_stop
 from ._host import HostRuntime
+from ._loop_errors import quiet_loop_errors
 from ._master import TurnoutMaster
+from ._signals import reload_on_hup
 from ._tls import ListenTlsAddon
 
 log = logging.getLogger("turnout.proxy")
@@ -67,25 +69,6 @@ def mitmproxy_options(config: ProxyConfig) -> dict[str, Any]:
     if config.upstream_tls.ca is not None:
         options["ssl_verify_upstream_trusted_ca"] = str(config.upstream_tls.ca)
     return options
-
-
-_loop_errors: dict[str, int] = {}
-
-
-def _quiet_on_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """Connections still open at shutdown are cancelled; that is the plan, not an error. Other
-    errors the loop reports (an accept failing for lack of descriptors, under a flood) are
-    logged once per kind and then at 10, 100, 1000... with the count: a traceback each would
-    fill the disk while the flood lasts."""
-    exc = context.get("exception")
-    if isinstance(exc, asyncio.CancelledError):
-        return
-    kind = f"{type(exc).__name__}:{getattr(exc, 'errno', '')}" if exc else str(context.get("message"))
-    _loop_errors[kind] = n = _loop_errors.get(kind, 0) + 1
-    if n == 1:
-        log.error("event loop: %s (%s)", context.get("message"), exc)
-    elif is_power_of_ten(n):
-        log.error("event loop: %s, %d times so far (latest: %s)", context.get("message"), n, exc)
 
 
 class _Ready:
@@ -133,7 +116,7 @@ async def _serve(
     bare: bool,
 ) -> ProxyState:
     state = state or ProxyState(config)
-    asyncio.get_running_loop().set_exception_handler(_quiet_on_cancel)
+    asyncio.get_running_loop().set_exception_handler(quiet_loop_errors)
     # bare: mitmproxy's own reverse proxy as mitmdump runs it (the benches' baseline)
     master: Master = DumpMaster(options.Options(), with_termlog=False, with_dumper=False) if bare \
         else TurnoutMaster(options.Options())
@@ -169,67 +152,6 @@ async def _serve(
             loop.add_signal_handler(signum, on_signal)
         # SIGHUP (a closed terminal, or an operator's habit of "reload") must never kill the
         # proxy mid-request: it re-reads the route file now, as the watcher would.
-        loop.add_signal_handler(signal.SIGHUP, lambda: _reload_on_hup(state))
+        loop.add_signal_handler(signal.SIGHUP, lambda: reload_on_hup(state))
     await master.run()
     return state
-
-
-def _reload_on_hup(state: ProxyState | None) -> None:
-    watcher = state.watcher if state is not None else None
-    if watcher is None:
-        log.warning("SIGHUP: no route file to re-read; still running")
-        return
-    log.warning("SIGHUP: re-reading %s", watcher.path)
-    watcher.check_now()
-
-
-class ProxyThread:
-    """The proxy on a background thread with its own event loop: for tests, the demo and benches."""
-
-    def __init__(self, config: ProxyConfig, start_timeout: float = 15.0, bare: bool = False) -> None:
-        self.config = config
-        self.bare = bare
-        self.state = ProxyState(config)
-        self.start_timeout = start_timeout
-        self.host = ""
-        self.port = 0
-        self._ready = threading.Event()
-        self._master: Master | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="turnout-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def _run(self) -> None:
-        def ready(host: str, port: int) -> None:
-            self.host, self.port = host, port
-            self._ready.set()
-
-        def keep(master: Master) -> None:
-            self._master = master
-
-        try:
-            asyncio.run(serve(self.config, self.state, ready, keep, bare=self.bare))
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-            self._error = exc
-            self._ready.set()
-
-    def start(self) -> ProxyThread:
-        self._thread.start()
-        if not self._ready.wait(self.start_timeout) or self._error is not None:
-            self.stop()
-            raise RuntimeError(f"proxy did not start: {self._error!r}")
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self._master is not None:
-            self._master.shutdown()
-        self._thread.join(timeout)
-
-    def __enter__(self) -> ProxyThread:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -43,9 +43,9 @@ class _TrailerDropping:
         return self.reader.read_eof()
 
 
-def _read_body(self, event):  # type: ignore[no-untyped-def]
+def _read_body(self, event):
     if isinstance(self, _http1.Http1Server) and not isinstance(self.body_reader, _TrailerDropping):
-        self.body_reader = _TrailerDropping(self.body_reader)
+        self.body_reader = _TrailerDropping(self.body_reader)  # type: ignore[assignment]
     yield from _original(self, event)
 
 

@@ -25,7 +25,7 @@ class ConfigLoader:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
-    def load(self, loader) -> None:  # type: ignore[no-untyped-def]
+    def load(self, loader) -> None:
         loader.add_option("turnout_config", str, "turnout.yaml", "Path to Turnout's turnout.yaml.")
 
     def configure(self, updated: set[str]) -> None:
