@@ -428,7 +428,7 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     import asyncio
 
     from turnout.gateway import ProxyState, ServiceClients, ShadowRunner
-    from turnout.transport import AiohttpTransport
+    from turnout.transport import H1Transport
     from turnout.recording import ThreadWriter
     from turnout.routing import Route
 
@@ -441,7 +441,7 @@ def test_shadow_jobs_cut_off_at_shutdown_are_still_recorded(tmp_path: Path) -> N
     route = Route("/pnc VehicleEnquiry", mode="shadow", timeout=5.0)
 
     async def submit_then_stop(service_url: str) -> int:
-        transport = AiohttpTransport()
+        transport = H1Transport()
         state.services = ServiceClients({"pnc": service_url}, transport)
         async def equal(legacy: bytes, new: bytes, key: str) -> tuple[bool, list]:
             return True, []

@@ -25,7 +25,7 @@ from ..config import ProxyConfig
 from ..recording import RecordingWriter, open_writer
 from ..routing import LiveRoutes, Refusal, Served
 from ..setup import TranslatorsOnDisk, check_routes
-from ..transport import AiohttpTransport, Timeouts, Transport
+from ..transport import H1Transport, Timeouts, Transport
 from ._bus import BusClient
 from ._differ import ProcessDiffer
 from ._identity import Gatekeeper
@@ -76,7 +76,7 @@ async def start(gateway: Gateway, transport: Transport | None = None) -> None:
     """Open the transport and start the shadow workers; call on the serving loop."""
     state, config = gateway.state, gateway.config
     state.loop = asyncio.get_running_loop()
-    state.transport = transport or AiohttpTransport()
+    state.transport = transport or H1Transport()
     state.bus = BusClient(config.upstream, state.transport,
                           Timeouts(config.upstream_timeout, config.connect_timeout), tls=config.upstream_tls)
     state.services = ServiceClients(config.services, state.transport, tls=config.service_tls)

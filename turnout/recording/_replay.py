@@ -45,7 +45,7 @@ from turnout.soap import (
     service_path,
 )
 
-from ..transport import AiohttpTransport, Outbound, Timeouts, Transport, TransportError
+from ..transport import H1Transport, Outbound, Timeouts, Transport, TransportError
 from ._errors import RecordingError
 from ._exchange import Exchange, is_exchange_id
 from ._store import RecordingStore, read_exchange
@@ -394,7 +394,7 @@ async def send_all(
     timeouts = Timeouts(total=options.timeout, connect=min(options.timeout, 10.0))
     owned = transport is None
     if transport is None:
-        transport = AiohttpTransport(max_connections=options.concurrency, max_per_host=options.concurrency)
+        transport = H1Transport(max_per_host=options.concurrency)
     sender: Transport = transport
 
     async def worker() -> None:
