@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 
 from ..config import ConfigError, ProxyConfig, check_upstream, load_proxy_config
+from ..proxy import DEFAULT_ENGINE, ENGINES  # mitmproxy is imported only when its engine runs
 from ._render import console, fail, fail_config, render_counters, shown
 
 DEFAULT_CONFIG = Path("turnout.yaml")
@@ -27,10 +28,11 @@ DEFAULT_CONFIG = Path("turnout.yaml")
 @click.option("--unredacted", is_flag=True,
               help="Record even though the configuration has no redaction rules: personal "
                    "data is then written in clear (credentials are still hidden).")
-@click.option("--engine", type=click.Choice(["fast", "mitmproxy"]), envvar="TURNOUT_ENGINE",
+@click.option("--engine", type=click.Choice(list(ENGINES)), envvar="TURNOUT_ENGINE",
               help="The host that serves the proxy: 'fast' (asyncio and uvloop, for production "
-                   "traffic) or 'mitmproxy'. Default: mitmproxy (env TURNOUT_ENGINE). Watching "
-                   "flows (mitmweb) and `mitmdump -s turnout/proxy/script.py` are mitmproxy's only.")
+                   f"traffic) or 'mitmproxy'. Default: {DEFAULT_ENGINE} (env TURNOUT_ENGINE). "
+                   "Watching flows (mitmweb) and `mitmdump -s turnout/proxy/script.py` are "
+                   "mitmproxy's only.")
 def proxy(config_path: Path | None, upstream: str | None, host: str | None, port: int | None,
           record_dir: Path | None, unredacted: bool, engine: str | None) -> None:
     """Run the Turnout proxy in front of the legacy bus.
