@@ -319,12 +319,11 @@ class ProcessWriter(RecordingWriter):
         pause = min(_MAX_PAUSE, 0.5 * 2 ** (self._quick_deaths - 1)) if self._quick_deaths else 0.0
         while True:
             with self._lock:
+                until = time.monotonic() + pause  # the whole pause: submits notify meanwhile
+                while not self._stopping and (left := until - time.monotonic()) > 0:
+                    self._changed.wait(left)
                 if self._stopping:
                     return False
-                if pause:
-                    self._changed.wait(pause)
-                    if self._stopping:
-                        return False
             try:
                 new = self._start()
             except OSError as exc:
