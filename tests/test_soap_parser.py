@@ -322,3 +322,66 @@ def test_parse_xml_accepts_what_a_strict_parse_accepts_to_the_same_tree(data: by
         return
     assert strict is not None, "parse_xml returned a tree for a document a strict parse refuses"
     assert etree.tostring(ours.getroottree()) == etree.tostring(strict.getroottree())
+
+
+# --- the cheap ways are exactly as strict -----------------------------------------------------------
+
+
+def _ungated(data: bytes) -> bool:
+    from turnout.soap._parser import _DECLARATIONS
+
+    return any(pattern.search(data) for pattern in _DECLARATIONS)
+
+
+@pytest.mark.parametrize("codec", ["ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500"])
+@pytest.mark.parametrize("word", ["DOCTYPE", "doctype", "DocType", "ENTITY", "entity", "eNtItY"])
+def test_every_declaration_holds_a_byte_of_its_gate(codec: str, word: str) -> None:
+    """A pattern runs only when a byte of its gate is in the document; every spelling the
+    pattern matches holds one, so a gate never hides a declaration."""
+    from turnout.soap._parser import _gate, declares_doctype
+
+    declaration = f"<!{word} x>".encode(codec)
+    assert any(byte in declaration for byte in _gate(codec))
+    for document in (declaration, b"<a>" + declaration + b"</a>", b"\x00" * 3 + declaration):
+        assert declares_doctype(document) and _ungated(document)
+
+
+_DECLARATION_PIECES = [f"<!{word}".encode(codec) for word in ("DOCTYPE", "ENTITY", "doctype", "Entity")
+                       for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500")]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.one_of(st.binary(max_size=12), st.sampled_from(_DECLARATION_PIECES),
+                          st.sampled_from([b"!", b"E", b"e", b"\xc5", b"\x85", b"<", b"\x00"])), max_size=12))
+def test_the_gated_scan_finds_exactly_what_every_pattern_finds(pieces: list[bytes]) -> None:
+    from turnout.soap._parser import declares_doctype
+
+    data = b"".join(pieces)
+    assert declares_doctype(data) == _ungated(data)
+
+
+def test_one_parser_per_thread_carries_nothing_from_one_document_to_the_next() -> None:
+    """`parse_xml` reuses its thread's parser: a threat, a syntax error or libxml2's own depth
+    error in one document never shows in the verdict or the tree of the next."""
+    limits = XmlLimits(max_bytes=10**6, max_depth=255)
+    clean = b"<r><a x='1'>text</a><b/></r>"
+    expected = etree.tostring(etree.fromstring(clean, make_parser()))
+    before = [b"<a>" * 300 + b"</a>" * 300, b"<a>" * 300 + b"junk", b"<r><a></b>" + b"<" * 50,
+              THREATS["attributes-300"][0], b"", b"not xml", b"<a/><b/>", BILLION_LAUGHS,
+              b"<r>" + b"&bogus;" * 20 + b"</r>"]
+    for document in before:
+        verdict(document, limits)
+        assert verdict(clean, limits) == "ok", document[:40]
+        assert etree.tostring(parse_xml(clean, limits)) == expected
+
+
+def test_a_declared_encoding_gets_the_same_verdict_every_time() -> None:
+    """The verdict on a label is worked out once and kept: the second document declaring it is
+    refused, or decoded and scanned, exactly as the first."""
+    smuggled = b'<?xml version="1.0" encoding="ISO-2022-JP"?>' + b'<!DOC\x1b(BTYPE x><x/>'
+    clean = b'<?xml version="1.0" encoding="ISO-2022-JP"?><x/>'
+    utf7 = b'<?xml version="1.0" encoding="UTF-7"?><a/>'
+    for _ in range(3):
+        assert verdict(smuggled) == "threat:doctype"
+        assert verdict(clean) == "ok"
+        assert verdict(utf7) == "threat:encoding"

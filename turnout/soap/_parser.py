@@ -32,11 +32,19 @@ Declared encodings are read too: the byte patterns below find a DOCTYPE in ASCII
 encodings, UTF-16/32 and EBCDIC, but libxml2 (through iconv) also reads encodings in which
 `<!DOCTYPE` is spelled with other bytes, so a document declaring one is decoded with Python's
 codec and scanned again. UTF-7 is refused outright.
+
+Every request pays for this, so the cheap way is taken wherever it is exactly as strict: a byte
+every declaration must hold (`!`, or EBCDIC's `E`/`e`) is looked for with `memchr` before the
+patterns that need it run; what a declared encoding asks of the scan is worked out once per
+label; each thread parses with one hardened parser of its own (lxml clears its error log and
+its document before every parse: nothing of one document reaches the next), and the depth and
+attribute bounds are one XPath evaluation.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -60,14 +68,50 @@ def _spelled(codec: str) -> bytes:
     return opener + b"(?:" + b"|".join(words) + b")"
 
 
-# A DOCTYPE or ENTITY declaration in any ASCII-compatible encoding, in UTF-16 or UTF-32 either
-# way round (libxml2 reads UTF-32 too, and a bomb it refuses as over-amplified would otherwise be
-# "unreadable", and forwarded), or in EBCDIC (which a legacy bus behind us may read). One pattern
-# per encoding: each starts with a literal, which `re` scans for quickly; one alternation is slower.
-_DECLARATIONS = tuple(
-    re.compile(_spelled(codec))
-    for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500")
-)
+#: the encodings whose declarations are looked for in the bytes: any ASCII-compatible one, UTF-16
+#: and UTF-32 either way round (libxml2 reads UTF-32 too, and a bomb it refuses as over-amplified
+#: would otherwise be "unreadable", and forwarded), and EBCDIC (which a legacy bus may read)
+_SCANNED_CODECS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500")
+
+# A DOCTYPE or ENTITY declaration in each of those encodings. One pattern per encoding: each
+# starts with a literal, which `re` scans for quickly; one alternation is slower.
+_DECLARATIONS = tuple(re.compile(_spelled(codec)) for codec in _SCANNED_CODECS)
+
+
+def _gate(codec: str) -> tuple[bytes, ...]:
+    """Single bytes of which every declaration `codec` spells holds one: the `!` of its `<!`, or,
+    where `codec` writes `!` as an ASCII letter (EBCDIC: `Z`, `O`), the `E` or `e` that both
+    DOCTYPE and ENTITY hold. Looking for one byte is a `memchr`, many times cheaper than a
+    pattern search, and a document without it cannot match the pattern."""
+    bang = bytes(b for b in "!".encode(codec) if b)
+    if bang == b"!":
+        return (bang,)
+    return tuple(sorted({bytes([b]) for char in "Ee" for b in char.encode(codec) if b}))
+
+
+def _gated_scans() -> tuple[tuple[tuple[bytes, ...], tuple[re.Pattern[bytes], ...]], ...]:
+    """The patterns of `_DECLARATIONS`, grouped by their gate (`_gate`), in their order."""
+    groups: dict[tuple[bytes, ...], list[re.Pattern[bytes]]] = {}
+    for codec, pattern in zip(_SCANNED_CODECS, _DECLARATIONS, strict=True):
+        groups.setdefault(_gate(codec), []).append(pattern)
+    return tuple((gate, tuple(patterns)) for gate, patterns in groups.items())
+
+
+#: (gate bytes, the patterns that run only when one of them is in the document)
+_GATED_DECLARATIONS = _gated_scans()
+
+
+def declares_doctype(data: bytes) -> bool:
+    """Does `data` hold a DOCTYPE or ENTITY declaration in any of `_SCANNED_CODECS`? Exactly
+    `any(pattern.search(data) for pattern in _DECLARATIONS)`, most often without running one."""
+    for gate, patterns in _GATED_DECLARATIONS:
+        for byte in gate:
+            if byte in data:
+                for pattern in patterns:
+                    if pattern.search(data):
+                        return True
+                break
+    return False
 
 #: the same declarations in decoded text
 _DECLARATION_TEXT = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -80,6 +124,8 @@ _ENCODING_DECLARATION = re.compile(
 #: byte order marks, longest first (UTF-32-LE's starts with UTF-16-LE's)
 _BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
          codecs.BOM_UTF16_BE)
+#: the bytes a BOM can start with (most documents start with `<`, and skip the BOM loop)
+_BOM_FIRST_BYTES = frozenset(bom[:1] for bom in _BOMS)
 
 #: how libxml2 reads an XML declaration, by its first four bytes (after any BOM)
 _DECLARATION_STARTS = {
@@ -151,6 +197,21 @@ def _make_recovering_parser() -> etree.XMLParser:
     return etree.XMLParser(recover=True, **_HARDENED)
 
 
+_per_thread = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """This thread's recovering parser (`_make_recovering_parser`), made once: a parser is used
+    by one parse at a time, and `parse_xml` never parses inside a parse. lxml clears the
+    parser's error log and drops its document before each parse, and libxml2's context is reset,
+    so one document's errors, depth or tree never reach the next's verdict
+    (`tests/test_soap_parser.py` parses threats, junk and clean documents in turn to show it)."""
+    parser: etree.XMLParser | None = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = _make_recovering_parser()
+    return parser
+
+
 def parse_xml(
     data: bytes, limits: XmlLimits = DEFAULT_LIMITS, *, check: TreeCheck | None = None
 ) -> etree._Element:
@@ -164,10 +225,10 @@ def parse_xml(
         raise XmlThreat(
             "too-large", f"document is {len(data)} bytes, over the limit of {limits.max_bytes}"
         )
-    if any(pattern.search(data) for pattern in _DECLARATIONS):
+    if declares_doctype(data):
         raise XmlThreat("doctype", "document carries a DOCTYPE or entity declaration")
     _check_declared_encoding(data)
-    parser = _make_recovering_parser()
+    parser = _thread_parser()
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:  # not one element could be read (an empty document)
@@ -203,10 +264,10 @@ def _check_structure(root: etree._Element, limits: XmlLimits, log: etree._ListEr
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlThreat("doctype", "document carries a DOCTYPE")
-    checks = _compiled(limits)
-    if _depth_exceeded(log) or checks.too_deep(root):
+    found = int(_compiled(limits).threats(root))
+    if found & _TOO_DEEP or _depth_exceeded(log):
         raise XmlThreat("too-deep", f"document nests deeper than {limits.max_depth}")
-    if checks.too_many_attributes(root):
+    if found & _TOO_MANY_ATTRIBUTES:
         raise XmlThreat(
             "too-many-attributes",
             f"an element carries more than {limits.max_attributes} attributes",
@@ -219,22 +280,29 @@ def _depth_exceeded(log: etree._ListErrorLog) -> bool:
     return any(entry.message.startswith("Excessive depth in document") for entry in log)
 
 
+#: the bits of `_Checks.threats`
+_TOO_DEEP = 1
+_TOO_MANY_ATTRIBUTES = 2
+
+
 class _Checks:
     """The structural checks for one pair of bounds, compiled once per thread.
 
-    `too_deep`: is there an element, comment or processing instruction below `max_depth`
-    elements (the root is depth 1)? Each `/*` step's node-set is built by libxml2, so the cost
-    is one pass over the elements in the first `max_depth` levels. `too_many_attributes`: does
-    any element have an attribute in position `max_attributes + 1`? Namespace declarations are
-    not attributes to XPath, nor to lxml's `attrib`.
+    `threats` is one XPath evaluation (one context set up, not two) of two tests, and returns
+    the sum of the bits of those that hold. Too deep (`_TOO_DEEP`): is there an element, comment
+    or processing instruction below `max_depth` elements (the root is depth 1)? Each `/*`
+    step's node-set is built by libxml2, so the cost is one pass over the elements in the first
+    `max_depth` levels. Too many attributes (`_TOO_MANY_ATTRIBUTES`): does any element have an
+    attribute in position `max_attributes + 1`? Namespace declarations are not attributes to
+    XPath, nor to lxml's `attrib`.
     """
 
     def __init__(self, max_depth: int, max_attributes: int) -> None:
-        self.too_deep = etree.XPath("boolean(" + "/*" * max_depth + "/node()[not(self::text())])")
-        self.too_many_attributes = etree.XPath(f"boolean(//@*[{max_attributes + 1}])")
-
-
-_per_thread = threading.local()
+        too_deep = "boolean(" + "/*" * max_depth + "/node()[not(self::text())])"
+        too_many_attributes = f"boolean(//@*[{max_attributes + 1}])"
+        self.threats = etree.XPath(
+            f"{_TOO_DEEP} * number({too_deep}) + {_TOO_MANY_ATTRIBUTES} * number({too_many_attributes})"
+        )
 
 
 def _compiled(limits: XmlLimits) -> _Checks:
@@ -252,16 +320,18 @@ def _compiled(limits: XmlLimits) -> _Checks:
 
 def _declared_encoding(data: bytes) -> str | None:
     """The encoding named by `data`'s XML declaration, read the ways libxml2 reads one (as
-    ASCII, UTF-16 or UTF-32 either way round, or EBCDIC, after any BOM), or None."""
-    head = data[:512]
-    for bom in _BOMS:
-        if head.startswith(bom):
-            head = head[len(bom):]
-            break
-    codec = _DECLARATION_STARTS.get(head[:4])
+    ASCII, UTF-16 or UTF-32 either way round, or EBCDIC, after any BOM), or None. Only the
+    first 512 bytes are read, BOM included."""
+    start = 0
+    if data[:1] in _BOM_FIRST_BYTES:
+        for bom in _BOMS:
+            if data.startswith(bom):
+                start = len(bom)
+                break
+    codec = _DECLARATION_STARTS.get(data[start:start + 4])
     if codec is None:
         return None
-    match = _ENCODING_DECLARATION.match(head.decode(codec, errors="replace"))
+    match = _ENCODING_DECLARATION.match(data[start:512].decode(codec, errors="replace"))
     return match.group(2) if match else None
 
 
@@ -270,22 +340,37 @@ def _check_declared_encoding(data: bytes) -> None:
     label = _declared_encoding(data)
     if label is None:
         return
-    # UTF-7 writes `<` as `+ADw-`: markup no byte scan of ours, nor any filter in front of the
-    # bus, recognises, while libxml2 (through iconv) decodes it. No SOAP stack needs UTF-7; it
-    # is used to smuggle markup. Refused under any of its names, known to Python or not.
-    if "utf7" in re.sub(r"[^a-z0-9]", "", label.lower()):
-        raise XmlThreat("encoding", f"document is declared in {label}, which Turnout refuses")
-    try:
-        codec = codecs.lookup(label).name.replace("_", "-")
-    except LookupError:
-        return  # libxml2 may know it through iconv; a DOCTYPE it reads is refused after parsing
-    if codec == "utf-7":
-        raise XmlThreat("encoding", f"document is declared in {label} (UTF-7), which Turnout refuses")
-    if codec in _SCANNED_AS_BYTES or codec in _NOT_CHARSETS:
+    verdict = _label_verdict(label)
+    if verdict is None:
         return
+    what, value = verdict
+    if what == "refuse":
+        raise XmlThreat("encoding", value)
     try:
-        text = data.decode(codec, errors="replace")
+        text = data.decode(value, errors="replace")
     except LookupError:  # a bytes-to-bytes codec (base64, zlib...): not a character set
         return
     if _DECLARATION_TEXT.search(text):
         raise XmlThreat("doctype", f"document carries a DOCTYPE or entity declaration in {label}")
+
+
+@functools.lru_cache(maxsize=256)
+def _label_verdict(label: str) -> tuple[str, str] | None:
+    """What a declared encoding `label` asks of `_check_declared_encoding`, worked out once per
+    label (at most 64 characters; 256 labels are kept): `("refuse", why)` for UTF-7,
+    `("decode", codec)` when the byte patterns cannot read the encoding, so the document is
+    decoded and scanned again, and None when nothing more is needed."""
+    # UTF-7 writes `<` as `+ADw-`: markup no byte scan of ours, nor any filter in front of the
+    # bus, recognises, while libxml2 (through iconv) decodes it. No SOAP stack needs UTF-7; it
+    # is used to smuggle markup. Refused under any of its names, known to Python or not.
+    if "utf7" in re.sub(r"[^a-z0-9]", "", label.lower()):
+        return "refuse", f"document is declared in {label}, which Turnout refuses"
+    try:
+        codec = codecs.lookup(label).name.replace("_", "-")
+    except LookupError:
+        return None  # libxml2 may know it through iconv; a DOCTYPE it reads is refused after parsing
+    if codec == "utf-7":
+        return "refuse", f"document is declared in {label} (UTF-7), which Turnout refuses"
+    if codec in _SCANNED_AS_BYTES or codec in _NOT_CHARSETS:
+        return None
+    return "decode", codec
