@@ -210,3 +210,21 @@ def test_wide_envelope_is_read_with_no_python_loop_over_its_elements() -> None:
             sys.setprofile(None)
         assert envelope.operation.name == name
         assert calls < 300, f"{calls} calls from Python for one envelope"
+
+
+@pytest.mark.parametrize("others", [0, 1, 5, 6, 7, 50, 10_000])
+def test_header_and_body_are_found_and_doubled_whatever_else_the_envelope_holds(others: int) -> None:
+    """An Envelope of up to 8 children has them read in Python, a wider one by lxml's filters
+    in C: both find the Header and the Body past other children, and both refuse two of either."""
+    filler = b"<o:x xmlns:o='urn:o'/><!-- c -->" * (others // 2) + b"<o:y xmlns:o='urn:o'/>" * (others % 2)
+    header = b"<s:Header><h:Id xmlns:h='urn:h'>1</h:Id></s:Header>"
+    body = b'<s:Body><p:Op xmlns:p="urn:p"/></s:Body>'
+    envelope = ENVELOPE_START + filler + header + filler + body + filler + b"</s:Envelope>"
+    read = read_envelope(envelope, "/pnc")
+    assert read.operation.name == "Op" and read.header is not None
+    assert etree.QName(read.header[0]).localname == "Id" and read.body[0] is read.payload
+    for doubled, part in [(header + header + body, "Header"), (header + body + filler + body, "Body"),
+                          (filler + body + header + body + header, "Header")]:
+        with pytest.raises(XmlThreat) as info:
+            read_envelope(ENVELOPE_START + filler + doubled + b"</s:Envelope>", "/pnc")
+        assert info.value.kind == "ambiguous-envelope" and f"two {part} elements" in str(info.value)

@@ -5,7 +5,9 @@ The envelope's own threats (an XInclude element, two Headers or two Bodies) are 
 well-formed, on the tree a recovering parser reads, so trailing junk cannot turn them into
 "unreadable". Like the parser's checks, it never loops over elements in Python: lxml's
 `iter`/`iterchildren` filters run in C, and only matches come back (a Body may hold 250,000
-siblings, or comments before its payload).
+siblings, or comments before its payload). The one exception is bounded: an Envelope of at most
+`_FEW_CHILDREN` children (a Header and a Body, as every SOAP stack writes it) has them read in
+Python, which is cheaper than setting up a C filter for each of the two names.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ from ._version import VERSIONS_BY_NAMESPACE, SoapVersion
 #: XInclude's namespace, and the draft one libxml2 still honours. We never process XInclude, but
 #: an XInclude-aware parser behind us (the legacy bus) would fetch the file or URL it names.
 _XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInclude}*")
+
+#: an Envelope with at most this many children has them read in Python (see the docstring)
+_FEW_CHILDREN = 8
+
+#: namespace -> (its version, the Header's tag, the Body's tag)
+_PARTS = {
+    namespace: (version, f"{{{namespace}}}Header", f"{{{namespace}}}Body")
+    for namespace, version in VERSIONS_BY_NAMESPACE.items()
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -58,7 +69,9 @@ class Envelope:
     def payload(self) -> etree._Element:
         """The first element in the Body (comments and processing instructions before it are
         skipped, as when naming the operation): the operation's request or response element."""
-        return next(self.body.iterchildren(etree.Element))
+        payload = _first_element(self.body)
+        assert payload is not None, "an Envelope is read only with a payload (read_envelope)"
+        return payload
 
     @property
     def action_mismatch(self) -> bool:
@@ -99,25 +112,53 @@ def read_envelope(
     is not a usable envelope.
     """
     root = parse_xml(data, limits, check=envelope_threats)
-    qname = etree.QName(root)
-    version = VERSIONS_BY_NAMESPACE.get(qname.namespace or "")
-    if qname.localname != "Envelope" or version is None:
-        raise XmlUnreadable(f"root element is {qname.text}, not a SOAP Envelope")
-    header = next(root.iterchildren(f"{{{version.namespace}}}Header"), None)
-    body = next(root.iterchildren(f"{{{version.namespace}}}Body"), None)
+    tag = root.tag
+    namespace, localname = _split(tag)
+    parts = _PARTS.get(namespace)
+    if localname != "Envelope" or parts is None:
+        raise XmlUnreadable(f"root element is {tag}, not a SOAP Envelope")
+    version, header_tag, body_tag = parts
+    header = body = None
+    if len(root) <= _FEW_CHILDREN:
+        for child in root:
+            if child.tag == header_tag and header is None:
+                header = child
+            elif child.tag == body_tag and body is None:
+                body = child
+    else:
+        header = next(root.iterchildren(header_tag), None)
+        body = next(root.iterchildren(body_tag), None)
     if body is None:
         raise XmlUnreadable("envelope has no Body")
-    payload = next(body.iterchildren(etree.Element), None)
+    payload = _first_element(body)
     if payload is None:
         raise XmlUnreadable("Body is empty: no operation to name")
-    payload_name = etree.QName(payload)
-    operation = OperationName(
-        service=service_path(path),
-        name=payload_name.localname,
-        namespace=payload_name.namespace or "",
-    )
+    payload_namespace, payload_name = _split(payload.tag)
+    operation = OperationName(service=service_path(path), name=payload_name, namespace=payload_namespace)
     action = version.action(headers) if headers is not None else None
     return Envelope(version, root, header, body, operation, action)
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """`{namespace}local` (or `local`) as (namespace, local): what `etree.QName` gives, without
+    making one. Not QName for a recovered tree either: it refuses names such as an unbound
+    `s:Envelope`."""
+    if tag[:1] == "{":
+        namespace, _, localname = tag[1:].partition("}")
+        return namespace, localname
+    return "", tag
+
+
+def _first_element(parent: etree._Element) -> etree._Element | None:
+    """The first element child of `parent`, comments and processing instructions before it
+    skipped (in C, however many), or None."""
+    try:
+        first = parent[0]
+    except IndexError:
+        return None
+    if isinstance(first.tag, str):
+        return first
+    return next(parent.iterchildren(etree.Element), None)
 
 
 def envelope_threats(root: etree._Element) -> None:
@@ -128,13 +169,22 @@ def envelope_threats(root: etree._Element) -> None:
     """
     if next(root.iter(*_XINCLUDE), None) is not None:
         raise XmlThreat("xinclude", "envelope carries an XInclude element")
-    # Not etree.QName: a recovered tree may hold names it refuses, such as an unbound `s:Envelope`.
-    namespace, _, localname = root.tag[1:].partition("}") if root.tag[:1] == "{" else ("", "", root.tag)
-    version = VERSIONS_BY_NAMESPACE.get(namespace)
-    if localname != "Envelope" or version is None:
+    tag = root.tag
+    if not isinstance(tag, str):
         return
-    for part in ("Header", "Body"):
-        if len(list(islice(root.iterchildren(f"{{{version.namespace}}}{part}"), 2))) > 1:
+    namespace, localname = _split(tag)
+    parts = _PARTS.get(namespace)
+    if localname != "Envelope" or parts is None:
+        return
+    _, header_tag, body_tag = parts
+    if len(root) <= _FEW_CHILDREN:
+        tags = [child.tag for child in root]
+        for part, part_tag in (("Header", header_tag), ("Body", body_tag)):
+            if tags.count(part_tag) > 1:
+                raise XmlThreat("ambiguous-envelope", f"envelope has two {part} elements")
+        return
+    for part, part_tag in (("Header", header_tag), ("Body", body_tag)):
+        if len(list(islice(root.iterchildren(part_tag), 2))) > 1:
             raise XmlThreat("ambiguous-envelope", f"envelope has two {part} elements")
 
 
