@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import random
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import brotli
 import pytest
@@ -245,3 +245,29 @@ def test_a_path_encoded_twice_is_refused(raw: str) -> None:
     `/%63ris`: no one meaning, so refused."""
     with pytest.raises(BadTarget, match="twice"):
         normalise_target(raw)
+
+
+def test_a_plain_path_is_taken_as_it_is_only_when_normalising_would_give_it_back() -> None:
+    """`/pnc` needs no decoding, collapsing or quoting; the shortcut that takes it as it is must
+    give exactly what the whole normalisation gives, for every path it takes."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from turnout.soap._target import _PLAIN_PATH, _normalise_path
+
+    pieces = st.sampled_from(["/", "//", ".", "..", "/.", "/..", "a", "Z", "0", "-", "_", "~", "%2e", "%41",
+                              "%2F", ";", "\\", "#", "\n", "é", " ", "+", "@", ":", "...", ".a"])
+
+    @settings(max_examples=2000, deadline=None, database=None)
+    @given(st.lists(pieces, max_size=8), st.booleans())
+    def agree(parts: list[str], insensitive: bool) -> None:
+        raw = "/" + "".join(parts)
+        if _PLAIN_PATH.fullmatch(raw):
+            assert normalise_target(raw, insensitive).path == _normalise_path(raw, insensitive), raw
+            assert normalise_target(raw + "?q=1", insensitive) == Target(_normalise_path(raw, insensitive), "q=1")
+
+    agree()
+    for plain in ("/", "/pnc", "/pnc/", "/merlin/MerlinService", "/a.b/~c-d_e", "/...", "/.well-known"):
+        assert _PLAIN_PATH.fullmatch(plain), plain
+    for not_plain in ("//pnc", "/./pnc", "/pnc/..", "/pnc/.", "/%63ris", "/a;b", "/a b", "/é", "/pnc\n"):
+        assert not _PLAIN_PATH.fullmatch(not_plain), not_plain

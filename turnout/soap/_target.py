@@ -19,6 +19,11 @@ from ._errors import SoapError
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
+#: a path that is its own normal form: `/`-separated segments of unreserved characters, none of
+#: them empty, `.` or `..`, with or without a trailing `/` (`/`, `/pnc`, `/merlin/Service/`).
+#: Nothing in it is decoded, refused, collapsed or quoted, so it is taken as it is.
+_PLAIN_PATH = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[A-Za-z0-9._~-]+)*/?")
+
 #: what stays unescaped when a normalised path is written back (RFC 3986 pchar minus `;`, `%`)
 _PATH_SAFE = "/-._~!$&'()*+,=:@"
 
@@ -54,7 +59,14 @@ def normalise_target(raw: str, case_insensitive: bool = False) -> Target:
     if not raw.startswith("/"):
         what = "an asterisk" if raw == "*" else repr(raw[:80])
         raise BadTarget("target", f"request target {what} is not a path this proxy serves")
-    raw_path, sep, query = raw.partition("?")
+    raw_path, _, query = raw.partition("?")
+    if _PLAIN_PATH.fullmatch(raw_path):
+        return Target(raw_path.lower() if case_insensitive else raw_path, query)
+    return Target(_normalise_path(raw_path, case_insensitive), query)
+
+
+def _normalise_path(raw_path: str, case_insensitive: bool) -> str:
+    """The path part of `normalise_target`, for a path that is not already plain."""
     if "#" in raw_path:
         raise BadTarget("target", "request target carries a fragment")
     decoded_bytes = unquote_to_bytes(raw_path)
@@ -87,4 +99,4 @@ def normalise_target(raw: str, case_insensitive: bool = False) -> Target:
     path = "/" + "/".join(segments) + ("/" if trailing and segments else "")
     if case_insensitive:
         path = path.lower()
-    return Target(quote(path, safe=_PATH_SAFE), query)
+    return quote(path, safe=_PATH_SAFE)
