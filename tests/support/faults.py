@@ -189,6 +189,13 @@ class FaultServer:
         with self._lock:
             listener, self._listener = self._listener, None
         if listener is not None:
+            # shutdown first: close() alone leaves the port listening while the accept thread
+            # still polls the socket (up to its 0.05 s timeout), and a client that connects in
+            # that window is accepted, then reset: "broken", not "refused"
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
 
     def _accept_loop(self) -> None:
