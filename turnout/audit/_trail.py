@@ -95,7 +95,7 @@ class AuditTrail:
         *,
         max_queue: int = 10_000,
         retention: timedelta | None = None,
-        count: Callable[[str, int], None] | None = None,
+        count: Callable[[str, int], object] | None = None,
     ) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be at least 1")
