@@ -385,3 +385,19 @@ def test_a_declared_encoding_gets_the_same_verdict_every_time() -> None:
         assert verdict(smuggled) == "threat:doctype"
         assert verdict(clean) == "ok"
         assert verdict(utf7) == "threat:encoding"
+
+
+@pytest.mark.parametrize("bound", [1, 7, 8, 9, 10, 16, 64, 255])
+def test_the_depth_bound_is_exact_on_both_sides_of_the_shallow_document_gate(bound: int) -> None:
+    """Past depth 8 the full depth check runs only when an element is that deep: each bound
+    still lets its own depth through and refuses one more level, of an element, a comment or a
+    processing instruction, after text or not."""
+    limits = XmlLimits(max_bytes=10**6, max_depth=bound)
+
+    def nested(depth: int, inner: bytes = b"") -> bytes:
+        return b"<a>" * (depth - 1) + b"<b>text" + inner + b"</b>" + b"</a>" * (depth - 1)
+
+    assert verdict(nested(bound), limits) == "ok"
+    assert verdict(b"<r>" + nested(bound - 1) + b"<z/></r>" if bound > 1 else b"<r/>", limits) == "ok"
+    for inner in (b"<c/>", b"<!-- c -->", b"<?pi x?>"):
+        assert verdict(nested(bound, inner), limits) == "threat:too-deep", (bound, inner)
