@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+import psutil
 import pytest
 
 from turnout.recording import RecordingStore
@@ -93,12 +94,18 @@ def test_sigkill_under_load_leaves_only_whole_recordings(bus: ScriptedBus, tmp_p
     workers = [threading.Thread(target=load) for _ in range(4)]
     for worker in workers:
         worker.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 20  # the writer process is spawned at start: wait until it writes
+    while time.monotonic() < deadline and len(list((tmp_path / "rec").rglob("*.yaml"))) < 20:
+        time.sleep(0.1)
+    helpers = psutil.Process(process.pid).children(recursive=True)  # the writer process among them
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     stop.set()
     for worker in workers:
         worker.join(10)
+    # the writer process outlives the proxy only to finish what it was handed, then exits
+    _, alive = psutil.wait_procs(helpers, timeout=15)
+    assert not alive, f"left running after the proxy was killed: {[p.cmdline()[-3:] for p in alive]}"
     files = list((tmp_path / "rec").rglob("*.yaml"))
     assert files, "the load should have been recorded before the kill"
     exchanges = list(RecordingStore(tmp_path / "rec").iter_exchanges())  # raises on a torn file

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from ..config import ProxyConfig
+from ..config import ProxyConfig, exit_with_parent
 from ..soap import SoapError
 
 log = logging.getLogger("turnout.proxy")
@@ -55,6 +55,7 @@ _worker_differ: SyncDiffer | None = None
 
 def _init_worker(rules_path: Path | None) -> None:
     global _worker_differ
+    exit_with_parent()  # a diff for a proxy that is gone is worth nothing
     _worker_differ = _build(rules_path)
 
 

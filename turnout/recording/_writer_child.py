@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
 
+from ..config import exit_with_parent
 from ._decode import DEFAULT_MAX_DECODED
 from ._handoff import Packed, unpack
 from ._redact_config import redactor_from_config
@@ -88,6 +89,7 @@ class _Outbox(logging.Handler):
 
 def run(inbound: Connection, results: Connection, settings: WriterSettings, level: int) -> None:
     """The writer process's main function (started by `ProcessWriter` with "spawn")."""
+    exit_with_parent(grace=10.0)  # finish the batch in hand, then go: never an orphan
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     outbox = _Outbox()
