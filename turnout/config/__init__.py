@@ -3,10 +3,10 @@
 from ._editor import YamlEditor
 from ._errors import ConfigError
 from ._failure_log import FailureLog, failure_kind, is_power_of_ten, so_far
-from ._parent import exit_with_parent
 from ._files import AtomicWriteError, fsync_directory, make_directories, write_atomically, write_many
 from ._identity import IdentitySettings
 from ._officers import load_officers, load_operation_roles
+from ._parent import exit_with_parent
 from ._proxy import AuditSettings, ProxyConfig, check_upstream, load_proxy_config
 from ._tls import CIPHERS_TLS12, ListenTls, PeerTls
 from ._yaml import Node, dump_yaml, load_yaml, parse_yaml
