@@ -158,3 +158,25 @@ def test_every_mode_is_a_route_mode_word(mode: Mode) -> None:
     """The enum and the route file's words are one vocabulary: a route written with the word
     gets the mode."""
     assert Route("/pnc X", mode=mode.value).mode == mode
+
+
+def test_a_request_id_is_the_clients_plain_token_or_a_new_uuid4() -> None:
+    """The client's X-Request-Id is read from the headers as received or as the gateway keys
+    them (lower-case); any other request gets a random UUID 4, written as uuid writes one."""
+    import uuid
+
+    from turnout.audit import request_id_for
+
+    for headers in ([("x-REQUEST-id", " tablet-7:0001 ")], {"x-request-id": " tablet-7:0001 "}):
+        assert request_id_for(headers) == "tablet-7:0001"
+    made = [request_id_for(headers) for headers in ([], {}, [("X-Request-Id", "two words")],
+                                                    {"x-request-id": "a" * 129}) for _ in range(500)]
+    assert len(set(made)) == len(made)
+    for request_id in made:
+        parsed = uuid.UUID(request_id)
+        assert str(parsed) == request_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # every one of the 122 random bits varies: none is stuck at 0 or at 1
+    bits = [int(request_id.replace("-", ""), 16) for request_id in made]
+    fixed = (0xF << 76) | (0x3 << 62)  # the version and variant bits
+    assert all((any((b >> i) & 1 for b in bits) and not all((b >> i) & 1 for b in bits)) or (fixed >> i) & 1
+               for i in range(128))

@@ -7,9 +7,9 @@ caller's own id, or a keyed hash: free text (error messages, values) never reach
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-se
 _USERNAME = f"{{{WSSE_NS}}}Security/{{{WSSE_NS}}}UsernameToken/{{{WSSE_NS}}}Username"
 OFFICER_HEADER = "X-Officer-Id"
 REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower()
 #: a client's request id is kept when it is a plain token (a UUID, a ULID, `dev-42:7`)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 #: an officer id as written: a plain token (`PC5518`, `pc5518@force.example`), nothing longer
@@ -39,13 +40,29 @@ _ANSWERED_BY = {
 }
 
 
-def request_id_for(headers: Headers | Sequence[tuple[str, str]]) -> str:
+def request_id_for(headers: Headers | Sequence[tuple[str, str]] | Mapping[str, str]) -> str:
     """The client's X-Request-Id when it is a plain token of at most 128 characters, else a
-    new random one (UUID 4)."""
-    given = header(list(headers), REQUEST_ID_HEADER)
+    new random one (UUID 4). `headers` as received, or as `turnout.soap.headers_dict` keys
+    them (lower-case names, the first value of each), which the gateway has already built."""
+    if isinstance(headers, Mapping):
+        given = headers.get(_REQUEST_ID_KEY)
+    else:
+        given = header(headers, REQUEST_ID_HEADER)
     if given is not None and _REQUEST_ID.fullmatch(given.strip()):
         return given.strip()
-    return str(uuid.uuid4())
+    return new_request_id()
+
+
+#: the variant nibble of an RFC 4122 UUID for each value of the random one it replaces
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def new_request_id() -> str:
+    """A random UUID 4, written as `str(uuid.uuid4())` writes it (122 random bits from
+    `os.urandom`, the version and variant bits set), without building a `uuid.UUID`: this runs
+    for every request without an id of its own, at well under half the cost."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from ..translators import SoapReply
 from ._reading import ReadRequest, read_request
 
 
-@dataclass
+@dataclass(slots=True)
 class Inspection:
     """What the proxy learned about one request, and whether it answers it itself."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..audit import Audit
+from ..audit import Audit, request_id_for
 from ..config import ProxyConfig
 from ..routing import Route, RouteTable, caller_id, choose_canary
 from ..soap import Fault, HttpRequest, HttpResponse, headers_dict, version_for_content_type
@@ -35,7 +35,7 @@ from ._state import Peer, ProxyState, RequestNote
 log = logging.getLogger("turnout.proxy")
 
 
-@dataclass
+@dataclass(slots=True)
 class Handled:
     """What the host sends back, and the note `finish` records it by.
 
@@ -110,8 +110,10 @@ class Gateway:
             # What the bus executes is the normalised target: the bus gets it, the recording
             # is keyed by it, the route is chosen by it.
             request.path = inspection.target.request_target
+        read = inspection.read
         note = RequestNote(inspection=inspection, request=request, outcome=Outcome(inspection.outcome),
-                           notes=list(inspection.notes), peer=peer)
+                           notes=list(inspection.notes), peer=peer,
+                           request_id=request_id_for(read.headers if read is not None else request.headers))
         stats = self.state.stats
         stats.count("requests")
         if "soapaction-mismatch" in inspection.notes:
@@ -167,9 +169,9 @@ class Gateway:
         note.decided = route
         mode = Mode(route.mode)
         if mode is Mode.CANARY:
-            request = note.request
-            who = caller_id(headers_dict(request.headers if request else []), note.peer.host,
-                            table.sticky_header)
+            read = note.inspection.read
+            headers = read.headers if read is not None else headers_dict(note.request.headers)
+            who = caller_id(headers, note.peer.host, table.sticky_header)
             chosen = choose_canary(route, who, table.salt)
             note.notes.append("canary:translator" if chosen else "canary:legacy")
             if not chosen:

@@ -36,7 +36,7 @@ from ..soap import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class ReadRequest:
     """What one request is, before any route is looked at."""
 
@@ -51,6 +51,9 @@ class ReadRequest:
     refusal: tuple[int, Fault] | None = None
     #: the body as the bus will read it (decoded); the request's own bytes when not encoded
     body: bytes = b""
+    #: the request's headers for lookups (`headers_dict`: lower-case names, first values), built
+    #: once per request; never for forwarding
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def service(self) -> str | None:
@@ -74,9 +77,9 @@ def read_request(
     except BadTarget as bad:
         fault = Fault(f"Request refused by the proxy: {bad}", sender=True, kind=f"request.{bad.kind}")
         return ReadRequest(guessed, reading="rejected", notes=[f"bad-target:{bad.kind}"],
-                           refusal=(400, fault), body=request.body)
+                           refusal=(400, fault), body=request.body, headers=headers)
     if not request.body and request.method.upper() in _BODYLESS_OK:
-        return ReadRequest(guessed, target, reading="passthrough", body=request.body)
+        return ReadRequest(guessed, target, reading="passthrough", body=request.body, headers=headers)
     body = request.body
     notes: list[str] = []
     try:
@@ -94,11 +97,11 @@ def read_request(
     except XmlThreat as threat:
         fault = Fault(f"Request refused by the proxy: {threat}", sender=True, kind=f"threat.{threat.kind}")
         return ReadRequest(guessed, target, reading="rejected", notes=[*notes, f"threat:{threat.kind}"],
-                           refusal=(500, fault), body=body)
+                           refusal=(500, fault), body=body, headers=headers)
     except XmlUnreadable as problem:
         return ReadRequest(guessed, target, reading="unreadable",
-                           notes=[*notes, f"unreadable: {problem}"], body=body)
-    return ReadRequest(envelope.version, target, envelope, notes=notes, body=body)
+                           notes=[*notes, f"unreadable: {problem}"], body=body, headers=headers)
+    return ReadRequest(envelope.version, target, envelope, notes=notes, body=body, headers=headers)
 
 
 def _read_related(

@@ -7,12 +7,13 @@ are part of what a transparent proxy must preserve.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Headers = list[tuple[str, str]]
 
 
-def header(headers: Headers, name: str) -> str | None:
+def header(headers: Headers | Sequence[tuple[str, str]], name: str) -> str | None:
     """The first value of header `name` (case-insensitive), or None."""
     wanted = name.lower()
     for key, value in headers:
