@@ -113,6 +113,10 @@ class Pseudonymiser:
         return value[:start] + self._token(core) + value[start + len(core):]
 
     def _token(self, text: str) -> str:
+        if text.isascii() and text.isalnum() and len(text) != 8:  # no date (`%Y%m%d` is 8)
+            if text.isalpha() or text.isdigit():  # one run (a surname, a number): no regex
+                return self._run(text)
+            return _RUN.sub(self._run_of, text)
         shifted = self._date(text)
         if shifted is not None:
             return shifted
