@@ -180,3 +180,22 @@ def test_a_request_id_is_the_clients_plain_token_or_a_new_uuid4() -> None:
     fixed = (0xF << 76) | (0x3 << 62)  # the version and variant bits
     assert all((any((b >> i) & 1 for b in bits) and not all((b >> i) & 1 for b in bits)) or (fixed >> i) & 1
                for i in range(128))
+
+
+def test_only_end_to_end_headers_pass_in_their_order_whatever_the_connection_header_names() -> None:
+    """Hop-by-hop headers, those Connection names (before or after it) and the ones a caller
+    drops never pass; the drop sets a caller passes are kept apart from one another."""
+    from turnout.gateway._framing import client_response
+    from turnout.soap import end_to_end
+
+    headers = [("X-Secret", "1"), ("Content-Type", "text/xml"), ("connection", "X-Secret, close"),
+               ("Keep-Alive", "timeout=5"), ("X-Kept", "a"), ("Content-Length", "3"), ("x-kept", "b"),
+               ("Transfer-Encoding", "chunked"), ("X-Other", "z"), ("CONNECTION", " x-other ")]
+    kept = [("Content-Type", "text/xml"), ("X-Kept", "a"), ("x-kept", "b")]
+    assert end_to_end(headers, frozenset({"content-length"})) == kept
+    assert end_to_end(headers, {"content-length"}) == kept
+    assert end_to_end(headers) == kept[:2] + [("Content-Length", "3"), ("x-kept", "b")]
+    assert end_to_end(headers, frozenset({"x-kept"})) == [("Content-Type", "text/xml"), ("Content-Length", "3")]
+    assert end_to_end(headers, frozenset({"content-length"})) == kept  # the other set did not stick
+    answer = client_response(HttpResponse(200, headers, b"<a/>"))
+    assert answer.headers == kept + [("Content-Length", "4")]

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from ..soap import HttpResponse, end_to_end
 
+#: dropped besides the hop-by-hop headers: the answer gets a Content-Length of its own
+_REFRAMED = frozenset({"content-length"})
+
 
 def client_response(response: HttpResponse, request_method: str = "POST") -> HttpResponse:
     """`response` as it may go to the client: end-to-end headers in their order, one framing."""
-    headers = end_to_end(response.headers, frozenset({"content-length"}))
+    headers = end_to_end(response.headers, _REFRAMED)
     if request_method.upper() == "HEAD":
         length = response.header("content-length")
         if length is not None and length.strip().isdigit():

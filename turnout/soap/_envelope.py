@@ -12,6 +12,7 @@ Python, which is cheaper than setting up a C filter for each of the two names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,9 +74,10 @@ class Envelope:
         assert payload is not None, "an Envelope is read only with a payload (read_envelope)"
         return payload
 
-    @property
+    @functools.cached_property
     def action_mismatch(self) -> bool:
-        """True when a non-empty action names another operation than the Body does."""
+        """True when a non-empty action names another operation than the Body does (worked out
+        once: the guard, the bus-safety check and the router all ask)."""
         return not action_names(self.action, self.operation.name)
 
     @property

@@ -29,15 +29,27 @@ HOP_BY_HOP = frozenset({
 })
 
 
+#: HOP_BY_HOP with each `also_drop` frozenset a caller passes (a few constants: bounded anyway)
+_DROPPED: dict[frozenset[str], frozenset[str]] = {}
+
+
 def end_to_end(headers: Headers, also_drop: frozenset[str] | set[str] = frozenset()) -> Headers:
     """The headers in their order without hop-by-hop ones, those the Connection header names,
-    and `also_drop` (lower-case names): what a proxy or a replay may send on."""
+    and `also_drop` (lower-case names): what a proxy or a replay may send on. Runs twice per
+    proxied request, so the union with `also_drop` is made once per frozenset, and one more
+    only when Connection names a header that is not dropped already."""
     named = {
         token.strip().lower()
         for name, value in headers if name.lower() == "connection"
         for token in value.split(",")
     }
-    dropped = HOP_BY_HOP | set(also_drop) | named
+    dropped = _DROPPED.get(also_drop) if isinstance(also_drop, frozenset) else None
+    if dropped is None:
+        dropped = HOP_BY_HOP.union(also_drop)
+        if isinstance(also_drop, frozenset) and len(_DROPPED) < 16:
+            _DROPPED[also_drop] = dropped
+    if not named <= dropped:
+        dropped = dropped | named
     return [(name, value) for name, value in headers if name.lower() not in dropped]
 
 

@@ -169,6 +169,9 @@ class XmlLimits:
 
 DEFAULT_LIMITS = XmlLimits()
 
+#: the level from which libxml2's log entry means "not well-formed" (ERROR, FATAL)
+_ERROR = etree.ErrorLevels.ERROR
+
 #: a further check of a parsed (or recovered) tree, raising `XmlThreat`
 TreeCheck = Callable[[etree._Element], None]
 
@@ -236,7 +239,7 @@ def parse_xml(
     except ValueError as exc:  # e.g. a str with an encoding declaration
         raise XmlUnreadable(f"not XML: {exc}") from exc
     log = parser.error_log
-    error = next((entry for entry in log if entry.level >= etree.ErrorLevels.ERROR), None)
+    error = next((entry for entry in log if entry.level >= _ERROR), None) if log else None
     if root is None:
         problem = f"{error.message}, line {error.line}, column {error.column}" if error else "empty document"
         raise XmlUnreadable(f"not well-formed XML: {problem}")
@@ -265,7 +268,7 @@ def _check_structure(root: etree._Element, limits: XmlLimits, log: etree._ListEr
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlThreat("doctype", "document carries a DOCTYPE")
     found = int(_compiled(limits).threats(root))
-    if found & _TOO_DEEP or _depth_exceeded(log):
+    if found & _TOO_DEEP or (log and _depth_exceeded(log)):
         raise XmlThreat("too-deep", f"document nests deeper than {limits.max_depth}")
     if found & _TOO_MANY_ATTRIBUTES:
         raise XmlThreat(
