@@ -199,3 +199,15 @@ def test_only_end_to_end_headers_pass_in_their_order_whatever_the_connection_hea
     assert end_to_end(headers, frozenset({"content-length"})) == kept  # the other set did not stick
     answer = client_response(HttpResponse(200, headers, b"<a/>"))
     assert answer.headers == kept + [("Content-Length", "4")]
+
+
+def test_the_gateways_own_answers_carry_their_status_reason() -> None:
+    peers = Peers(pnc=HttpResponse(200, [("Content-Type", "application/json")], json.dumps({"colour": "RED"}).encode()))
+    gateway = gateway_with([Route("/pnc VehicleEnquiry", mode="translator")], peers)
+    assert handle(gateway, "/pnc", VEHICLE).response.reason == "OK"
+    assert handle(gateway, "/pnc", b"<!DOCTYPE x><x/>").response.reason == "Internal Server Error"
+    assert handle(gateway, "/a;b", VEHICLE).response.reason == "Bad Request"
+    from turnout.gateway import answer_of
+    from turnout.translators import SoapReply
+
+    assert answer_of(SoapReply(299, "text/xml", b"<a/>")).reason == ""  # no phrase for it: none sent

@@ -44,7 +44,7 @@ def request_id_for(headers: Headers | Sequence[tuple[str, str]] | Mapping[str, s
     """The client's X-Request-Id when it is a plain token of at most 128 characters, else a
     new random one (UUID 4). `headers` as received, or as `turnout.soap.headers_dict` keys
     them (lower-case names, the first value of each), which the gateway has already built."""
-    if isinstance(headers, Mapping):
+    if isinstance(headers, (dict, Mapping)):  # a dict is known without asking the ABC
         given = headers.get(_REQUEST_ID_KEY)
     else:
         given = header(headers, REQUEST_ID_HEADER)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from ..audit import Audit, request_id_for
 from ..config import ProxyConfig
@@ -33,6 +34,12 @@ from ._safety import bus_refusal, route_for
 from ._state import Peer, ProxyState, RequestNote
 
 log = logging.getLogger("turnout.proxy")
+
+#: each word to its member, looked up without an Enum call (two Python calls) per request
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_MODES = {mode.value: mode for mode in Mode}
+#: HTTP status -> its reason phrase, for the answers the gateway frames itself
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 @dataclass(slots=True)
@@ -50,14 +57,8 @@ class Handled:
 def answer_of(reply: SoapReply, method: str = "POST") -> HttpResponse:
     """An answer the gateway makes itself (a Fault) or a translator's (`SoapReply`, the one reply
     type from translator to client), framed for the client."""
-    from http import HTTPStatus
-
-    try:
-        reason = HTTPStatus(reply.status).phrase
-    except ValueError:
-        reason = ""
     return client_response(HttpResponse(reply.status, [("Content-Type", reply.content_type)],
-                                        reply.body, reason), method)
+                                        reply.body, _REASONS.get(reply.status, "")), method)
 
 
 def fault_of(note: RequestNote, kind: str, reason: str, sender: bool = False,
@@ -111,7 +112,7 @@ class Gateway:
             # is keyed by it, the route is chosen by it.
             request.path = inspection.target.request_target
         read = inspection.read
-        note = RequestNote(inspection=inspection, request=request, outcome=Outcome(inspection.outcome),
+        note = RequestNote(inspection=inspection, request=request, outcome=_OUTCOMES[inspection.outcome],
                            notes=list(inspection.notes), peer=peer,
                            request_id=request_id_for(read.headers if read is not None else request.headers))
         stats = self.state.stats
@@ -167,7 +168,7 @@ class Gateway:
         insensitive = self.config.upstream_path_case_insensitive
         route = route_for(table, envelope.operation.service, envelope.operation.name, insensitive)
         note.decided = route
-        mode = Mode(route.mode)
+        mode = _MODES[route.mode]
         if mode is Mode.CANARY:
             read = note.inspection.read
             headers = read.headers if read is not None else headers_dict(note.request.headers)
