@@ -59,6 +59,7 @@ from ._redact_credentials import (
     scrub_raw,
 )
 from ._redact_json import JsonRule, compile_json_rule, redact_json
+from ._redact_plan import NameSelector, Selected, Selections, compile_names
 from ._redact_value import ValueHider
 
 log = logging.getLogger("turnout.recording")
@@ -109,6 +110,7 @@ _FRAGMENT_VALUES = re.compile(r'(="[^"]*")|(>)([^<]+)')
 _TYPE_NAMESPACES = frozenset({
     "http://www.w3.org/2001/XMLSchema-instance", "http://www.w3.org/XML/1998/namespace",
 })
+_TYPE_PREFIXES = tuple(f"{{{ns}}}" for ns in sorted(_TYPE_NAMESPACES))
 
 
 def fixed_token(value: str, rule: Rule) -> str:
@@ -189,7 +191,12 @@ class Redactor:
         rules: Iterable[Rule],
         replacement: Replacement = fixed_token,
         limits: XmlLimits = DEFAULT_LIMITS,
+        *,
+        by_name: bool = True,
     ) -> None:
+        """`by_name`: body rules that select by name alone (`_redact_plan`) are found in one
+        walk of each body for all of them; False evaluates every rule's own XPath (the
+        reference the tests compare the walk with)."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.replacement = replacement
         self.limits = limits
@@ -207,6 +214,16 @@ class Redactor:
                 self._json.append((rule, compile_json_rule(rule)))
             else:
                 raise TypeError(f"not a redaction rule: {rule!r}")
+        # each body rule in order, with where its nodes are among the name rules' (or None:
+        # its XPath is evaluated at its turn)
+        self._steps: list[tuple[BodyRule, etree.XPath, int | None]] = []
+        selectors: list[NameSelector] = []
+        for rule, xpath in self._body:
+            selector = compile_names(rule.xpath, rule.namespaces) if by_name else None
+            self._steps.append((rule, xpath, None if selector is None else len(selectors)))
+            if selector is not None:
+                selectors.append(selector)
+        self._selections = Selections(selectors) if selectors else None
 
     @property
     def has_rules(self) -> bool:
@@ -404,7 +421,11 @@ class Redactor:
                 run.secret(secret)
             return _Body(body, raw=scrubbed, changed=scrubbed != body)
         parsed = _Body(body, root=root)
-        for rule, xpath in self._body:
+        by_name = self._selections.find(root) if self._selections is not None else []
+        for rule, xpath, index in self._steps:
+            if index is not None:
+                parsed.changed |= self._replace_named(by_name[index], rule, run)
+                continue
             try:
                 selected = xpath(root)
             except etree.XPathError:
@@ -493,6 +514,21 @@ class Redactor:
             parent.text = new
         return True
 
+    def _replace_named(self, selected: Selected, rule: BodyRule, run: _Pass) -> bool:
+        """`_replace` for what a name rule selected: elements, or (element, attribute name)
+        pairs, whose value is read now, as the XPath's string would be at this rule's turn."""
+        changed = False
+        for item in selected:
+            if isinstance(item, tuple):
+                element, name = item
+                value = element.get(name)
+                if value:
+                    element.set(name, self._text(value, rule, run))
+                    changed = True
+            else:
+                changed |= self._replace_subtree(item, rule, run)
+        return changed
+
     def _text(self, text: str, rule: BodyRule, run: _Pass) -> str:
         return run.token(text, rule)
 
@@ -511,9 +547,7 @@ class Redactor:
                 node.tail = self._text(node.tail, rule, run)
                 changed = True
             for name, value in node.attrib.items():
-                if value and not value.isspace() and not name.startswith(
-                    tuple(f"{{{ns}}}" for ns in _TYPE_NAMESPACES)
-                ):
+                if value and not value.isspace() and not name.startswith(_TYPE_PREFIXES):
                     node.set(name, self._text(value, rule, run))
                     changed = True
         return changed
