@@ -235,6 +235,6 @@ def test_tokens_are_those_of_the_implementation_before_it_was_made_cheaper() -> 
     assert [after(value) for value in values] == expected  # worked out
     assert [after(value) for value in values] == expected  # and remembered
     assert [after(value) for value in reversed(values)] == expected[::-1]
-    dates = sum(1 for value, token in zip(values, expected) if "/" in value and value != token
+    dates = sum(1 for value, token in zip(values, expected, strict=True) if "/" in value and value != token
                 and len(value.strip()) == 10 and value.strip()[2] == "/" and token.strip()[2] == "/")
     assert dates > 100  # the dates were dates, not only runs of digits
