@@ -620,3 +620,18 @@ def test_the_look_for_credential_names_finds_what_walking_every_element_finds():
     assert may_hold_credentials(root) and len(list(credential_nodes(root))) == 3
     without = etree.fromstring(REPLY)
     assert not may_hold_credentials(without) and not list(credential_nodes(without))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(categories=["L", "N", "P", "Z", "S", "Pc"]), max_size=30))
+def test_a_values_core_and_shape_are_those_its_runs_say(value: str) -> None:
+    """`core` (one regex) and `_analyse` (one pass) agree with their definitions by the runs of
+    letters and of digits the pseudonymiser works in."""
+    from turnout.recording._redact_value import _RUN, _analyse, core
+
+    runs = list(_RUN.finditer(value))
+    assert core(value) == (value[runs[0].start():runs[-1].end()] if runs else "")
+    shape = None if not all(r.group().isascii() for r in runs) else tuple(
+        (r.group().isdigit(), len(r.group()), bool(i) and runs[i - 1].end() < r.start())
+        for i, r in enumerate(runs))
+    assert _analyse(value)[:2] == (tuple(r.group() for r in runs), shape)

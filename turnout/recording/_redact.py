@@ -262,9 +262,17 @@ class Redactor:
             self._json_fields(result.translation, run)
         # 2. every value hidden above, wherever else it appears
         hide = run.values.hide
-        result.request.path = hide(result.request.path)
+        # one look at the target, the headers and the notes together says when no value is
+        # in any of them (the usual case): 15-25 headers are then not searched one by one
+        plain = [result.request.path, *result.notes, result.action or "",
+                 result.operation.service if result.operation is not None else ""]
+        plain += [value for _, message in messages for _, value in message.headers]
+        in_plain = run.values.might_hide("\n".join(plain))
+        if in_plain:
+            result.request.path = hide(result.request.path)
         for which, message in messages:
-            message.headers = [(name, hide(value)) for name, value in message.headers]
+            if in_plain:
+                message.headers = [(name, hide(value)) for name, value in message.headers]
             body = bodies[which]
             if body is not None:
                 message.body = self._second_pass(body, run)
@@ -275,10 +283,11 @@ class Redactor:
                 omitted["translated"] = omitted["response"]
         if result.translation:
             result.translation = self._translation(result.translation, run)
-        result.notes = [hide(note) for note in result.notes]
-        result.action = hide(result.action) if result.action else result.action
-        if result.operation is not None:
-            result.operation = replace(result.operation, service=hide(result.operation.service))
+        if in_plain:
+            result.notes = [hide(note) for note in result.notes]
+            result.action = hide(result.action) if result.action else result.action
+            if result.operation is not None:
+                result.operation = replace(result.operation, service=hide(result.operation.service))
         result.extra = _everywhere(result.extra, hide)
         return result
 

@@ -35,8 +35,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from functools import lru_cache, partial
+
+from ._pseudonym import format_date, parse_date
 
 #: runs of letters, runs of digits: the pseudonymiser's own units
 _RUN = re.compile(r"[^\W\d_]+|\d+")
@@ -60,12 +62,14 @@ _DATE_FORMATS = (
 )
 
 
+#: from the first letter or digit to the last: `[^\W_]` is `_RUN`'s two classes together
+_CORE = re.compile(r"[^\W_](?:.*[^\W_])?", re.DOTALL)
+
+
 def core(text: str) -> str:
     """`text` from its first letter or digit to its last ('' when it has none)."""
-    runs = list(_RUN.finditer(text))
-    if not runs:
-        return ""
-    return text[runs[0].start() : runs[-1].end()]
+    match = _CORE.search(text)
+    return match.group() if match else ""
 
 
 def _char(c: str) -> str:
@@ -104,16 +108,28 @@ def _pattern(value: str, capture: bool, shape_only: bool = False) -> str:
     return "".join(pieces)
 
 
-def _shape_of(value: str) -> tuple[tuple[bool, int, bool], ...] | None:
-    """(digits?, length, separator before?) of each run, for a value of ASCII letters and
-    digits only; None for any other (it gets a regex of its own)."""
-    runs = list(_RUN.finditer(value))
-    if not all(run.group().isascii() for run in runs):
-        return None
-    return tuple(
-        (run.group().isdigit(), len(run.group()), bool(index) and runs[index - 1].end() < run.start())
-        for index, run in enumerate(runs)
-    )
+Shape = tuple[tuple[bool, int, bool], ...]
+
+
+@lru_cache(maxsize=4096)
+def _analyse(value: str) -> tuple[tuple[str, ...], Shape | None, tuple[str, ...]]:
+    """`value`'s runs; its shape: (digits?, length, separator before?) of each run, for a
+    value of ASCII letters and digits only, None for any other (it gets a regex of its own);
+    and its `_pieces`. Worked out once per value (the same values come back in every
+    exchange: an officer, a vehicle)."""
+    runs: list[str] = []
+    shape: list[tuple[bool, int, bool]] | None = []
+    end = -1
+    for match in _RUN.finditer(value):
+        run = match.group()
+        if shape is not None:
+            if run.isascii():
+                shape.append((run.isdigit(), len(run), end != -1 and end < match.start()))
+            else:
+                shape = None
+        runs.append(run)
+        end = match.end()
+    return tuple(runs), None if shape is None else tuple(shape), _pieces(value)
 
 
 def _boundaries(text: str, start: int, end: int, date: bool) -> bool:
@@ -126,13 +142,10 @@ def _boundaries(text: str, start: int, end: int, date: bool) -> bool:
     return True
 
 
-def _is_date(value: str) -> datetime | None:
+def _is_date(value: str) -> date | None:
     for pattern, fmt in _DATE_FORMATS:
         if pattern.fullmatch(value):
-            try:
-                return datetime.strptime(value, fmt)
-            except ValueError:
-                return None
+            return parse_date(value, fmt)  # as `strptime` reads it
     return None
 
 
@@ -147,12 +160,15 @@ class _Hidden:
     #: text that holds the value holds each of them too, in any spelling (escapes touch only
     #: the other characters). The first is the value's anchor.
     pieces: tuple[str, ...]
+    #: see `_analyse`
+    shape: Shape | None
 
 
-def _shape(value: str, token: str) -> tuple[str, ...] | None:
-    value_runs = _RUN.findall(value)
+def _shape(value_runs: tuple[str, ...], token: str) -> tuple[str, ...] | None:
+    if token == "REDACTED":
+        return None
     token_runs = _RUN.findall(token)
-    if len(value_runs) != len(token_runs) or token == "REDACTED":
+    if len(value_runs) != len(token_runs):
         return None
     for v, t in zip(value_runs, token_runs, strict=True):
         if len(v) != len(t) or v.isdigit() != t.isdigit():
@@ -260,26 +276,37 @@ class ValueHider:
         self._add(value, core(token) or token.strip(), day is not None)
         if day is not None and self._variant is not None:
             for _, fmt in _DATE_FORMATS:
-                spelled = day.strftime(fmt)
+                spelled = format_date(day, fmt)
                 if spelled.casefold() not in self._hidden:
                     self._add(spelled, core(self._variant(spelled)), True)
 
     def _add(self, value: str, token: str, date: bool) -> None:
-        runs = _RUN.findall(value)
+        runs, shape, pieces = _analyse(value)
         if sum(len(run) for run in runs) < MIN_PROPAGATED:
             return
         key = value.casefold()
         if key in self._hidden or not token:
             return
-        hidden = _Hidden(value, token, _shape(value, token), date, _pieces(value))
+        hidden = _Hidden(value, token, _shape(runs, token), date, pieces, shape)
         self._hidden[key] = hidden
-        shape = _shape_of(value)
         if shape is not None:
             self._shapes.setdefault(shape, {}).setdefault(tuple(run.lower() for run in runs), hidden)
         if hidden.pieces:
             self._by_anchor.setdefault(hidden.pieces[0], []).append(hidden)
         else:
             self._unanchored.append(hidden)
+
+    def might_hide(self, text: str) -> bool:
+        """False when `hide` would change no part of `text`, a join of several texts (the
+        headers of an exchange): `hide` searches a text only for values each of whose pieces
+        is in it, lower-cased, and a piece in a part is in the join."""
+        if not self._hidden:
+            return False
+        if self._unanchored or len(self._hidden) > _MANY_VALUES:
+            return True
+        lowered = text.lower()
+        return any(all(piece in lowered for piece in hidden.pieces)
+                   for hidden in self._hidden.values())
 
     def values(self) -> list[str]:
         return [hidden.value for hidden in self._hidden.values()]
@@ -303,7 +330,7 @@ class ValueHider:
             candidates = [hidden for hidden in self._hidden.values()
                           if all(piece in lowered for piece in hidden.pieces)]
         for hidden in candidates:  # searched as `hide` searches: one regex per shape
-            shape = _shape_of(hidden.value)
+            shape = hidden.shape
             if shape is None:
                 regex, by_runs = _regex(hidden.value), None
             else:
@@ -320,6 +347,8 @@ class ValueHider:
         """`text` with every hidden value in it replaced by its token."""
         if not self._hidden or not text:
             return text
+        if not self.might_hide(text):  # most texts hold no hidden value
+            return text
         keys = _keys(text)
         found = {
             id(h): h for key in keys for h in self._by_anchor.get(key, ())
@@ -330,7 +359,7 @@ class ValueHider:
         # longest first: "Marjorie Anne" before "Marjorie"; one search per shape of value
         done: set[object] = set()
         for hidden in sorted(found.values(), key=lambda h: len(h.value), reverse=True):
-            shape = _shape_of(hidden.value)
+            shape = hidden.shape
             if shape is None:
                 text = _replace_all(_regex(hidden.value), text, partial(self._accept_value, hidden))
             elif shape not in done:
