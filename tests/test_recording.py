@@ -622,6 +622,37 @@ def test_the_look_for_credential_names_finds_what_walking_every_element_finds():
     assert not may_hold_credentials(without) and not list(credential_nodes(without))
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(["a", "ApiKey", "Api\u212aey", "PASSWORD", "x", "Tok", "ényo",
+                                    "NONCE", "Wachtwoord", "secretary"]), min_size=1, max_size=4),
+    attribute=st.sampled_from([None, "myPassword", "id", "apiKEY"]),
+    text=st.sampled_from(["x", "&#112;assword", "password", "\u00e9t\u00e9", ""]),
+    encoding=st.sampled_from(["utf-8", "UTF-8", "iso-8859-1", "utf-16", "utf-16-le", "utf-32",
+                              "windows-1252", "ascii", None]),
+)
+def test_the_look_for_credential_names_in_the_raw_bytes_misses_none(
+    names: list[str], attribute: str | None, text: str, encoding: str | None
+) -> None:
+    """`may_hold_credentials(root, raw)` reads the bytes as they came where it can; it is
+    True whenever walking every element finds a credential, in any encoding and declaration."""
+    from turnout.recording._redact_credentials import credential_nodes, may_hold_credentials
+    from turnout.soap import XmlThreat, XmlUnreadable, parse_xml
+
+    inner = text
+    for name in reversed(names):
+        inner = f"<{name}>{inner}</{name}>"
+    document = f'<r{f" {attribute}={chr(34)}v{chr(34)}" if attribute else ""}>{inner}</r>'
+    declaration = f"<?xml version='1.0' encoding='{encoding}'?>" if encoding else ""
+    try:
+        raw = (declaration + document).encode(encoding or "utf-8")
+        root = parse_xml(raw)
+    except (UnicodeEncodeError, XmlThreat, XmlUnreadable):
+        return
+    if list(credential_nodes(root)):
+        assert may_hold_credentials(root, raw)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.characters(categories=["L", "N", "P", "Z", "S", "Pc"]), max_size=30))
 def test_a_values_core_and_shape_are_those_its_runs_say(value: str) -> None:

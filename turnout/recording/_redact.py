@@ -458,7 +458,8 @@ class Redactor:
                         length=len(body),
                     )
                     return None
-        for element, attribute in list(credential_nodes(root) if may_hold_credentials(root) else ()):
+        for element, attribute in list(credential_nodes(root) if may_hold_credentials(root, body)
+                                     else ()):
             if attribute is not None:
                 if element.get(attribute):
                     run.secret(element.get(attribute) or "")

@@ -29,6 +29,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -90,13 +91,22 @@ def is_credential_header(name: str) -> bool:
     return any(word in normal for word in _CERT_WORDS) and not _SUBJECT.search(normal)
 
 
+@lru_cache(maxsize=1024)
+def _header_kind(name: str) -> str | None:
+    """"xfcc", "credential" or None for a header name (the same few names in every exchange)."""
+    if _normal(name) == _XFCC:
+        return "xfcc"
+    return "credential" if is_credential_header(name) else None
+
+
 def hide_header(name: str, value: str) -> tuple[str, list[str]] | None:
     """(what to write instead, the secrets in `value` to hide by value), or None when `name`
     is not a credential header."""
-    if _normal(name) == _XFCC:
-        return _hide_xfcc(value)
-    if not is_credential_header(name):
+    kind = _header_kind(name)
+    if kind is None:
         return None
+    if kind == "xfcc":
+        return _hide_xfcc(value)
     return CREDENTIAL_TOKEN, list(_secrets_of(name.strip().lower(), value))
 
 
@@ -207,16 +217,49 @@ def _in_soap_header(element: etree._Element) -> bool:
 #: Every word a credential's name is recognised by: a document in which none of them appears
 #: (in any case) has no element or attribute `credential_nodes` would find.
 _NAME_WORDS = (*_SECRET_WORDS, *_HEADER_ONLY_WORDS, *sorted(_WSS_LOCAL))
+_NAME_BYTES = tuple(word.encode("ascii") for word in _NAME_WORDS)
+#: a lower-cased name with none of the words is no credential's (`credential_nodes`)
+_ANY_WORD = re.compile("|".join(re.escape(word) for word in _NAME_WORDS))
 
 
-def may_hold_credentials(root: etree._Element) -> bool:
+def may_hold_credentials(root: etree._Element, raw: bytes | None = None) -> bool:
     """False when no element or attribute of `root`'s document can be a credential: none of
     the words their names are recognised by appears in it at all. One look at the document
-    serialised (in C), where walking each element in Python cost most of redacting a large
-    answer, and an answer seldom names any of them. Every name appears in the serialised text
-    as it is, so lower-casing the whole text finds each word a lower-cased name holds."""
+    as text, where walking each element in Python cost most of redacting a large answer, and
+    an answer seldom names any of them. Every name appears in the text as it is, so
+    lower-casing the whole text finds each word a lower-cased name holds.
+
+    The text is `raw`, the bytes `root` was parsed from, when they are plain ASCII in an
+    encoding ASCII is a part of, or UTF-8: every name is in them as written (no entity can
+    make one); else the document serialised (1.9 ms at 200 KB, against 0.3 ms)."""
+    if raw is not None and _plain_ascii_superset(root, raw):
+        if raw.isascii():
+            lowered = raw.lower()
+            return any(word in lowered for word in _NAME_BYTES)
+        if (root.getroottree().docinfo.encoding or "").lower() in ("utf-8", "utf8"):
+            try:
+                text = raw.decode("utf-8").lower()
+            except UnicodeDecodeError:
+                pass
+            else:
+                return any(word in text for word in _NAME_WORDS)
     text = etree.tostring(root.getroottree(), encoding="unicode").lower()
     return any(word in text for word in _NAME_WORDS)
+
+
+#: encodings in which an ASCII character is its own single byte
+_ASCII_SUPERSET = re.compile(
+    r"utf-?8|(?:us-)?ascii|iso[-_]?8859-\d+|latin-?1|(?:windows|cp)-?125\d", re.IGNORECASE
+)
+
+
+def _plain_ascii_superset(root: etree._Element, raw: bytes) -> bool:
+    """Whether `raw` was read one byte per ASCII character: an encoding of that kind (the
+    parser says UTF-8 for a UTF-16 document with a byte order mark and no declaration, hence
+    the look at the first bytes), and no NUL (no XML text holds one: UTF-16 or UTF-32)."""
+    encoding = root.getroottree().docinfo.encoding or ""
+    return (_ASCII_SUPERSET.fullmatch(encoding) is not None
+            and not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in raw)
 
 
 def credential_nodes(root: etree._Element) -> Iterator[tuple[etree._Element, str | None]]:
@@ -227,11 +270,13 @@ def credential_nodes(root: etree._Element) -> Iterator[tuple[etree._Element, str
             continue  # comments, processing instructions
         namespace, local = _local(element.tag)
         lowered = local.lower()
-        if _is_secret_element(element, namespace, lowered):
+        if _ANY_WORD.search(lowered) and _is_secret_element(element, namespace, lowered):
             yield element, None
-        for attribute in element.attrib:
+        for attribute in element.keys():
             attr_namespace, attr_local = _local(attribute)
             attr_lowered = attr_local.lower()
+            if not _ANY_WORD.search(attr_lowered):
+                continue
             if any(word in attr_lowered for word in _SECRET_WORDS) or (
                 any(word in attr_lowered for word in _HEADER_ONLY_WORDS)
                 and _in_soap_header(element)
