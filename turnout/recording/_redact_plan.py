@@ -226,28 +226,52 @@ class Selections:
         self._tags = tuple(sorted(tags))
         self._elements = [s for s in self.selectors if not s.attributes]
         self._attributes = [s for s in self.selectors if s.attributes]
+        #: a name (lxml's `{uri}local`) -> the selectors of its kind it matches, by position
+        self._element_routes: dict[str, tuple[int, ...]] = {}
+        self._attribute_routes: dict[str, tuple[int, ...]] = {}
 
     def find(self, root: etree._Element) -> list[Selected]:
         """For each selector, in its order: the elements it selects in document order, or the
         attributes as (element, attribute name) pairs in document order."""
         elements: list[list[etree._Element]] = [[] for _ in self._elements]
         if self._tags:
+            routes = self._element_routes
             for element in root.iter(*self._tags):
                 tag = element.tag
                 assert isinstance(tag, str)  # a string tag filter yields elements only
-                for selector, into in zip(self._elements, elements, strict=True):
-                    if selector.matches(tag):
-                        into.append(element)
+                route = routes.get(tag)
+                if route is None:
+                    route = _route(routes, self._elements, tag)
+                for index in route:
+                    elements[index].append(element)
         attributes: list[list[tuple[etree._Element, str]]] = [[] for _ in self._attributes]
         if self._attributes:
+            routes = self._attribute_routes
             found: Any = _ATTRIBUTES(root)  # lxml's "smart strings": they know their element
             for value in found:
                 name = value.attrname
-                for selector, pairs in zip(self._attributes, attributes, strict=True):
-                    if selector.matches(name):
-                        pairs.append((value.getparent(), name))
+                route = routes.get(name)
+                if route is None:
+                    route = _route(routes, self._attributes, name)
+                if route:
+                    parent = value.getparent()
+                    for index in route:
+                        attributes[index].append((parent, name))
         by_kind = (iter(elements), iter(attributes))
         return [next(by_kind[selector.attributes]) for selector in self.selectors]
+
+
+#: the most names whose selectors are remembered (a document's namespaces are its own to pick)
+_ROUTES = 1024
+
+
+def _route(routes: dict[str, tuple[int, ...]], selectors: Sequence[NameSelector],
+           name: str) -> tuple[int, ...]:
+    """Which of `selectors` match `name`, remembered in `routes`."""
+    if len(routes) >= _ROUTES:
+        routes.clear()
+    route = routes[name] = tuple(i for i, s in enumerate(selectors) if s.matches(name))
+    return route
 
 
 #: every attribute of the document (not namespace declarations), in document order
