@@ -666,3 +666,45 @@ def test_a_values_core_and_shape_are_those_its_runs_say(value: str) -> None:
         (r.group().isdigit(), len(r.group()), bool(i) and runs[i - 1].end() < r.start())
         for i, r in enumerate(runs))
     assert _analyse(value)[:2] == (tuple(r.group() for r in runs), shape)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Thistlewood", "TB19 XKF", "14/03/1961", "1961-03-14", "Zoë",
+                              "PC 4711", "4 Larkspur Close", "19610314"]), min_size=1, max_size=3),
+    st.text(alphabet="ab 1/-&<>\"'%\\\nXKFzoëtb9\u212a", max_size=40),
+    st.sampled_from(["text", "tail", "attribute", "comment"]),
+    st.sampled_from(["", "1961 14 03 1961-03-1961 tb19 xkf TB19XKFS ", "%20thistlewoods19 \u212a "]),
+    st.sampled_from(["", "\\xeb", "%C3%AB", "\\u00eb", "\\n", "%2F", "&#233;"]),
+)
+def test_the_look_misses_no_value_in_a_large_document_either(
+    values: list[str], around: str, where: str, noise: str, escape: str
+):
+    """Past 32 KB `could_occur` searches each value by its own regex and first checks that
+    its pieces are whole runs of the document; neither misses a value `hide` would hide in
+    any one part, among 40 KB of near misses, after an escape whose letters run into it."""
+    from lxml import etree
+
+    from turnout.recording._redact_value import ValueHider
+
+    hider = ValueHider()
+    for value in values:
+        hider.add(value, REDACTED)
+    text = around[: len(around) // 2] + escape + values[0].upper() + around[len(around) // 2 :]
+    root = etree.fromstring(b"<r><a/><b>x</b><filler/></r>")
+    root[2].text = (noise or "2019-03-14 ST0042 1037 ") * (40_000 // max(1, len(noise) or 23))
+    if where == "text":
+        root[0].text = text
+    elif where == "tail":
+        root[0].tail = text
+    elif where == "attribute":
+        root[1].set("v", text)
+    else:
+        root.append(etree.Comment(text.replace("--", "- ").rstrip("-")))
+    parts = [node.text for node in root.iter()] + [node.tail for node in root.iter()]
+    parts += [value for node in root.iter() for value in node.attrib.values()]
+    would_change = any(part and hider.hide(part) != part for part in parts)
+    document = etree.tostring(root, encoding="unicode")
+    assert len(document) > 32 * 1024
+    if would_change:
+        assert hider.could_occur(document)
