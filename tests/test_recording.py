@@ -665,7 +665,10 @@ def test_a_values_core_and_shape_are_those_its_runs_say(value: str) -> None:
     shape = None if not all(r.group().isascii() for r in runs) else tuple(
         (r.group().isdigit(), len(r.group()), bool(i) and runs[i - 1].end() < r.start())
         for i, r in enumerate(runs))
-    assert _analyse(value)[:2] == (tuple(r.group() for r in runs), shape)
+    analysis = _analyse(value)
+    assert (analysis.runs, analysis.shape) == (tuple(r.group() for r in runs), shape)
+    assert analysis.lowered == tuple(r.group().lower() for r in runs)
+    assert analysis.letters == sum(len(r.group()) for r in runs)
 
 
 @settings(max_examples=200, deadline=None)

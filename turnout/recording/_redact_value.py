@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 from ._pseudonym import format_date, parse_date
 
@@ -111,12 +112,24 @@ def _pattern(value: str, capture: bool, shape_only: bool = False) -> str:
 Shape = tuple[tuple[bool, int, bool], ...]
 
 
+class _Analysis(NamedTuple):
+    """What `add` needs to know of a value, worked out once per value (`_analyse`)."""
+
+    runs: tuple[str, ...]
+    #: (digits?, length, separator before?) of each run, for a value of ASCII letters and
+    #: digits only; None for any other (it gets a regex of its own)
+    shape: Shape | None
+    pieces: tuple[str, ...]  # `_pieces`
+    letters: int  # letters and digits in all
+    lowered: tuple[str, ...]  # the runs, lower-cased
+    lengths: tuple[int, ...]  # of the runs
+    digits: tuple[bool, ...]  # whether each run is digits (`str.isdigit`)
+
+
 @lru_cache(maxsize=4096)
-def _analyse(value: str) -> tuple[tuple[str, ...], Shape | None, tuple[str, ...]]:
-    """`value`'s runs; its shape: (digits?, length, separator before?) of each run, for a
-    value of ASCII letters and digits only, None for any other (it gets a regex of its own);
-    and its `_pieces`. Worked out once per value (the same values come back in every
-    exchange: an officer, a vehicle)."""
+def _analyse(value: str) -> _Analysis:
+    """`value`'s runs, shape and pieces (the same values come back in every exchange: an
+    officer, a vehicle)."""
     runs: list[str] = []
     shape: list[tuple[bool, int, bool]] | None = []
     end = -1
@@ -129,7 +142,10 @@ def _analyse(value: str) -> tuple[tuple[str, ...], Shape | None, tuple[str, ...]
                 shape = None
         runs.append(run)
         end = match.end()
-    return tuple(runs), None if shape is None else tuple(shape), _pieces(value)
+    lengths = tuple(map(len, runs))
+    return _Analysis(tuple(runs), None if shape is None else tuple(shape), _pieces(value),
+                     sum(lengths), tuple(map(str.lower, runs)), lengths,
+                     tuple(map(str.isdigit, runs)))
 
 
 def _boundaries(text: str, start: int, end: int, date: bool) -> bool:
@@ -149,7 +165,7 @@ def _is_date(value: str) -> date | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hidden:
     value: str
     token: str
@@ -164,15 +180,15 @@ class _Hidden:
     shape: Shape | None
 
 
-def _shape(value_runs: tuple[str, ...], token: str) -> tuple[str, ...] | None:
+def _shape(value: _Analysis, token: str) -> tuple[str, ...] | None:
+    """The token's runs when each is as long as the value's and of its kind (letters or
+    digits), else None."""
     if token == "REDACTED":
         return None
     token_runs = _RUN.findall(token)
-    if len(value_runs) != len(token_runs):
+    if len(value.runs) != len(token_runs) or tuple(map(len, token_runs)) != value.lengths \
+            or tuple(map(str.isdigit, token_runs)) != value.digits:
         return None
-    for v, t in zip(value_runs, token_runs, strict=True):
-        if len(v) != len(t) or v.isdigit() != t.isdigit():
-            return None
     return tuple(token_runs)
 
 
@@ -315,16 +331,17 @@ class ValueHider:
                     self._add(spelled, core(self._variant(spelled)), True)
 
     def _add(self, value: str, token: str, date: bool) -> None:
-        runs, shape, pieces = _analyse(value)
-        if sum(len(run) for run in runs) < MIN_PROPAGATED:
+        analysis = _analyse(value)
+        if analysis.letters < MIN_PROPAGATED:
             return
         key = value.casefold()
         if key in self._hidden or not token:
             return
-        hidden = _Hidden(value, token, _shape(runs, token), date, pieces, shape)
+        shape = analysis.shape
+        hidden = _Hidden(value, token, _shape(analysis, token), date, analysis.pieces, shape)
         self._hidden[key] = hidden
         if shape is not None:
-            self._shapes.setdefault(shape, {}).setdefault(tuple(run.lower() for run in runs), hidden)
+            self._shapes.setdefault(shape, {}).setdefault(analysis.lowered, hidden)
         if hidden.pieces:
             self._by_anchor.setdefault(hidden.pieces[0], []).append(hidden)
         else:
@@ -338,9 +355,13 @@ class ValueHider:
             return False
         if self._unanchored or len(self._hidden) > _MANY_VALUES:
             return True
-        lowered = text.lower()
-        return any(all(piece in lowered for piece in hidden.pieces)
-                   for hidden in self._hidden.values())
+        return bool(self._in_text(text.lower()))
+
+    def _in_text(self, lowered: str) -> list[_Hidden]:
+        """The values each of whose pieces is in `lowered` (each anchor looked for once)."""
+        return [hidden for anchor, hiddens in self._by_anchor.items() if anchor in lowered
+                for hidden in hiddens
+                if len(hidden.pieces) == 1 or all(piece in lowered for piece in hidden.pieces[1:])]
 
     def values(self) -> list[str]:
         return [hidden.value for hidden in self._hidden.values()]
@@ -368,8 +389,7 @@ class ValueHider:
             candidates = [hidden for hidden in self._hidden.values()
                           if all(piece in keys for piece in hidden.pieces)]
         else:
-            candidates = [hidden for hidden in self._hidden.values()
-                          if all(piece in lowered for piece in hidden.pieces)]
+            candidates = self._in_text(lowered)
             if candidates and len(lowered) == len(text):  # each character lower-cased alone
                 candidates = [hidden for hidden in candidates
                               if all(_is_key(text, lowered, piece) for piece in hidden.pieces)]
