@@ -266,22 +266,30 @@ def credential_nodes(root: etree._Element) -> Iterator[tuple[etree._Element, str
     """(element, None) for each element whose text is a credential, (element, attribute name)
     for each such attribute."""
     for element in root.iter():
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue  # comments, processing instructions
-        namespace, local = _local(element.tag)
-        lowered = local.lower()
-        if _ANY_WORD.search(lowered) and _is_secret_element(element, namespace, lowered):
+        namespace, lowered, worded = _name(tag)
+        if worded and _is_secret_element(element, namespace, lowered):
             yield element, None
         for attribute in element.keys():
-            attr_namespace, attr_local = _local(attribute)
-            attr_lowered = attr_local.lower()
-            if not _ANY_WORD.search(attr_lowered):
+            _, attr_lowered, attr_worded = _name(attribute)
+            if not attr_worded:
                 continue
             if any(word in attr_lowered for word in _SECRET_WORDS) or (
                 any(word in attr_lowered for word in _HEADER_ONLY_WORDS)
                 and _in_soap_header(element)
             ):
                 yield element, attribute
+
+
+@lru_cache(maxsize=4096)
+def _name(name: str) -> tuple[str, str, bool]:
+    """A name's namespace, its local name lower-cased, and whether that holds one of the
+    words a credential's name is recognised by (the same few names in every message)."""
+    namespace, local = _local(name)
+    lowered = local.lower()
+    return namespace, lowered, _ANY_WORD.search(lowered) is not None
 
 
 def _is_secret_element(element: etree._Element, namespace: str, lowered: str) -> bool:
