@@ -3,7 +3,7 @@
     python bench/recording_writer.py handoff  [--rate 1500] [--seconds 4]
     python bench/recording_writer.py stages   [--shape vehicle|unsigned|people]
     PYTHONPATH=/path/to/older/checkout python bench/recording_writer.py stages   # before/after
-    python bench/recording_writer.py sustain  [--seconds 5] [--shape ...]
+    python bench/recording_writer.py sustain  [--seconds 5] [--shape ...] [--sizes 2 20 200] [--legacy-only]
 
 `handoff`: the CPU the serving process spends per exchange to pass it to another process, at a
 steady rate (submits paced like a proxy's, so batches are as big as that rate makes them):
@@ -17,7 +17,9 @@ redaction (the demo's rules and pseudonymisation key), serialisation (YAML), and
 directory synced once per batch).
 
 `sustain`: one writer process (`turnout.recording.open_writer`, the demo's redaction rules) fed
-as fast as it takes exchanges: exchanges per second written, at 2 KB, 20 KB and 200 KB answers.
+as fast as it takes exchanges: exchanges per second written, at 2 KB, 20 KB and 200 KB answers,
+and the writer process's own CPU per exchange (from /proc: on a shared machine the rate
+follows the load, the CPU much less).
 An exchange refused (the writer's queue full) is offered again a millisecond later; the
 writer counts and logs each refusal as a drop, which is expected here.
 
@@ -290,8 +292,8 @@ def sustain(args: argparse.Namespace) -> None:
     settings = demo_proxy_config("http://127.0.0.1:1", None).redaction
     print(f"one writer process, fed for {args.seconds:.0f} s as fast as it takes exchanges "
           f"({args.shape}, demo redaction rules); wall-clock rates")
-    for translated in (False, True):
-        for size in SIZES:
+    for translated in (False, True) if not args.legacy_only else (False,):
+        for size in [kb * 1024 for kb in args.sizes]:
             pool = [make_exchange(size, args.shape, translated=translated, seed=i)
                     for i in range(2000)]
             with tempfile.TemporaryDirectory() as tmp:
@@ -300,6 +302,8 @@ def sustain(args: argparse.Namespace) -> None:
                 writer.submit(pool[0])
                 while writer.written < 1:  # the child is up and warm
                     time.sleep(0.05)
+                pid = getattr(writer, "pid", None)
+                before_child = _process_cpu(pid)
                 before_parent = time.process_time()
                 start = time.perf_counter()
                 submitted = 0
@@ -308,13 +312,34 @@ def sustain(args: argparse.Namespace) -> None:
                         submitted += 1
                     else:
                         time.sleep(0.001)
-                assert writer.close(timeout=300)
+                # everything taken is written (or failed) before the writer is told to stop, so
+                # its CPU can be read while it still runs
+                while writer.written - 1 + writer.failed < submitted \
+                        and time.perf_counter() - start < 300:
+                    time.sleep(0.005)
                 elapsed = time.perf_counter() - start
+                after_child = _process_cpu(pid)
                 parent = time.process_time() - before_parent
+                assert writer.close(timeout=300)
                 label = f"{size // 1024} KB{' +tr' if translated else ''}"
-                print(f"{label:10} {writer.written - 1:7} written in {elapsed:5.1f} s: "
-                      f"{(writer.written - 1) / elapsed:7.0f}/s; failed {writer.failed}; "
-                      f"parent {parent / max(1, submitted) * 1e6:.0f} µs CPU per exchange")
+                written = writer.written - 1
+                child = ("" if before_child is None or after_child is None else
+                         f"; writer process {(after_child - before_child) / max(1, written) * 1e6:.0f}"
+                         " µs CPU per exchange")
+                print(f"{label:10} {written:7} written in {elapsed:5.1f} s: "
+                      f"{written / elapsed:7.0f}/s; failed {writer.failed}; "
+                      f"parent {parent / max(1, submitted) * 1e6:.0f} µs CPU per exchange{child}")
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system, every thread) process `pid` has used so far (Linux)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _fresh(exchange: Exchange) -> Exchange:
@@ -338,6 +363,9 @@ def main() -> None:
     three = commands.add_parser("sustain")
     three.add_argument("--seconds", type=float, default=5)
     three.add_argument("--shape", choices=("vehicle", "unsigned", "people"), default="vehicle")
+    three.add_argument("--sizes", type=int, nargs="+", default=[size // 1024 for size in SIZES],
+                       help="answer sizes in KB")
+    three.add_argument("--legacy-only", action="store_true", help="no translator-mode runs")
     args = parser.parse_args()
     {"handoff": handoff, "stages": stages, "sustain": sustain}[args.command](args)
 
