@@ -401,3 +401,61 @@ def test_the_depth_bound_is_exact_on_both_sides_of_the_shallow_document_gate(bou
     assert verdict(b"<r>" + nested(bound - 1) + b"<z/></r>" if bound > 1 else b"<r/>", limits) == "ok"
     for inner in (b"<c/>", b"<!-- c -->", b"<?pi x?>"):
         assert verdict(nested(bound, inner), limits) == "threat:too-deep", (bound, inner)
+
+
+def _declared_encoding_reference(data: bytes) -> str | None:
+    """The declared encoding read as it always was: the first 512 bytes, any BOM dropped,
+    decoded whole as libxml2 would read the declaration, the pattern matched on all of it."""
+    import codecs
+
+    from turnout.soap._parser import _DECLARATION_STARTS, _ENCODING_DECLARATION
+
+    head = data[:512]
+    for bom in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if head.startswith(bom):
+            head = head[len(bom):]
+            break
+    codec = _DECLARATION_STARTS.get(head[:4])
+    if codec is None:
+        return None
+    match = _ENCODING_DECLARATION.match(head.decode(codec, errors="replace"))
+    return match.group(2) if match else None
+
+
+@st.composite
+def declarations(draw: st.DrawFn) -> bytes:
+    """XML declarations naming an encoding, in the encodings libxml2 reads them in, with and
+    without a BOM, near-misses and a `>` in odd places, then perhaps one byte changed."""
+    space = st.sampled_from(["", " ", "\t", "\n", "  ", "\x85", "\xa0"])
+    quote = draw(st.sampled_from(["'", '"']))
+    label = draw(st.sampled_from(["utf-8", "UTF-16", "ISO-2022-JP", "x-unknown", "9bad", "a" * 70, "", "ut>f"]))
+    before = draw(st.sampled_from(["", "", "version='1.0' ", "standalone='yes' ", ">", "a>b", "x" * 190 + " ",
+                                   "x" * 220 + " ", "é "]))
+    opening = draw(st.sampled_from([" ", " ", "\n", "", "\x85"]))  # mostly what the pattern needs
+    closing = draw(st.sampled_from([quote, quote, quote, chr(39), chr(34), ""]))
+    text = (f"<?xml{opening}{before}{draw(space)}encoding{draw(space)}={draw(space)}{quote}{label}"
+            f"{closing}{draw(st.sampled_from(['?>', '>', '', '?><a/>']))}")
+    codec = draw(st.sampled_from(["latin-1", "utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037"]))
+    data = bytearray(text.encode(codec, errors="replace"))
+    if draw(st.booleans()):
+        data[:0] = "\ufeff".encode(codec, errors="ignore")
+    if draw(st.booleans()) and data:
+        at = draw(st.integers(0, len(data) - 1))
+        data[at:at + 1] = draw(st.binary(max_size=2))
+    return bytes(data)
+
+
+_DECLARATION_BITS = [b"<?xml", b" ", b"\t", b"\n", b"\x85", b"\xa0", b"version='1.0'", b"encoding", b"=", b"'", b'"',
+                     b"utf-8", b"UTF-16", b"ISO-2022-JP", b">", b"?>", b"<a/>", b"\xef\xbb\xbf", b"\xff\xfe", b"\x00",
+                     b"\xe9", b"x" * 100, b"standalone='yes'"]
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(declarations(), st.lists(st.one_of(st.sampled_from(_DECLARATION_BITS), st.binary(max_size=3)), max_size=14))
+def test_the_declared_encoding_is_read_as_it_always_was(declaration: bytes, pieces: list[bytes]) -> None:
+    """Read from the bytes before the first `>` and kept per spelling when the declaration is
+    ASCII-compatible: the same label as decoding the whole head and matching on it."""
+    from turnout.soap._parser import _declared_encoding
+
+    for data in (declaration, declaration + b"".join(pieces), b"<?xml " + b"".join(pieces)):
+        assert _declared_encoding(data) == _declared_encoding_reference(data)

@@ -342,7 +342,21 @@ def _declared_encoding(data: bytes) -> str | None:
     codec = _DECLARATION_STARTS.get(data[start:start + 4])
     if codec is None:
         return None
-    match = _ENCODING_DECLARATION.match(data[start:512].decode(codec, errors="replace"))
+    head = data[start:512]
+    if codec == "latin-1":
+        # One byte, one character, and no part of the pattern matches `>`: the declaration is
+        # read from the bytes before the first `>`, and that read is kept per spelling (every
+        # request of one client starts alike).
+        end = head.find(b">")
+        return _latin1_label(head if end < 0 else head[:end])
+    match = _ENCODING_DECLARATION.match(head.decode(codec, errors="replace"))
+    return match.group(2) if match else None
+
+
+@functools.lru_cache(maxsize=256)
+def _latin1_label(head: bytes) -> str | None:
+    """`_declared_encoding` of a head read as latin-1, up to its first `>` (at most 512 bytes)."""
+    match = _ENCODING_DECLARATION.match(head.decode("latin-1"))
     return match.group(2) if match else None
 
 
