@@ -22,7 +22,7 @@ FAST = "fast"
 MITMPROXY = "mitmproxy"
 ENGINES = (FAST, MITMPROXY)
 #: the host `turnout proxy` runs when none is chosen
-DEFAULT_ENGINE = MITMPROXY
+DEFAULT_ENGINE = FAST
 ENGINE_VARIABLE = "TURNOUT_ENGINE"
 
 
