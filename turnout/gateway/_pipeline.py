@@ -17,18 +17,14 @@ step: no flag set in one place and read in another can let a request reach the b
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from http import HTTPStatus
 
 from ..audit import Audit, request_id_for
 from ..config import ProxyConfig
 from ..routing import Route, RouteTable, caller_id, choose_canary
-from ..soap import Fault, HttpRequest, HttpResponse, headers_dict, version_for_content_type
-from ..translators import SoapReply
-from ..transport import Streamed
+from ..soap import Fault, HttpRequest, headers_dict, version_for_content_type
 from . import _handoff, _strategies
-from ._framing import client_response
-from ._inspect import Inspection, fault_answer, inspect_request
+from ._answers import Handled, answer_of, fault_of
+from ._inspect import Inspection, inspect_request
 from ._outcomes import Mode, Outcome
 from ._safety import bus_refusal, route_for
 from ._state import Peer, ProxyState, RequestNote
@@ -38,34 +34,6 @@ log = logging.getLogger("turnout.proxy")
 #: each word to its member, looked up without an Enum call (two Python calls) per request
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 _MODES = {mode.value: mode for mode in Mode}
-#: HTTP status -> its reason phrase, for the answers the gateway frames itself
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
-
-
-@dataclass(slots=True)
-class Handled:
-    """What the host sends back, and the note `finish` records it by.
-
-    Exactly one of `response` (framed for the client by `client_response`) and `stream` (an
-    answer too large to hold: pass its head and chunks on as they arrive) is set."""
-
-    note: RequestNote
-    response: HttpResponse | None = None
-    stream: Streamed | None = None
-
-
-def answer_of(reply: SoapReply, method: str = "POST") -> HttpResponse:
-    """An answer the gateway makes itself (a Fault) or a translator's (`SoapReply`, the one reply
-    type from translator to client), framed for the client."""
-    return client_response(HttpResponse(reply.status, [("Content-Type", reply.content_type)],
-                                        reply.body, _REASONS.get(reply.status, "")), method)
-
-
-def fault_of(note: RequestNote, kind: str, reason: str, sender: bool = False,
-             method: str = "POST") -> HttpResponse:
-    """`reason` as the gateway's own Fault, in the caller's SOAP version."""
-    return answer_of(fault_answer(note.inspection.version, Fault(reason, sender=sender, kind=kind)), method)
-
 
 class Gateway:
     """One per running proxy: the steps, and the state they share (`state`)."""

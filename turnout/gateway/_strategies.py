@@ -19,22 +19,22 @@ from ..routing import Route
 from ..soap import Envelope, HttpResponse
 from ..translators import JsonCall, JsonReply
 from ..transport import Streamed
+from ._answers import Handled, answer_of, fault_of
 from ._bus import UpstreamError
+from ._framing import client_response
 from ._identity import Refusal
 from ._outcomes import Outcome
 from ._state import RequestNote
 from ._translate import TranslationRun, loggable, run_translation
 
 if TYPE_CHECKING:
-    from ._pipeline import Gateway, Handled
+    from ._pipeline import Gateway
 
 log = logging.getLogger("turnout.proxy")
 
 
 async def legacy(gateway: Gateway, note: RequestNote) -> Handled:
     """The bus answers."""
-    from ._pipeline import Handled, fault_of
-
     state, request = gateway.state, note.request
     assert request is not None and state.bus is not None
     method = request.method
@@ -55,15 +55,11 @@ async def legacy(gateway: Gateway, note: RequestNote) -> Handled:
         note.streamed = HttpResponse(answer.head.status, answer.head.headers, b"", answer.head.reason)
         note.shadowed = False
         return Handled(note, stream=answer)
-    from ._framing import client_response
-
     return Handled(note, client_response(answer, method))
 
 
 async def translator(gateway: Gateway, note: RequestNote, route: Route) -> Handled:
     """A translator answers, or the route's `on_error` decides."""
-    from ._pipeline import Handled, answer_of, fault_of
-
     state = gateway.state
     envelope = note.inspection.envelope
     assert envelope is not None and note.request is not None
