@@ -1,7 +1,9 @@
 """Redaction before anything reaches disk: small rules, composed by configuration, then by value.
 
 A `BodyRule` names XML to hide with an XPath; a `HeaderRule` names a header; a `JsonRule` a
-path in the JSON calls and replies. The `Redactor` applies them to a copy of an exchange. What
+path in the JSON calls and replies. The `Redactor` applies them to a copy of an exchange; body
+rules that select by name alone (`//*[local-name()='surname']`, `//pnc:surname`) are found in
+one walk of each body for all of them (`_redact_plan`), each still applied at its turn. What
 replaces a value is a separate callable: the fixed token `REDACTED`, or keyed, format-preserving
 pseudonyms (`_pseudonym`).
 
