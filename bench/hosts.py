@@ -169,6 +169,10 @@ class Bench:
         self.procs = procs
         self.notes: list[str] = []
         self.samples: list[Sample] = []
+        self.grid_results: dict[Cell, dict[str, Summary]] = {}
+        self.soak_results: list[SoakResult] = []
+        self.rss_results: list[RssResult] = []
+        self.interrupted = ""
         self.loads: list[float] = []
         source = args.turnout_src or REPO
         self.turnout_source = source
@@ -250,9 +254,20 @@ class Bench:
 
     # --- the grid --------------------------------------------------------------------------
 
-    def grid(self) -> dict[Cell, dict[str, Summary]]:
+    def save(self) -> None:
+        """Everything measured so far, to --json: a run cut short keeps what it measured."""
+        if self.args.json is None:
+            return
+        self.args.json.write_text(json.dumps({
+            "argv": sys.argv[1:], "notes": self.notes, "interrupted": self.interrupted,
+            "samples": [asdict(s) for s in self.samples],
+            "soak": [asdict(s) for s in self.soak_results], "rss": [asdict(r) for r in self.rss_results],
+        }, indent=1))
+
+    def grid(self) -> None:
+        """Every size x every connection count, rounds interleaved; into `grid_results`."""
         args = self.args
-        results: dict[Cell, dict[str, Summary]] = {}
+        results = self.grid_results
         for index, size in enumerate(args.sizes):
             rows = self.references + [r for r in self.turnout if r.uses_bus_answer or index == 0]
             _, launcher = self.start_bus(size)
@@ -276,22 +291,23 @@ class Bench:
                                 continue
                             self.samples.append(sample)
                             samples.setdefault(running.row.key, []).append(sample)
+                            results[cell] = {key: summarise(s) for key, s in samples.items()}
+                            self.save()
                             progress(f"[{size} KB, {connections} c, round {round_no}] {running.row.label}: "
                                      f"{sample.total_us or 0:,.0f} µs/req with children, "
                                      f"{sample.rps:,.0f} req/s, idle {sample.settle_s:.1f} s after")
-                    results[cell] = {key: summarise(s) for key, s in samples.items()}
             finally:
                 self.stop_rows(started)
-        return results
 
     # --- soak: is every exchange on disk soon after the load? ------------------------------
 
     def recording_rows(self) -> list[Row]:
         return turnout_rows(self.engines, ["record"], self.engine_flag)
 
-    def soak(self) -> list[SoakResult]:
+    def soak(self) -> None:
+        """Recording completeness after a long run at many connections; into `soak_results`."""
         args = self.args
-        out = []
+        out = self.soak_results
         _, launcher = self.start_bus(2)
         for row in self.recording_rows():
             started = self.start_rows(launcher, [row], 2)
@@ -301,11 +317,11 @@ class Bench:
                 progress(f"[soak] {row.label}: {args.soak_seconds:g} s at {args.soak_connections} connections")
                 result = self._soak_one(started[0])
                 out.append(result)
+                self.save()
                 progress(f"[soak] {row.label}: {result.answered:,} answered; on disk {result.on_disk}; "
                          f"at idle {result.final:,}")
             finally:
                 self.stop_rows(started)
-        return out
 
     def _soak_one(self, running: Running) -> SoakResult:
         args = self.args
@@ -337,9 +353,10 @@ class Bench:
 
     # --- RSS over a bounded run ------------------------------------------------------------
 
-    def rss(self) -> list[RssResult]:
+    def rss(self) -> None:
+        """RSS over a bounded run with recording; into `rss_results`."""
         args = self.args
-        out = []
+        out = self.rss_results
         script = wrk.write_script(self.workdir, REQUEST, CONTENT_TYPE, SOAPACTION, limit=args.rss_requests)
         _, launcher = self.start_bus(2)
         for row in self.recording_rows():
@@ -350,10 +367,10 @@ class Bench:
                 progress(f"[rss] {row.label}: {args.rss_requests:,} requests at {args.rss_connections} connections")
                 result = self._rss_one(started[0], script)
                 out.append(result)
+                self.save()
                 progress(f"[rss] {row.label}: {result.answered:,} answered in {result.seconds:.0f} s")
             finally:
                 self.stop_rows(started)
-        return out
 
     def _rss_one(self, running: Running, script: Path) -> RssResult:
         args = self.args
@@ -390,9 +407,9 @@ def describe_source(source: Path) -> str:
     return f"{source} at {commit}" + (" with uncommitted changes under turnout/" if dirty else "")
 
 
-def render(bench: Bench, grid: dict[Cell, dict[str, Summary]] | None, soak: list[SoakResult] | None,
-           rss: list[RssResult] | None, started_at: float) -> str:
+def render(bench: Bench, started_at: float) -> str:
     args = bench.args
+    grid, soak, rss = bench.grid_results, bench.soak_results, bench.rss_results
     rows = bench.references + bench.turnout
     lines = [
         "### Proxy hosts side by side (`bench/hosts.py`)",
@@ -406,6 +423,8 @@ def render(bench: Bench, grid: dict[Cell, dict[str, Summary]] | None, soak: list
     if bench.loads:
         lines.append(f"Load average (1 min) before the runs: {min(bench.loads):.1f} to {max(bench.loads):.1f}: "
                      "the machine is shared, read the ratios.")
+    if bench.interrupted:
+        lines += ["", f"**Interrupted ({bench.interrupted}): what follows is what was measured before.**"]
     if bench.notes:
         lines += [""] + [f"- {note}" for note in bench.notes]
     if grid:
@@ -429,31 +448,28 @@ def main() -> int:
         return 0
     started_at = time.monotonic()
     stop_on_signals()
-    grid = soak = rss = None
     with tempfile.TemporaryDirectory(prefix="turnout-bench-hosts-") as tmp:
         (Path(tmp) / "logs").mkdir()
         procs = Processes(Path(tmp) / "logs")
+        bench = None
         try:
             bench = Bench(args, Path(tmp), procs)
             if args.run_grid:
-                grid = bench.grid()
+                bench.grid()
             if args.soak:
-                soak = bench.soak()
+                bench.soak()
             if args.rss:
-                rss = bench.rss()
+                bench.rss()
         except (KeyboardInterrupt, Interrupted) as exc:
-            progress(f"interrupted ({type(exc).__name__}): stopping every process started")
-            return 130
+            progress(f"interrupted ({exc!r}): stopping every process started")
+            if bench is None:
+                return 130
+            bench.interrupted = repr(exc)
         finally:
             procs.stop_all()
-    report = render(bench, grid, soak, rss, started_at)
-    print(report)
-    if args.json is not None:
-        args.json.write_text(json.dumps({
-            "argv": sys.argv[1:], "notes": bench.notes, "samples": [asdict(s) for s in bench.samples],
-            "soak": [asdict(s) for s in soak or []], "rss": [asdict(r) for r in rss or []],
-        }, indent=1))
-    return 0
+    bench.save()
+    print(render(bench, started_at))
+    return 130 if bench.interrupted else 0
 
 
 if __name__ == "__main__":
