@@ -100,6 +100,10 @@ class RequestNote:
     #: (the audit trail's line carries it); the guard passes it in, read from the headers it
     #: has already keyed (`request_id_for`)
     request_id: str = ""
+    #: the W3C trace this request belongs to (32 hex digits; taken from the client's
+    #: `traceparent` or begun here) and this proxy's span in it (16 hex digits); "" until set
+    trace_id: str = ""
+    span_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.request_id:
@@ -138,6 +142,9 @@ class ProxyState:
         self.admin_url: str | None = None
         #: the event loop serving requests, once running: reloads are put in force on it
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: set when a graceful stop begins: /readyz fails from then on, so a load balancer
+        #: drains this instance while it still answers what reaches it
+        self.draining = False
 
     @property
     def translators(self) -> Mapping[str, Any]:
