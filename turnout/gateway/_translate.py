@@ -48,6 +48,8 @@ class TranslationRun:
     may_have_acted: bool = False
     dry_run: bool = False
     ms: float = 0.0
+    #: of `ms`, the time spent waiting on the modern service's answer (None: no call was made)
+    service_ms: float | None = None
     #: the translator's `version` (a hash of its files), None when no translator ran
     translator_version: str | None = None
 
@@ -139,11 +141,14 @@ async def _run(
     run.call = call
     if authorise is not None:
         call = replace(call, headers=(*call.headers, *authorise(call)))
+    called = time.perf_counter()
     try:
         json_reply = await clients.call(call, timeout)
     except ServiceError as exc:
         run.kind, run.error, run.may_have_acted = exc.kind, str(exc), exc.may_have_acted
         return
+    finally:
+        run.service_ms = (time.perf_counter() - called) * 1000
     run.json_reply = json_reply
     if json_reply.status >= 500:
         # The service failed. A mapping may know how to word that as the bus would (SYSERR),
