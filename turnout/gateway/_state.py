@@ -17,6 +17,7 @@ from ..recording import RecordingWriter
 from ..routing import LiveRoutes, Route, RouteHolder
 from ..soap import HttpRequest, HttpResponse
 from ._inspect import Inspection
+from ._metrics import GatewayMetrics
 from ._outcomes import Mode, Outcome
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ class ProxyState:
         #: set when a graceful stop begins: /readyz fails from then on, so a load balancer
         #: drains this instance while it still answers what reaches it
         self.draining = False
+        #: what /metrics shows, aggregated cheaply per request (None: not measured; benches)
+        self.metrics: GatewayMetrics | None = GatewayMetrics(self.routes)
 
     @property
     def translators(self) -> Mapping[str, Any]:
