@@ -7,11 +7,18 @@ from ._files import AtomicWriteError, fsync_directory, make_directories, write_a
 from ._identity import IdentitySettings
 from ._officers import load_officers, load_operation_roles
 from ._parent import exit_with_parent
-from ._proxy import AuditSettings, ProxyConfig, check_upstream, load_proxy_config
+from ._logging import LOG_FORMATS, REQUEST_IDS, clear_request_ids, configure_logging, set_request_ids
+from ._proxy import AuditSettings, ProxyConfig, TracingSettings, check_upstream, load_proxy_config
 from ._tls import CIPHERS_TLS12, ListenTls, PeerTls
 from ._yaml import Node, dump_yaml, load_yaml, parse_yaml
 
 __all__ = [
+    "LOG_FORMATS",
+    "REQUEST_IDS",
+    "TracingSettings",
+    "clear_request_ids",
+    "configure_logging",
+    "set_request_ids",
     "exit_with_parent",
     "AtomicWriteError",
     "AuditSettings",

@@ -25,6 +25,7 @@ _TOP_LEVEL = {
     "routes", "canary",
     "audit",  # the access audit trail (turnout.audit)
     "identity",  # who may call, checked on the translator path (turnout.gateway)
+    "tracing",  # spans exported over OTLP/HTTP (turnout.gateway)
 }
 
 
@@ -49,6 +50,18 @@ class AuditSettings:
     #: an operation listed here is read by these alone, not by `names`/`combined`
     xpaths: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     namespaces: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """The `tracing:` section: one span per request (and its bus and service calls) sent to an
+    OTLP/HTTP collector. Request ids and `traceparent` are passed on whether or not it is set."""
+
+    #: e.g. http://127.0.0.1:4318/v1/traces
+    otlp_endpoint: str
+    service_name: str = "turnout"
+    #: the share of new traces exported (a client's traceparent decides for its own traces)
+    sample_ratio: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,8 @@ class ProxyConfig:
     audit: AuditSettings | None = None
     #: callers' identity checked before any translator runs; None: off
     identity: IdentitySettings | None = None
+    #: spans exported over OTLP; None: off (ids are still passed on and logged)
+    tracing: TracingSettings | None = None
     source: Path | None = None
 
     def without_routes(self) -> ProxyConfig:
@@ -262,7 +277,22 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["soapaction_mismatch"] = mismatch.choice(("pass", "reject"))
     if (identity := root.get("identity")) is not None:
         values["identity"] = load_identity(identity, path)
+    if (tracing := root.get("tracing")) is not None:
+        values["tracing"] = _tracing_settings(tracing)
     return ProxyConfig(source=path, **values)
+
+
+def _tracing_settings(node: Node) -> TracingSettings:
+    node.mapping({"otlp_endpoint", "service_name", "sample_ratio"})
+    endpoint = node.get("otlp_endpoint")
+    if endpoint is None:
+        raise node.error("missing field: otlp_endpoint (e.g. http://127.0.0.1:4318/v1/traces)")
+    values: dict[str, Any] = {"otlp_endpoint": check_upstream(endpoint.string(), endpoint, allow_path=True)}
+    if (name := node.get("service_name")) is not None:
+        values["service_name"] = name.string()
+    if (ratio := node.get("sample_ratio")) is not None:
+        values["sample_ratio"] = ratio.number(0, 1)
+    return TracingSettings(**values)
 
 
 def _checked_redaction(node: Node, path: Path, record_dir: Path | None) -> dict[str, Any]:
