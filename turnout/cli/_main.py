@@ -6,6 +6,8 @@ import logging
 
 import click
 
+from ..config import LOG_FORMATS, configure_logging
+
 from ._audit import audit
 from ._compare import compare
 from ._demo import demo
@@ -21,11 +23,14 @@ from ._wsdl import scaffold, wsdl
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS), default="text", envvar="TURNOUT_LOG_FORMAT",
+              show_default=True, help="Log lines as text, or as one JSON object each (time, level, "
+                                      "logger, message, request_id, trace_id). Env TURNOUT_LOG_FORMAT.")
 @click.version_option(package_name="turnout")
-def main(verbose: int) -> None:
+def main(verbose: int, log_format: str) -> None:
     """Turnout: retire a legacy SOAP bus one operation at a time."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, log_format)
 
 
 main.add_command(proxy)

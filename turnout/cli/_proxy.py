@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
-from ..config import ConfigError, ProxyConfig, check_upstream, load_proxy_config
+from ..config import LOG_FORMATS, ConfigError, ProxyConfig, check_upstream, configure_logging, load_proxy_config
 from ..proxy import DEFAULT_ENGINE, ENGINES  # mitmproxy is imported only when its engine runs
 from ._render import console, fail, fail_config, render_counters, shown
 
@@ -33,8 +34,10 @@ DEFAULT_CONFIG = Path("turnout.yaml")
                    f"traffic) or 'mitmproxy'. Default: {DEFAULT_ENGINE} (env TURNOUT_ENGINE). "
                    "Watching flows (mitmweb) and `mitmdump -s turnout/proxy/script.py` are "
                    "mitmproxy's only.")
+@click.option("--log-format", type=click.Choice(LOG_FORMATS),
+              help="As `turnout --log-format`: text, or one JSON object per line.")
 def proxy(config_path: Path | None, upstream: str | None, host: str | None, port: int | None,
-          record_dir: Path | None, unredacted: bool, engine: str | None) -> None:
+          record_dir: Path | None, unredacted: bool, engine: str | None, log_format: str | None) -> None:
     """Run the Turnout proxy in front of the legacy bus.
 
     With neither --config nor --upstream, ./turnout.yaml is read, as every other command does.
@@ -42,6 +45,8 @@ def proxy(config_path: Path | None, upstream: str | None, host: str | None, port
     Both engines serve the same requests the same way; see docs/performance.md for what each
     costs.
     """
+    if log_format is not None:
+        configure_logging(logging.getLogger().level, log_format)
     if config_path is None and upstream is None:
         if not DEFAULT_CONFIG.is_file():
             fail(f"no configuration: give --config FILE or --upstream URL (there is no "
