@@ -105,6 +105,12 @@ class RequestNote:
     #: `traceparent` or begun here) and this proxy's span in it (16 hex digits); "" until set
     trace_id: str = ""
     span_id: str = ""
+    #: the client's span (from its `traceparent`), the proxy span's parent; "": none, a new trace
+    parent_span_id: str = ""
+    #: the trace flags passed on: "01" sampled, "00" not (the client's, else the sampler's)
+    trace_flags: str = "00"
+    #: when the bus call began (`time.perf_counter`), for its span; None: the bus was not called
+    upstream_started: float | None = None
 
     def __post_init__(self) -> None:
         if not self.request_id:
