@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ from lxml import etree
 from ..soap import XmlLimits
 from ._errors import ConfigError
 from ._identity import IdentitySettings, load_identity
+from ._instance import check_instance_name
 from ._tls import ListenTls, PeerTls, check_upstream_scheme, load_listen_tls, load_service
 from ._yaml import Node, load_yaml
 
@@ -26,6 +28,7 @@ _TOP_LEVEL = {
     "audit",  # the access audit trail (turnout.audit)
     "identity",  # who may call, checked on the translator path (turnout.gateway)
     "tracing",  # spans exported over OTLP/HTTP (turnout.gateway)
+    "instance", "shutdown",  # many instances behind a load balancer (docs/operations-instances.md)
 }
 
 
@@ -128,6 +131,11 @@ class ProxyConfig:
     identity: IdentitySettings | None = None
     #: spans exported over OTLP; None: off (ids are still passed on and logged)
     tracing: TracingSettings | None = None
+    #: this instance's name (`instance:`; `TURNOUT_INSTANCE` wins, see `instance_of`); None: unnamed
+    instance: str | None = None
+    #: seconds a graceful stop keeps serving, with /readyz failing, before it stops listening:
+    #: the load balancer's probe interval x failure threshold (0: stop listening at once)
+    drain_delay: float = 0.0
     source: Path | None = None
 
     def without_routes(self) -> ProxyConfig:
@@ -222,7 +230,7 @@ def load_proxy_config(path: Path) -> ProxyConfig:
             values["client_body_timeout"] = client_body.number(0.05, 3600)
 
     if (translators := root.get("translators")) is not None:
-        values["translators_dir"] = (path.parent / translators.string()).resolve()
+        values["translators_dir"] = _beside(path, translators.string())
     if (services := root.get("services")) is not None:
         services.mapping(set(services.value or {}))
         values["services"], values["service_tls"] = {}, {}
@@ -245,7 +253,7 @@ def load_proxy_config(path: Path) -> ProxyConfig:
     if (compare := root.get("compare")) is not None:
         compare.mapping({"rules"})
         if (rules := compare.get("rules")) is not None:
-            values["compare_rules"] = (path.parent / rules.string()).resolve()
+            values["compare_rules"] = _beside(path, rules.string())
     if (readiness := root.get("readiness")) is not None:
         readiness.mapping({"min_parity", "min_samples", "window"})
         if (parity := readiness.get("min_parity")) is not None:
@@ -279,7 +287,23 @@ def load_proxy_config(path: Path) -> ProxyConfig:
         values["identity"] = load_identity(identity, path)
     if (tracing := root.get("tracing")) is not None:
         values["tracing"] = _tracing_settings(tracing)
+    if (instance := root.get("instance")) is not None:
+        try:
+            values["instance"] = check_instance_name(instance.string())
+        except ConfigError as exc:
+            raise instance.error(exc.message) from None
+    if (shutdown := root.get("shutdown")) is not None:
+        shutdown.mapping({"drain_delay"})
+        if (delay := shutdown.get("drain_delay")) is not None:
+            values["drain_delay"] = delay.number(0, 3600)
     return ProxyConfig(source=path, **values)
+
+
+def _beside(config_file: Path, relative: str) -> Path:
+    """A path named in the config, made absolute from the config's directory without resolving
+    symlinks: a directory mounted from a ConfigMap (`translators -> ..data/translators`) must be
+    read through its link, which an update swaps, not through the directory it named at start."""
+    return Path(os.path.abspath(config_file.parent / relative))
 
 
 def _tracing_settings(node: Node) -> TracingSettings:
