@@ -49,11 +49,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "setup": frozenset({"soap", "config", "routing", "translators", "compare", "evidence"}),
     "scaffold": frozenset({"soap", "wsdl", "config", "translators"}),  # tooling, never runtime
     "pytest_plugin": frozenset({"soap", "config", "recording", "translators", "compare"}),
+    "observe": frozenset(),  # `turnout top`'s arithmetic over scraped /metrics: plain numbers
     "gateway": _RUNTIME_BELOW_GATEWAY,  # no wsdl, no scaffold: tooling stays out of the runtime
     "proxy": _RUNTIME_BELOW_GATEWAY | {"gateway"},
     "cli": frozenset({
         "soap", "wsdl", "config", "recording", "routing", "translators", "audit", "transport",
         "compare", "evidence", "setup", "scaffold", "pytest_plugin", "gateway", "proxy", "demo",
+        "observe",
     }),
     # the demo uses the others only as a user's code would: public APIs (checked below), no CLI
     "demo": frozenset({
