@@ -18,6 +18,7 @@ from ._replay import replay
 from ._routes import routes
 from ._send import send
 from ._status import status
+from ._top import top
 from ._wsdl import scaffold, wsdl
 
 
@@ -44,4 +45,5 @@ main.add_command(wsdl)
 main.add_command(scaffold)
 main.add_command(send)
 main.add_command(audit)
+main.add_command(top)
 demo.add_command(record_golden_command)
