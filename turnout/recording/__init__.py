@@ -17,6 +17,7 @@ from ._exchange import (
     new_exchange_id,
 )
 from ._format import FORMAT_VERSION
+from ._har import HarError, HarImport, HarSkip, Namer, Naming, exchanges_to_har, har_to_exchanges
 from ._pseudonym import Pseudonymiser
 from ._redact import (
     REDACTED,
@@ -82,6 +83,11 @@ __all__ = [
     "Exchange",
     "ExchangeNotFound",
     "FORMAT_VERSION",
+    "HarError",
+    "HarImport",
+    "HarSkip",
+    "Namer",
+    "Naming",
     "HeaderRule",
     "Hit",
     "JsonRule",
@@ -112,7 +118,9 @@ __all__ = [
     "compile_body_rule",
     "compile_json_rule",
     "dumps",
+    "exchanges_to_har",
     "fixed_token",
+    "har_to_exchanges",
     "is_exchange_id",
     "loads",
     "never_a_write",
