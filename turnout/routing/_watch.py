@@ -11,6 +11,13 @@ the translators directory (stat of every file) have stayed the same across two p
 whose last line is unfinished is waited for until it is older than `_RACY_SECONDS`. So a file
 being written (half, a pause, the rest) is not read half-way, and a file cut short is caught by
 the reload rules (`check_reload`).
+
+A route file mounted from a Kubernetes ConfigMap (or any directory swapped atomically by a
+symlink: `turnout.yaml -> ..data/turnout.yaml`, `..data -> ..2026_12_01_xx.yyyy`) changes by a
+rename of the `..data` link, not by a write: the path stays the same, what it resolves to does
+not. The file's signature therefore holds the real path it resolves to as well as its stat
+(inode, size, mtime), so a swap is noticed even when the new file has the same size and an
+mtime in the same second and the file system reuses the old inode.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from ._table import RouteTable
 #: "racily clean" entries); the content hash keeps the extra reads from becoming reloads
 _RACY_SECONDS = 2.0
 
-_Signature = tuple[int, int, int, int, int, int]
+_Signature = tuple[int, int, int, int, int, int, str]
 
 
 class TranslatorSource(Protocol):
@@ -149,7 +156,7 @@ class LiveRoutes:
             self._considered = (digest, inputs)
             self._evaluated = digest
             if info is not None:
-                state = _FileState(_signature(info), text, digest, info.st_mtime)
+                state = _FileState(_signature(info, self.path), text, digest, info.st_mtime)
                 self._read = state
                 self._observed = (state.signature, digest, inputs)
         self._thread = threading.Thread(
@@ -224,7 +231,7 @@ class LiveRoutes:
             self._report(ConfigError(f"cannot stat: {exc.strerror or exc}", file=self.path))
             return None
         self._missing_since, self._missing_reported = None, False
-        signature = _signature(info)
+        signature = _signature(info, self.path)
         if self._read is not None and signature == self._read.signature and not _racy(info):
             return self._read  # read successfully before, unchanged since: no problem pending
         try:
@@ -408,8 +415,10 @@ def _translator_changes(served: Served, translators: Mapping[str, Any]) -> list[
     return lines
 
 
-def _signature(info: os.stat_result) -> _Signature:
-    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev, info.st_mode, info.st_uid)
+def _signature(info: os.stat_result, path: Path) -> _Signature:
+    """The file's stat and the real path it resolves to (a swapped `..data` symlink changes it)."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev, info.st_mode, info.st_uid,
+            os.path.realpath(path))
 
 
 def _racy(info: os.stat_result) -> bool:

@@ -1,0 +1,102 @@
+"""Many instances behind a load balancer (issue 13): one shared config directory swapped by
+symlink, recordings per instance read as one, a canary every instance agrees on, and graceful
+drains that lose no request."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from turnout.config import load_proxy_config
+from turnout.routing import LiveRoutes, Refusal, Served
+from turnout.setup import TranslatorsOnDisk, check_routes
+
+from .support.configmap import publish
+
+VEHICLE = "/pnc VehicleEnquiry"
+PNC_PARTS = "namespaces:\n  p: urn:police:pnc:v1\n"
+
+
+def vehicle_mapping(field: str) -> str:
+    return (
+        "name: pnc/VehicleEnquiry\noperation: /pnc VehicleEnquiry\nservice: pnc\n"
+        "include: _pnc.yaml\nrequest:\n  method: GET\n  path: /vehicles/TB19XKF\n"
+        f"response:\n  body:\n    p:VehicleEnquiryResponse:\n      p:colourCode: {field}\n"
+    )
+
+
+def config_text(mode: str, extra: str = "") -> str:
+    return (
+        "upstream: http://127.0.0.1:9\n"
+        "translators: translators\n"
+        "services: {pnc: http://127.0.0.1:9}\n"
+        f"{extra}"
+        "routes:\n"
+        f"  /pnc VehicleEnquiry: {{mode: {mode}}}\n"
+    )
+
+
+def version(mode: str, field: str) -> dict[str, str | bytes]:
+    return {
+        "turnout.yaml": config_text(mode),
+        "translators/pnc/_pnc.yaml": PNC_PARTS,
+        "translators/pnc/vehicle_enquiry.yaml": vehicle_mapping(field),
+    }
+
+
+# --- the shared config directory: a ConfigMap swap is seen whole -----------------------------
+
+
+def test_a_configmap_swap_is_seen_even_with_same_size_and_same_second_mtime(tmp_path: Path) -> None:
+    mount = tmp_path / "etc-turnout"
+    first = publish(mount, version("legacy", "colour"))  # "legacy" and "shadow": same length
+    an_hour_ago = time.time_ns() - 3600 * 10**9  # old enough that its stat alone is trusted
+    for path in first.rglob("*.yaml"):
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    config = load_proxy_config(mount / "turnout.yaml")
+    assert config.translators_dir == mount / "translators"  # through the link, not the version dir
+    swaps: list[Served] = []
+    refusals: list[Refusal] = []
+    watcher = LiveRoutes(
+        config.source or mount / "turnout.yaml", source=TranslatorsOnDisk(config),
+        on_swap=lambda served, changes: swaps.append(served), on_refused=refusals.append,
+        check=lambda table, translators: check_routes(table, translators, config), interval=3600,
+    )
+    served = watcher.start()
+    assert served.table.route_for(VEHICLE).mode == "legacy"
+    before = served.translator_versions["pnc/VehicleEnquiry"]
+    watcher.check_now()
+    # the new version: same sizes, same mtimes, one rename of `..data`
+    publish(mount, version("shadow", "colour"[::-1]), keep_mtime_of=first)
+    assert (mount / "turnout.yaml").stat().st_size == (len(config_text("legacy")))
+    for _ in range(3):  # a change is taken once it has stayed the same across two polls
+        watcher.check_now()
+    watcher.stop()
+    assert not refusals, refusals
+    assert swaps, "the swap of ..data was not noticed"
+    now = swaps[-1]
+    assert now.table.route_for(VEHICLE).mode == "shadow"
+    assert now.translator_versions["pnc/VehicleEnquiry"] != before  # translators from the new dir
+
+
+# --- the canary: the same caller, the same path, in every process -----------------------------
+
+_BUCKETS = """
+import sys
+from turnout.routing import canary_bucket
+print(",".join(str(canary_bucket("/pnc VehicleEnquiry", f"h:PC{n}", sys.argv[1])) for n in range(50)))
+"""
+
+
+def test_canary_buckets_are_the_same_in_every_process_whatever_its_hash_seed() -> None:
+    answers = set()
+    for seed in ("1", "2", "random"):
+        env: dict[str, Any] = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _BUCKETS, "salt-1"], capture_output=True,
+                              text=True, env=env, timeout=60, check=True)
+        answers.add(done.stdout.strip())
+    assert len(answers) == 1
