@@ -26,6 +26,9 @@ log = logging.getLogger("turnout.proxy")
 def finish(gateway: Gateway, note: RequestNote, response: HttpResponse | None, status: int | None) -> None:
     stats = gateway.state.stats
     stats.count(f"outcome.{note.outcome}")  # final: after routing and forwarding
+    metrics = gateway.state.metrics
+    if metrics is not None:
+        metrics.observe(note)
     if note.outcome is Outcome.PASSTHROUGH:
         return
     if response is not None or status is not None:
@@ -105,6 +108,8 @@ def _record(gateway: Gateway, note: RequestNote, response: HttpResponse | None) 
             return  # the shadow runner records it, with the translation and the diff
         exchange.notes.append("shadow-dropped")
         gateway.shadow_dropped += 1
+        if state.metrics is not None:
+            state.metrics.shadow_dropped()
         dropped = gateway.shadow_dropped
         if is_power_of_ten(dropped):  # counted each time; said 1, 10, 100... times
             log.warning("shadow queue full: %d requests answered by legacy only so far (latest: %s)",

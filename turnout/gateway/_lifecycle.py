@@ -29,6 +29,7 @@ from ..transport import H1Transport, Timeouts, Transport
 from ._bus import BusClient
 from ._differ import ProcessDiffer
 from ._identity import Gatekeeper
+from ._metrics import audit_queue
 from ._pipeline import Gateway
 from ._services import ServiceClients
 from ._shadow import Differ, ShadowRunner
@@ -47,7 +48,7 @@ def prepare(state: ProxyState, config: ProxyConfig, differ: Differ | None = None
         watcher = LiveRoutes(
             config.source, source=source,
             on_swap=lambda served, changes: _accept(state, served, changes),
-            on_refused=_refused,
+            on_refused=lambda refusal: _refused(state, refusal),
             check=lambda table, translators: check_routes(table, translators, config),
         )
         state.routes.install(watcher.start())  # raises ConfigError on a bad file
@@ -69,6 +70,8 @@ def prepare(state: ProxyState, config: ProxyConfig, differ: Differ | None = None
         state.writer = make_writer(config, state)
     gateway = Gateway(state)
     gateway.audit = open_audit(config, state.stats.count)  # its key is read now, at start
+    if gateway.audit is not None and state.metrics is not None:
+        state.metrics.queues["audit"] = audit_queue(gateway.audit)
     return gateway
 
 
@@ -141,7 +144,8 @@ def _accept(state: ProxyState, served: Served, changes: list[str]) -> None:
                 "; ".join(changes) if changes else "no change in effect")
 
 
-def _refused(refusal: Refusal) -> None:
+def _refused(state: ProxyState, refusal: Refusal) -> None:
+    state.stats.count("routes.refused")
     log.error("route change refused, still serving the last good table: %s", refusal)
     if refusal.applied:
         log.warning("applied all the same (safe: reads back to legacy, valid translators): %s",

@@ -231,3 +231,16 @@ def _fallback_reason(notes: list[str]) -> str:
         if note.startswith("fallback:"):
             return note[len("fallback:"):]
     return "unknown"
+
+
+def audit_queue(audit: object) -> Callable[[], tuple[int, int | None]]:
+    """The audit trail's queue depth, for `GatewayMetrics.queues`: lines queued, not yet
+    written (it does not count their bytes). AuditTrail keeps its queue private and offers no
+    depth of its own, so this reads the `queue.Queue`'s size (approximate, as qsize is)."""
+    trail = getattr(audit, "trail", None)
+    waiting = getattr(trail, "_queue", None)
+
+    def depth() -> tuple[int, int | None]:
+        return (waiting.qsize() if waiting is not None else 0), None
+
+    return depth

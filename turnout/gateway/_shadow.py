@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from ..recording import Exchange
@@ -135,6 +135,7 @@ class ShadowRunner:
             except Exception:  # noqa: BLE001 - a failed shadow must not stop the worker
                 log.exception("shadow run for %s failed", job.route.key)
                 job.exchange.notes.append("shadow-error")
+                self._compared(job.route.key, "failed")
                 self._done(job)
             finally:
                 self._running -= 1
@@ -147,6 +148,7 @@ class ShadowRunner:
         if translator is None or self.state.services is None:
             exchange.notes.append("shadow:translator-missing")
             stats.count("shadow.failed")
+            self._compared(route.key, "failed")
             self._done(job)
             return
         headers = headers_dict(exchange.request.headers)
@@ -155,6 +157,7 @@ class ShadowRunner:
         except SoapError as exc:  # read once already; only a changed limit could get here
             exchange.notes.append(f"shadow:unreadable: {exc}")
             stats.count("shadow.failed")
+            self._compared(route.key, "failed")
             self._done(job)
             return
         # a write is shadowed only through its service's dry-run endpoint (config validation)
@@ -165,6 +168,7 @@ class ShadowRunner:
         exchange.translation = run.record()
         if run.reply is None:
             stats.count("shadow.failed")
+            self._compared(route.key, "failed")
             exchange.notes.append(f"shadow:{run.kind}")
             self._done(job)
             return
@@ -180,15 +184,19 @@ class ShadowRunner:
         try:
             legacy = await self._legacy_body(exchange)
             if legacy is None:
+                self._compared(job.route.key, "failed")
                 return
             if max(len(legacy), len(translated)) > self.max_diff_bytes:
                 stats.count("shadow.diff-skipped")
+                self._compared(job.route.key, "skipped")
                 exchange.notes.append(f"shadow:diff-skipped: over {self.max_diff_bytes} bytes")
                 return
             equal, differences = await self.differ(legacy, translated, job.route.key)
             exchange.translation["equal"] = equal
             exchange.translation["diff"] = differences
             stats.count("shadow.equal" if equal else "shadow.different")
+            self._compared(job.route.key, "same" if equal else "different",
+                           (str(d.get("kind") or "unknown") for d in differences))
         except asyncio.CancelledError:
             exchange.notes.append("shadow-unfinished")
             stats.count("shadow.unfinished")
@@ -196,10 +204,16 @@ class ShadowRunner:
         except Exception:  # noqa: BLE001 - a failed diff must not lose the client's exchange
             log.exception("shadow diff for %s failed", job.route.key)
             exchange.notes.append("shadow-error")
+            self._compared(job.route.key, "failed")
         finally:
             assert self._diff_slots is not None
             self._diff_slots.release()
             self._done(job)
+
+    def _compared(self, operation: str, result: str, kinds: Iterable[str] = ()) -> None:
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.compared(operation, result, kinds)
 
     def _done(self, job: ShadowJob) -> None:
         """The job is over: its bytes leave the bound and its exchange goes to the writer."""

@@ -19,6 +19,11 @@ in force, as JSON:
     recordings     the absolute recording directory, or null
 
 `GET /stats` gives the counters.
+
+`GET /metrics` is the Prometheus exposition (OpenMetrics, with exemplars, when the scraper asks
+for `application/openmetrics-text`); `GET /healthz` answers 200 while the process serves;
+`GET /readyz` answers 200 when ready, else 503 with a JSON body naming the check that failed
+(`turnout.gateway.Health`). Every metric and check is described in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -29,17 +34,20 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.exposition import choose_encoder
 
-from ..gateway import ProxyState
+from ..gateway import Health, ProxyState, registry_for
 
 log = logging.getLogger("turnout.proxy")
 
 
 class AdminServer:
-    def __init__(self, state: ProxyState, host: str, port: int) -> None:
+    def __init__(self, state: ProxyState, host: str, port: int, engine: str = "") -> None:
         self.state = state
         self.host = host
         self.port = port
+        self.health = Health(state)
+        self.registry = registry_for(state, engine, lambda: self.health.last.ready)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -48,6 +56,9 @@ class AdminServer:
         app = web.Application()
         app.router.add_get("/routes", self._routes)
         app.router.add_get("/stats", self._stats)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -56,7 +67,8 @@ class AdminServer:
         if sockets:
             self.port = sockets[0].getsockname()[1]
         self.state.admin_url = f"http://{self.host}:{self.port}"
-        log.info("admin endpoint on %s (routes, stats; read-only)", self.state.admin_url)
+        log.info("admin endpoint on %s (routes, stats, metrics, healthz, readyz; read-only)",
+                 self.state.admin_url)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -70,6 +82,19 @@ class AdminServer:
         if self.state.shadow is not None:
             stats["shadow.pending"] = self.state.shadow.pending
         return web.json_response(stats)
+
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        await self.health.readiness()  # turnout_ready says what /readyz would (cached bus probe)
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encoder(self.registry), headers={"Content-Type": content_type})
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"alive": True})
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        readiness = await self.health.readiness()
+        return web.json_response(readiness.as_dict(), status=200 if readiness.ready else 503)
 
 
 def routes_document(state: ProxyState) -> dict[str, Any]:

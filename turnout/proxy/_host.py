@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from ..gateway import Gateway, start, stop
 from ._admin import AdminServer
+from ._engines import FAST, MITMPROXY
 
 
-async def open_host(gateway: Gateway) -> AdminServer | None:
-    """Start the gateway on the running loop, and the admin endpoint when `admin.port` is set."""
+async def open_host(gateway: Gateway, engine: str = FAST) -> AdminServer | None:
+    """Start the gateway on the running loop, and the admin endpoint when `admin.port` is set
+    (`engine`: the host serving, as /metrics names it)."""
     await start(gateway)
     config = gateway.config
     if config.admin_port is None:
         return None
-    admin = AdminServer(gateway.state, config.admin_host, config.admin_port)
+    admin = AdminServer(gateway.state, config.admin_host, config.admin_port, engine)
     await admin.start()
     return admin
 
@@ -33,7 +35,7 @@ class HostRuntime:
         self.admin: AdminServer | None = None
 
     async def running(self) -> None:
-        self.admin = await open_host(self.gateway)
+        self.admin = await open_host(self.gateway, MITMPROXY)
 
     async def done(self) -> None:
         await close_host(self.gateway, self.admin)
