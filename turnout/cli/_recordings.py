@@ -1,4 +1,5 @@
-"""`turnout recordings list|show`: read what the proxy recorded."""
+"""`turnout recordings list|show|scan|prune|export|import`: read what the proxy recorded (HAR
+export and import are in `_recordings_har`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ..recording import (
     scan,
 )
 from ..soap import SoapError, parse_xml
+from ._recordings_har import export_, import_
 from ._render import console, errors, fail, render_summary, shown
 
 _DIR = click.option(
@@ -34,7 +36,7 @@ _DIR = click.option(
 
 @click.group()
 def recordings() -> None:
-    """Read recorded exchanges."""
+    """Read recorded exchanges; export them to HAR, import HAR files."""
 
 
 @recordings.command("list")
@@ -262,3 +264,7 @@ def prune_(directory: Path, age: str, dry_run: bool) -> None:
     removed = prune(directory, older_than, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     console.print(f"{verb} {len(removed)} recordings older than {age} in {directory}")
+
+
+recordings.add_command(export_)
+recordings.add_command(import_)
