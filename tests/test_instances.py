@@ -11,11 +11,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from datetime import timedelta
+
 from turnout.config import load_proxy_config
+from turnout.evidence import find_recordings, read_exchanges
+from turnout.recording import RecordingStore, instance_root
 from turnout.routing import LiveRoutes, Refusal, Served
 from turnout.setup import TranslatorsOnDisk, check_routes
 
 from .support.configmap import publish
+from .test_recording import T0, make_exchange
 
 VEHICLE = "/pnc VehicleEnquiry"
 PNC_PARTS = "namespaces:\n  p: urn:police:pnc:v1\n"
@@ -100,3 +105,29 @@ def test_canary_buckets_are_the_same_in_every_process_whatever_its_hash_seed() -
                               text=True, env=env, timeout=60, check=True)
         answers.add(done.stdout.strip())
     assert len(answers) == 1
+
+
+# --- recordings: each instance its own tree, every reader the union ---------------------------
+
+
+def test_each_named_instance_writes_its_own_tree_and_readers_see_the_union(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    flat = RecordingStore(root).write(make_exchange(at=T0))  # an unnamed proxy, the old layout
+    written = {flat}
+    for n, name in enumerate(("turnout-a", "turnout-b", "turnout-c"), start=1):
+        store = RecordingStore(instance_root(root, name))
+        written.add(store.write(make_exchange(at=T0 + timedelta(seconds=n))))
+    assert {p.relative_to(root).parts[:2] for p in written if p != flat} == {
+        ("_instances", "turnout-a"), ("_instances", "turnout-b"), ("_instances", "turnout-c")}
+    union = list(RecordingStore(root).iter_exchanges())
+    assert len(union) == 4
+    assert [e.started_at for e in union] == sorted(e.started_at for e in union)  # time order
+    assert len(read_exchanges(find_recordings(None, root))) == 4  # status and the gate read these
+    # one instance's start-up clean-up leaves the others' unfinished writes alone
+    theirs = instance_root(root, "turnout-b") / "pnc" / f".{union[0].id}.yaml.x7k2p9.tmp"
+    theirs.write_bytes(b"half")
+    mine = instance_root(root, "turnout-a") / "pnc" / f".{union[1].id}.yaml.a1b2c3.tmp"
+    mine.write_bytes(b"half")
+    assert RecordingStore(instance_root(root, "turnout-a")).remove_stale_temp_files() == 1
+    assert RecordingStore(root).remove_stale_temp_files() == 0  # an unnamed proxy: its own only
+    assert theirs.exists() and not mine.exists()

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from ..audit import open_audit
-from ..config import ProxyConfig
-from ..recording import RecordingWriter, open_writer
+from ..config import ProxyConfig, instance_of
+from ..recording import RecordingWriter, instance_root, open_writer
 from ..routing import LiveRoutes, Refusal, Served
 from ..setup import TranslatorsOnDisk, check_routes
 from ..transport import H1Transport, Timeouts, Transport
@@ -121,7 +121,9 @@ def make_writer(config: ProxyConfig, state: ProxyState | None = None) -> Recordi
     if state is not None:
         def on_failure() -> None:
             state.stats.count("recording.failed")
-    return open_writer(config.record_dir, config.redaction,
+    # a named instance writes a tree of its own; readers of `record_dir` read them all
+    root = instance_root(config.record_dir, instance_of(config))
+    return open_writer(root, config.redaction,
                        known_services=lambda: known_services(state), max_queue=config.record_queue,
                        max_bytes=config.record_queue_bytes, on_failure=on_failure)
 

@@ -62,7 +62,7 @@ from ._replay import (
 from ._retention import parse_age, prune, recorded_at
 from ._scan import PATTERNS, Hit, scan
 from ._serialize import dumps
-from ._store import RecordingStore, read_exchange
+from ._store import RecordingStore, instance_root, read_exchange
 from ._summary import LatencyStats, OperationSummary, StoreSummary
 from ._writer import RecordingWriter
 from ._writer_process import ProcessWriter, open_writer
@@ -102,6 +102,7 @@ __all__ = [
     "RateLimiter",
     "RecordingError",
     "RecordingStore",
+    "instance_root",
     "RecordingWriter",
     "ThreadWriter",
     "ProcessWriter",

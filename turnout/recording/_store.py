@@ -4,7 +4,15 @@
 root/pnc/PersonEnquiry/20261125T075301.123Z-1a2b3c4d.yaml
 root/_unreadable/...      no operation could be named
 root/_rejected/...        a threat, answered by the proxy itself
+root/_instances/<name>/pnc/PersonEnquiry/...   the same layout, written by one named instance
 ```
+
+Many proxy instances may share one recordings volume. Each named instance (`instance:` or
+`TURNOUT_INSTANCE`, see `turnout.config.instance_of`) writes under `root/_instances/<name>/`
+(`instance_root`), so no two ever write the same file or remove each other's unfinished temp
+files at start. Every reader walks the whole of `root`, so a store opened on `root` (status,
+the readiness gate, compare, the golden tools) reads the union of all instances, and of what an
+unnamed proxy wrote beside them, in time order.
 
 The folders are `turnout.soap._envelope.operation_folder`'s, the same a scaffold's golden stub
 and a route's default translator name use. Path segments come from what clients send, so each
@@ -58,6 +66,8 @@ _FILE_MODE = 0o600  # recordings may hold personal data even when redacted
 _DIR_MODE = 0o700
 #: the folder of a service path no route or translator names: `_service-<digest>`
 UNKNOWN_SERVICE = "_service"
+#: the folder under a store's root that holds each named instance's own tree
+INSTANCES = "_instances"
 #: a temp file the atomic writer leaves when killed mid-write: `.<id>.yaml.<random>.tmp`
 #: (and `.<id>.tmp`, the name this store's own writer used before)
 _TEMP_FILE = re.compile(r"\.(\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8})(?:\.yaml\.[A-Za-z0-9_]+)?\.tmp")
@@ -184,11 +194,15 @@ class RecordingStore:
 
         A process killed mid-write (SIGKILL, power loss) cannot clean up; the rename never
         happened, so the exchange was never a recording. Call at start-up, before writing.
+        Other instances' trees (`_instances/` under this root) are left alone: they may be
+        writing right now.
         """
         removed = 0
         if not self.root.is_dir():
             return 0
-        for directory, _, files in os.walk(self.root):
+        for directory, subdirs, files in os.walk(self.root):
+            if Path(directory) == self.root and INSTANCES in subdirs:
+                subdirs.remove(INSTANCES)  # the named instances' own: each cleans up its own
             for name in files:
                 if name.endswith(".tmp") and _TEMP_FILE.fullmatch(name):
                     Path(directory, name).unlink(missing_ok=True)
@@ -250,6 +264,16 @@ class RecordingStore:
                     found.append((name[: -len(SUFFIX)], Path(directory, name)))
         found.sort()
         return found
+
+
+def instance_root(root: Path, instance: str | None) -> Path:
+    """Where instance `instance` writes within the store at `root` (`root` itself when unnamed).
+    The name is one path segment (`turnout.config.check_instance_name`)."""
+    if instance is None:
+        return Path(root)
+    if not instance or instance.startswith((".", "_")) or "/" in instance or "\\" in instance:
+        raise RecordingError(f"{instance!r} is not an instance name", source=str(root))
+    return Path(root) / INSTANCES / instance
 
 
 def service_key(service: str) -> str:
