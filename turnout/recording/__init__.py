@@ -5,6 +5,16 @@ Plain Python over plain data: nothing here knows about mitmproxy. The proxy buil
 of its own redacts, serialises and stores it (`_writer_process`).
 """
 
+from ._carry_learn import Learned, learn_carry
+from ._carry_rules import (
+    CarryPlace,
+    CarryRule,
+    load_carry_rules,
+    parse_carry_rules,
+    reference_like,
+    render_rules,
+    write_rules,
+)
 from ._deserialize import loads
 from ._errors import AmbiguousExchangeId, ExchangeNotFound, RecordingError
 from ._exchange import (
@@ -78,6 +88,15 @@ __all__ = [
     "SKIP_WRITE",
     "SKIP_WRITE_NAME",
     "AmbiguousExchangeId",
+    "CarryPlace",
+    "CarryRule",
+    "Learned",
+    "learn_carry",
+    "load_carry_rules",
+    "parse_carry_rules",
+    "reference_like",
+    "render_rules",
+    "write_rules",
     "BodyRule",
     "EXCHANGE_ID",
     "Exchange",

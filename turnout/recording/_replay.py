@@ -46,6 +46,8 @@ from turnout.soap import (
 )
 
 from ..transport import H1Transport, Outbound, Timeouts, Transport, TransportError
+from ._carry_rules import CarryPlace, CarryRule, answered_ok
+from ._carry_state import Carrier
 from ._errors import RecordingError
 from ._exchange import Exchange, is_exchange_id
 from ._store import RecordingStore, read_exchange
@@ -100,6 +102,17 @@ def normalised_key(key: str, case_insensitive: bool = False) -> str:
 
 def _normalised_service(path: str, case_insensitive: bool) -> str:
     return service_path(normalise_target(path, case_insensitive).path)
+
+
+def operation_key(exchange: Exchange) -> str | None:
+    """The exchange's operation key with its service path normalised (as recorded when it
+    cannot be), or None without an operation."""
+    if exchange.operation is None:
+        return None
+    try:
+        return normalised_key(exchange.operation.key)
+    except BadTarget:
+        return exchange.operation.key
 
 
 def write_keys(keys: Iterable[str], case_insensitive: bool = False) -> frozenset[str]:
@@ -377,6 +390,7 @@ async def send_all(
     not_before: Sequence[float] | None = None,
     on_sent: Callable[[int, Sent], Awaitable[object] | None] | None = None,
     transport: Transport | None = None,
+    prepare: Callable[[int, HttpRequest], Awaitable[HttpRequest]] | None = None,
 ) -> list[Sent]:
     """Send each request to `target` + its path; results in the order of `requests`.
 
@@ -385,7 +399,10 @@ async def send_all(
     when it returns an awaitable, that sender waits for it (so recording holds a slot), and
     an exception from it stops the whole run. Failures to connect or to get an answer become
     `Sent.error`, never exceptions. `transport`: the seam to send through (default: a pooled
-    aiohttp one of `options.concurrency` connections, closed at the end).
+    aiohttp one of `options.concurrency` connections, closed at the end). `prepare(i,
+    request)`, awaited before request i takes its turn under the rate, gives the request to
+    send instead (a replay that follows state waits there for the answers it needs); workers
+    take requests in order, so one that waits only on earlier ones never blocks for good.
     """
     base = target.rstrip("/")
     limiter = RateLimiter(options.rate)
@@ -403,8 +420,11 @@ async def send_all(
                 delay = not_before[index] - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+            request = requests[index]
+            if prepare is not None:
+                request = await prepare(index, request)
             await limiter.acquire()
-            sent = await _send(sender, base, requests[index], timeouts)
+            sent = await _send(sender, base, request, timeouts)
             results[index] = sent
             if on_sent is not None:
                 pending = on_sent(index, sent)
@@ -485,6 +505,11 @@ class ReplaySummary:
     errors: Counter[str] = field(default_factory=Counter)  # error kind -> count
     error_messages: list[str] = field(default_factory=list)  # the first few, for a person
     written: list[Path] = field(default_factory=list)
+    #: with rules (`replay(..., rules=)`): values replaced by the target's, per rule
+    carried: Counter[str] = field(default_factory=Counter)
+    #: values an answer gave in the recording but the target never did (its request failed,
+    #: or was not sent), sent as recorded, per rule
+    not_carried: Counter[str] = field(default_factory=Counter)
 
     @property
     def skipped_writes(self) -> int:
@@ -502,10 +527,20 @@ def replay(
     target: str,
     options: SendOptions = SendOptions(),
     on_progress: Callable[[Exchange, Sent], object] | None = None,
+    *,
+    rules: Sequence[CarryRule] | None = None,
+    recorded: Sequence[Exchange] | None = None,
 ) -> ReplaySummary:
     """Send `plan.send` to `target` and write each answer into `store`. Blocking (runs its
-    own event loop). A recording that cannot be written raises `RecordingError`."""
-    return asyncio.run(_replay(plan, store, target, options, on_progress))
+    own event loop). A recording that cannot be written raises `RecordingError`.
+
+    With `rules` (see `turnout.recording.learn_carry` and `load_carry_rules`), the replay
+    follows state: requests go in recorded time order, each waits for the answers whose
+    values it carries, and those values are replaced by the target's (see `Carrier`).
+    `recorded`: all the recordings, sent or not, so that a request carrying a value from an
+    exchange that was not sent is reported (`ReplaySummary.not_carried`).
+    """
+    return asyncio.run(_replay(plan, store, target, options, on_progress, rules, recorded))
 
 
 async def _replay(
@@ -514,11 +549,22 @@ async def _replay(
     target: str,
     options: SendOptions,
     on_progress: Callable[[Exchange, Sent], object] | None,
+    rules: Sequence[CarryRule] | None = None,
+    recorded: Sequence[Exchange] | None = None,
 ) -> ReplaySummary:
     summary = ReplaySummary(skipped=list(plan.skipped))
+    send = plan.send
+    carrier = None
+    if rules:
+        send = sorted(send, key=lambda e: (e.started_at, e.id))
+        ordered = sorted(recorded, key=lambda e: (e.started_at, e.id)) if recorded else None
+        carrier = Carrier([_normalised_rule(r) for r in rules], send, operation_key, ordered)
 
     async def done(index: int, sent: Sent) -> None:
-        original = plan.send[index]
+        original = send[index]
+        if carrier is not None:
+            ok = answered_ok(sent.response)
+            carrier.capture(index, original, sent.response.body if ok and sent.response else None)
         summary.sent += 1
         if sent.response is not None:
             summary.statuses[sent.response.status] += 1
@@ -527,10 +573,28 @@ async def _replay(
             if len(summary.error_messages) < 5:
                 summary.error_messages.append(f"{original.id}: {sent.error}: {sent.message}")
         exchange = replayed_exchange(original, sent, target)
+        if carrier is not None and carrier.notes.get(index):
+            exchange.extra["carried"] = list(carrier.notes[index])
         # the store fsyncs: keep the disk off the event loop
         summary.written.append(await asyncio.to_thread(store.write, exchange))
         if on_progress is not None:
             on_progress(original, sent)
 
-    await send_all([e.request for e in plan.send], target, options, on_sent=done)
+    try:
+        await send_all([e.request for e in send], target, options, on_sent=done,
+                       prepare=carrier.prepare if carrier is not None else None)
+    finally:
+        if carrier is not None:
+            summary.carried.update(carrier.substitutions)
+            summary.not_carried.update(carrier.not_captured)
     return summary
+
+
+def _normalised_rule(rule: CarryRule) -> CarryRule:
+    """The rule with its operation keys normalised as recorded ones are (`operation_key`)."""
+    def place(where: CarryPlace) -> CarryPlace:
+        try:
+            return CarryPlace(normalised_key(where.operation), where.path)
+        except BadTarget:
+            return where
+    return CarryRule(place(rule.source), place(rule.target), rule.seen)
