@@ -23,6 +23,7 @@ from rich.table import Table
 
 from ..config import ConfigError, ProxyConfig, load_proxy_config
 from ..recording import (
+    CARRY_MIN_SEEN,
     SKIP_NOT_NAMED,
     SKIP_UNDECLARED,
     SKIP_UNREADABLE,
@@ -35,11 +36,14 @@ from ..recording import (
     ReplaySummary,
     SendOptions,
     Skipped,
+    learn_carry,
+    load_carry_rules,
     normalised_key,
     plan_replay,
     read_recordings,
     redactor_from_config,
     write_keys,
+    write_rules,
 )
 from ..recording import (
     replay as run_replay,
@@ -62,7 +66,7 @@ YES_OPTION = click.option(
 
 @click.command("replay")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--target", required=True, help="Base URL to send to: the bus, the proxy, a staging system.")
+@click.option("--target", help="Base URL to send to: the bus, the proxy, a staging system.")
 @click.option("--rate", type=click.FloatRange(0, min_open=True), default=10.0, show_default=True,
               help="At most this many requests per second.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True,
@@ -81,10 +85,19 @@ YES_OPTION = click.option(
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="turnout.yaml: which operations read and write, and how to redact what is "
                    "recorded.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Replay rules: follow the values answers hand to later requests (with "
+                   "--target), or where --learn writes them (default DIR/replay-rules.yaml).")
+@click.option("--learn", is_flag=True,
+              help="Send nothing: learn from DIR which answer values later requests carry, "
+                   "and write them as replay rules to read and edit.")
+@click.option("--min-seen", type=click.IntRange(1), default=CARRY_MIN_SEEN, show_default=True,
+              help="With --learn: times a value must be carried before it becomes a rule.")
 def replay(
-    directory: Path, target: str, rate: float, concurrency: int, timeout: float,
+    directory: Path, target: str | None, rate: float, concurrency: int, timeout: float,
     include_writes: bool, include_unreadable: bool, operations: tuple[str, ...], yes: bool,
-    out: Path | None, config_path: Path | None,
+    out: Path | None, config_path: Path | None, rules_path: Path | None, learn: bool,
+    min_seen: int,
 ) -> None:
     """Resend the requests recorded under DIRECTORY to --target and record the answers.
 
@@ -95,8 +108,26 @@ def replay(
     names that look like writes (CreateCrimeReport), only with --include-writes. What the
     proxy rejected is never sent. Each answer becomes a new recording (route `replay`, with
     `replay_of` naming the original) in --out.
+
+    With --rules, the replay follows state (docs/replay.md): requests go in recorded order,
+    each waits for the answers whose values it carries, and a value the target answered
+    differently (a new crime reference) replaces the recorded one. --learn writes such rules.
     """
+    if learn:
+        if target is not None:
+            fail("--learn only learns and writes the rules: read them, then replay with "
+                 "--target URL --rules FILE")
+        learn_rules(directory, rules_path or directory / RULES_FILE, min_seen)
+        return
+    if target is None:
+        fail("--target URL is required (or --learn, to learn replay rules)")
     target = checked_target(target)
+    rules = None
+    if rules_path is not None:
+        try:
+            rules = load_carry_rules(rules_path)
+        except ConfigError as exc:
+            fail(str(exc))
     config = load_config(config_path)
     if config is None:
         warn("no --config: no operation is declared a read, so only operations named with "
@@ -114,7 +145,8 @@ def replay(
     options = SendOptions(rate=rate, concurrency=concurrency, timeout=timeout)
     with progress_bar(len(plan.send), f"replaying to {target}") as bar:
         try:
-            summary = run_replay(plan, store, target, options, lambda *_: bar.advance())
+            summary = run_replay(plan, store, target, options, lambda *_: bar.advance(),
+                                 rules=rules, recorded=exchanges)
         except RecordingError as exc:
             fail(f"cannot record a replayed exchange: {exc}", code=1)
     render_replay_summary(summary, len(unreadable_files), out)
@@ -135,7 +167,16 @@ def render_replay_summary(summary: ReplaySummary, unreadable_files: int, out: Pa
         other["unreadable file"] = unreadable_files
     table.add_row("skipped other", f"{sum(other.values())}  {_counts(other)}".rstrip())
     table.add_row("errors", f"{sum(summary.errors.values())}  {_counts(summary.errors)}".rstrip())
+    if summary.carried or summary.not_carried:
+        table.add_row("carried", str(sum(summary.carried.values())))
+        table.add_row("not carried", str(sum(summary.not_carried.values())))
     console.print(table)
+    for rule, n in sorted(summary.carried.items()):
+        console.print(f"carried {rule} ×{n}", highlight=False, soft_wrap=True)
+    for rule, n in sorted(summary.not_carried.items()):
+        console.print(f"not carried {rule} ×{n}: the target never gave a value for it (its "
+                      "answer failed, or it was not sent: writes go only with "
+                      "--include-writes); sent as recorded", highlight=False, soft_wrap=True)
     render_skipped(summary.skipped, REPLAY_REMEDIES)
     for message in summary.error_messages:
         errors.print(f"[red]error:[/] {message}", highlight=False)
@@ -143,6 +184,34 @@ def render_replay_summary(summary: ReplaySummary, unreadable_files: int, out: Pa
         console.print(f"{len(summary.written)} replayed exchanges recorded in {out}", highlight=False)
     else:
         console.print("nothing was replayed")
+
+
+#: where --learn writes the rules when --rules does not say: beside the recordings
+RULES_FILE = "replay-rules.yaml"
+
+
+def learn_rules(directory: Path, path: Path, min_seen: int) -> None:
+    """`--learn`: the rules of DIR's recordings, written to `path` (never over a file a
+    person may have edited)."""
+    if path.exists():
+        fail(f"{path} exists: it may hold your edits. Remove it, or write elsewhere with --rules")
+    exchanges, unreadable_files = read_recordings(directory)
+    for error in unreadable_files[:5]:
+        warn(f"unreadable recording skipped: {error}")
+    learned = learn_carry(exchanges, min_seen)
+    note = (f"from {learned.exchanges} exchanges under {directory}; a pair needs {min_seen} "
+            "sightings to become a rule (--min-seen)")
+    try:
+        write_rules(path, learned.rules, note)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc}")
+    for rule in learned.rules:
+        console.print(f"{rule.describe()}  seen {rule.seen}", highlight=False, soft_wrap=True)
+    if learned.below_min_seen:
+        console.print(f"{learned.below_min_seen} pairs seen fewer than {min_seen} times were "
+                      "left out", highlight=False)
+    console.print(f"{len(learned.rules)} replay rules from {learned.exchanges} exchanges "
+                  f"written to {path}", highlight=False)
 
 
 # -- shared with `turnout compare --learn-noise` ---------------------------------------------

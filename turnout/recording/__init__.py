@@ -5,6 +5,7 @@ Plain Python over plain data: nothing here knows about mitmproxy. The proxy buil
 of its own redacts, serialises and stores it (`_writer_process`).
 """
 
+from ._carry_learn import MIN_SEEN as CARRY_MIN_SEEN
 from ._carry_learn import Learned, learn_carry
 from ._carry_rules import (
     CarryPlace,
@@ -88,6 +89,7 @@ __all__ = [
     "SKIP_WRITE",
     "SKIP_WRITE_NAME",
     "AmbiguousExchangeId",
+    "CARRY_MIN_SEEN",
     "CarryPlace",
     "CarryRule",
     "Learned",
