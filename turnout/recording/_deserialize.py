@@ -11,7 +11,7 @@ from turnout.soap import HttpRequest, HttpResponse, OperationName
 
 from . import _yaml
 from ._errors import RecordingError
-from ._exchange import TOKEN, Exchange, OmittedBody, is_exchange_id
+from ._exchange import TOKEN, TRACE_ID, Exchange, OmittedBody, is_exchange_id
 from ._format import (
     BODY_KEYS,
     CRLF,
@@ -139,6 +139,9 @@ def loads(text: str, source: str) -> Exchange:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             r.bad(timings, str(key), f"expected a number, got {_kind(value)}", "timings")
     extra = r.get(doc, "extra", dict, "", optional=True) or {}
+    trace_id = r.get(doc, "trace_id", str, "", optional=True) or ""
+    if trace_id and not TRACE_ID.fullmatch(trace_id):
+        r.bad(doc, "trace_id", f"{trace_id!r} is not a W3C trace id (32 lower-case hex digits)")
 
     omitted: dict[str, OmittedBody] = {}
     request_doc = r.mapping(doc.get("request"), "request", doc.line_of("request"))
@@ -168,6 +171,8 @@ def loads(text: str, source: str) -> Exchange:
         outcome=outcome,
         notes=list(notes),
         client=r.get(doc, "client", str, ""),
+        request_id=r.get(doc, "request_id", str, "", optional=True) or "",
+        trace_id=trace_id,
         request=request,
         response=response,
         translated=translated,

@@ -31,6 +31,9 @@ EXCHANGE_ID = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}")
 
 _MESSAGES = ("request", "response", "translated")
 
+#: a W3C trace id
+TRACE_ID = re.compile(r"[0-9a-f]{32}")
+
 
 def new_exchange_id(at: datetime | None = None) -> str:
     """A unique, time-sortable exchange id for the moment `at` (default: now)."""
@@ -89,6 +92,11 @@ class Exchange:
     extra: dict[str, Any] = field(default_factory=dict)
     #: bodies dropped by redaction, keyed "request" / "response" / "translated"; body is then b""
     omitted_bodies: dict[str, OmittedBody] = field(default_factory=dict)
+    #: the request's id (the client's X-Request-Id, or the proxy's) and its W3C trace id (32
+    #: hex digits), as the bus, the services and the logs got them; "" in files from before.
+    #: Not personal data: the redactor leaves them as they are.
+    request_id: str = ""
+    trace_id: str = ""
 
     def __post_init__(self) -> None:
         if self.started_at.tzinfo is None or self.started_at.utcoffset() is None:
@@ -101,6 +109,8 @@ class Exchange:
         for name, value in (("route", self.route), ("outcome", self.outcome)):
             if not TOKEN.fullmatch(value):
                 raise ValueError(f"{name} {value!r} is not a lower-case token like 'forwarded'")
+        if self.trace_id and not TRACE_ID.fullmatch(self.trace_id):
+            raise ValueError(f"trace_id {self.trace_id!r} is not 32 lower-case hex digits")
         if self.soap_version not in (None, "1.1", "1.2"):
             raise ValueError(f"soap_version {self.soap_version!r} is not 1.1 or 1.2")
         unknown = set(self.omitted_bodies) - set(_MESSAGES)

@@ -40,7 +40,8 @@ SAME_AS_RESPONSE = "response"
 
 TOP_KEYS = (
     VERSION_KEY, "id", "started_at", "operation", "soap_version", "action", "route", "outcome",
-    "notes", "client", "timings", "request", "response", "translated", "translation", "extra",
+    "notes", "client", "request_id", "trace_id", "timings", "request", "response", "translated",
+    "translation", "extra",
 )  # fmt: skip
 REQUEST_KEYS = ("method", "path", "headers")
 RESPONSE_KEYS = ("status", "reason", "headers")

@@ -41,13 +41,15 @@ def pack(exchange: Exchange, body: Callable[[bytes], Any] = bytes) -> Packed:
         exchange.extra,
         {which: (body.reason, body.sha256, body.length)
          for which, body in exchange.omitted_bodies.items()} if exchange.omitted_bodies else None,
+        exchange.request_id,
+        exchange.trace_id,
     )
 
 
 def unpack(packed: Packed) -> Exchange:
     """The exchange `pack` was given (equal to it, not the same object)."""
     (exchange_id, started_at, operation, soap_version, action, route, outcome, notes, client,
-     timings, request, response, translated, translation, extra, omitted) = packed
+     timings, request, response, translated, translation, extra, omitted, request_id, trace_id) = packed
     return Exchange(
         id=exchange_id,
         started_at=started_at,
@@ -65,6 +67,8 @@ def unpack(packed: Packed) -> Exchange:
         translation=translation,
         extra=extra,
         omitted_bodies={which: OmittedBody(*body) for which, body in (omitted or {}).items()},
+        request_id=request_id,
+        trace_id=trace_id,
     )
 
 

@@ -63,11 +63,18 @@ def dumps(exchange: Exchange, *, verify: bool = True) -> str:
         "outcome": exchange.outcome,
         "notes": list(exchange.notes),
         "client": exchange.client,
+    }
+    # written when known, so files from before (and the golden files) keep their bytes
+    if exchange.request_id:
+        doc["request_id"] = exchange.request_id
+    if exchange.trace_id:
+        doc["trace_id"] = exchange.trace_id
+    doc.update({
         "timings": {str(k): float(v) for k, v in exchange.timings.items()},
         "request": _request_doc(exchange.request, exchange.omitted_bodies.get("request")),
         "response": _response_doc(exchange.response, exchange.omitted_bodies.get("response")),
         "extra": exchange.extra,
-    }
+    })
     if exchange.translated is not None or exchange.translation:
         if _same_body(exchange):
             assert exchange.translated is not None
