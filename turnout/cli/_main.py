@@ -7,7 +7,6 @@ import logging
 import click
 
 from ..config import LOG_FORMATS, configure_logging
-
 from ._audit import audit
 from ._compare import compare
 from ._demo import demo
