@@ -19,6 +19,7 @@ import time
 from ..config import PeerTls
 from ..soap import HttpRequest, HttpResponse, end_to_end
 from ..transport import Outbound, Streamed, Timeouts, Transport, TransportError
+from ._trace_context import REPLACED
 
 #: the transport's error kinds in the words of the bus's Faults
 _WORDING = {
@@ -40,6 +41,10 @@ class UpstreamError(Exception):
         self.kind = kind
 
 
+#: dropped from what the client sent: recomputed, or replaced by the request's own ids
+_DROP = frozenset({"content-length"})
+_DROP_AND_IDS = _DROP | REPLACED
+
 #: the old name, for code that caught it before the transport seam existed
 Oversized = Streamed
 UpstreamTimeouts = Timeouts
@@ -55,15 +60,18 @@ class BusClient:
         self.timeouts = timeouts
         self._ssl = (tls or PeerTls()).ssl_context() if self.base_url.lower().startswith("https://") else None
 
-    async def send(self, request: HttpRequest, max_body: int | None = None
-                   ) -> tuple[HttpResponse | Streamed, float]:
+    async def send(self, request: HttpRequest, max_body: int | None = None,
+                   ids: tuple[tuple[str, str], ...] = ()) -> tuple[HttpResponse | Streamed, float]:
         """Forward `request` (its path already normalised: what we route on is exactly what the
         bus receives); return the answer and the upstream time in milliseconds. An answer over
-        `max_body` bytes comes back as `Streamed`, never held whole."""
+        `max_body` bytes comes back as `Streamed`, never held whole. `ids`: the request's
+        `X-Request-Id` and `traceparent`, sent in place of the client's (`_trace_context`)."""
         started = time.perf_counter()
         body = request.body if request.body or request.method in ("POST", "PUT") else None
-        outbound = Outbound(request.method, self.base_url + request.path,
-                            end_to_end(request.headers, frozenset({"content-length"})), body, self._ssl)
+        headers = end_to_end(request.headers, _DROP_AND_IDS if ids else _DROP)
+        if ids:
+            headers.extend(ids)
+        outbound = Outbound(request.method, self.base_url + request.path, headers, body, self._ssl)
         try:
             answer = await self.transport.send(outbound, timeouts=self.timeouts, max_body=max_body,
                                                stream_over=True)

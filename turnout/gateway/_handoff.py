@@ -70,6 +70,7 @@ def exchange_of(note: RequestNote, response: HttpResponse | None) -> Exchange:
         action=inspection.action, route=str(note.route), outcome=str(note.outcome),
         notes=list(note.notes), client=str(note.peer) if note.peer.host else "",
         request=note.request, response=response, timings=timings,
+        request_id=note.request_id, trace_id=note.trace_id,
     )
     run = note.translation
     if run is not None:
@@ -103,7 +104,7 @@ def _record(gateway: Gateway, note: RequestNote, response: HttpResponse | None) 
         refusal, authorise = establish(gateway, note, inspection.envelope, note.decided.key)
         if shadow is not None and shadow.submit(
             exchange, inspection.read.body, inspection.target.path, note.decided, translator,
-            refusal=refusal, authorise=authorise,
+            refusal=refusal, authorise=authorise, trace=(note.span_id, note.trace_flags),
         ):
             return  # the shadow runner records it, with the translation and the diff
         exchange.notes.append("shadow-dropped")

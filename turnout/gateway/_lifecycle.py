@@ -83,6 +83,10 @@ async def start(gateway: Gateway, transport: Transport | None = None) -> None:
     state.bus = BusClient(config.upstream, state.transport,
                           Timeouts(config.upstream_timeout, config.connect_timeout), tls=config.upstream_tls)
     state.services = ServiceClients(config.services, state.transport, tls=config.service_tls)
+    if config.tracing is not None and state.spans is None:
+        from ._spans import SpanExport  # OpenTelemetry is loaded only when spans are exported
+
+        state.spans = SpanExport(config.tracing)
     if state.shadow is not None:
         state.shadow.start()
 
@@ -95,6 +99,9 @@ async def stop(gateway: Gateway) -> None:
         state.watcher.stop()
     if state.shadow is not None:
         await state.shadow.drain(timeout=10.0)
+    spans, state.spans = state.spans, None
+    if spans is not None:  # after the shadows: their spans are sent too
+        await asyncio.to_thread(spans.shutdown)
     if state.transport is not None:
         await state.transport.close()
     if state.writer is not None:

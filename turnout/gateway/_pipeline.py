@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 
 from ..audit import Audit, request_id_for
-from ..config import ProxyConfig
+from ..config import ProxyConfig, clear_request_ids, set_request_ids
 from ..routing import Route, RouteTable, caller_id, choose_canary
 from ..soap import Fault, HttpRequest, headers_dict, version_for_content_type
 from . import _handoff, _strategies
@@ -27,7 +27,8 @@ from ._answers import Handled, answer_of, fault_of
 from ._inspect import Inspection, inspect_request
 from ._outcomes import Mode, Outcome
 from ._safety import bus_refusal, route_for
-from ._state import Peer, ProxyState, RequestNote
+from ._state import Peer, ProxyState, RequestNote, is_power_of_ten
+from ._trace_context import is_sampled, new_span_id, new_trace_id, parse_traceparent
 
 log = logging.getLogger("turnout.proxy")
 
@@ -83,6 +84,7 @@ class Gateway:
         note = RequestNote(inspection=inspection, request=request, outcome=_OUTCOMES[inspection.outcome],
                            notes=list(inspection.notes), peer=peer,
                            request_id=request_id_for(read.headers if read is not None else request.headers))
+        self.trace(note, read.headers.get("traceparent") if read is not None else request.header("traceparent"))
         stats = self.state.stats
         stats.count("requests")
         if "soapaction-mismatch" in inspection.notes:
@@ -92,6 +94,23 @@ class Gateway:
         if inspection.answer is not None:
             log.warning("answered %s request from %s itself: %s", inspection.outcome, peer, inspection.notes)
         return note
+
+    def trace(self, note: RequestNote, given: str | None) -> None:
+        """The request's place in a W3C trace: the client's trace, or a new one (an invalid
+        `traceparent` is dropped), and a span of the proxy's own. From here until the request
+        is finished, every line logged in this task names its request and trace ids."""
+        parsed = parse_traceparent(given)
+        if parsed is not None:
+            note.trace_id, note.parent_span_id, flags = parsed
+            note.trace_flags = "01" if is_sampled(flags) else "00"  # the one flag of version 00
+        else:
+            if given is not None:
+                self.state.stats.count("traceparent.invalid")
+            note.trace_id = new_trace_id()
+            spans = self.state.spans
+            note.trace_flags = "01" if spans is not None and spans.samples(note.trace_id) else "00"
+        note.span_id = new_span_id()
+        set_request_ids(note.request_id, note.trace_id)
 
     async def _serve(self, note: RequestNote, method: str) -> Handled:
         # This request keeps this route table and its translators, whatever reloads later.
@@ -150,7 +169,11 @@ class Gateway:
 
     def finish(self, handled: Handled, status: int | None) -> None:
         """The client has its answer (`status`): count, audit, record, hand to the shadow."""
-        _handoff.finish(self, handled.note, handled.response, status)
+        try:
+            _handoff.finish(self, handled.note, handled.response, status)
+            self._spans(handled.note, status)
+        finally:
+            clear_request_ids()
 
     def unanswered(self, note: RequestNote | None, request: HttpRequest, peer: Peer, message: str,
                    too_large: bool = False) -> None:
@@ -159,17 +182,38 @@ class Gateway:
         if note is None:
             version = version_for_content_type(request.header("content-type"))
             note = RequestNote(inspection=Inspection(version), request=request, peer=peer)
+            self.trace(note, request.header("traceparent"))
         if too_large:
             note.outcome = Outcome.REJECTED
             note.notes.append("threat:too-large")
         else:
             note.outcome = Outcome.CLIENT_ERROR
             note.notes.append(message)
-        _handoff.finish(self, note, None, None)
+        try:
+            _handoff.finish(self, note, None, None)
+            self._spans(note, None)
+        finally:
+            clear_request_ids()
 
     def streamed(self, handled: Handled, broken: str | None = None) -> None:
         """An answer too large to hold has been passed on (or broke off: `broken`)."""
         if broken is not None:
             handled.note.notes.append(f"stream broken: {broken}")
         head = handled.note.streamed
-        _handoff.finish(self, handled.note, None, head.status if head is not None else None)
+        status = head.status if head is not None else None
+        try:
+            _handoff.finish(self, handled.note, None, status)
+            self._spans(handled.note, status)
+        finally:
+            clear_request_ids()
+
+    def _spans(self, note: RequestNote, status: int | None) -> None:
+        """The request's spans, when they are exported and its trace is sampled."""
+        spans = self.state.spans
+        if spans is None or note.trace_flags != "01" or not note.trace_id:
+            return
+        try:
+            spans.request(note, note.request.method, status)
+        except Exception:  # noqa: BLE001 - a bug in tracing must not fail the request's finish
+            if is_power_of_ten(self.state.stats.count("tracing.failed")):
+                log.exception("tracing: could not record the spans of request %s", note.request_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,7 +34,8 @@ from ..soap import (
 from ..translators import JsonCall, JsonReply, Translator
 from ._handoff import translated_response
 from ._state import ProxyState
-from ._translate import run_translation
+from ._trace_context import new_span_id, outbound
+from ._translate import TranslationRun, run_translation
 
 log = logging.getLogger("turnout.proxy")
 
@@ -53,6 +55,8 @@ class ShadowJob:
     #: the caller's refusal as the service would say it, or the headers each call carries
     refusal: JsonReply | None = None
     authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None
+    #: the request's span (the shadow's parent) and trace flags; the ids are the exchange's
+    trace: tuple[str, str] = ("", "00")
 
     @property
     def size(self) -> int:
@@ -96,11 +100,12 @@ class ShadowRunner:
 
     def submit(self, exchange: Exchange, body: bytes, path: str, route: Route,
                translator: Translator | None = None, *, refusal: JsonReply | None = None,
-               authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None) -> bool:
+               authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
+               trace: tuple[str, str] = ("", "00")) -> bool:
         """Queue a shadow job; False (and counted) when the queue is full in jobs or bytes.
         Never blocks. `translator` is the one of the pair the request was routed by (default:
         the pair in force when the job runs)."""
-        job = ShadowJob(exchange, body, path, route, translator, refusal, authorise)
+        job = ShadowJob(exchange, body, path, route, translator, refusal, authorise, trace)
         if self._bytes + job.size > self.queue_bytes:
             self.state.stats.count("shadow.dropped")
             self.state.stats.count("shadow.dropped-bytes")
@@ -160,11 +165,17 @@ class ShadowRunner:
             self._compared(route.key, "failed")
             self._done(job)
             return
+        # the shadow is a span of its own under the request's: its calls carry the request's
+        # ids, with the shadow's span as their parent
+        span_id, started = new_span_id(), time.perf_counter()
+        trace = (outbound(exchange.request_id, exchange.trace_id, span_id, job.trace[1], headers)
+                 if exchange.trace_id else ())
         # a write is shadowed only through its service's dry-run endpoint (config validation)
         run = await run_translation(
             translator, envelope, self.state.services, route.timeout, dry_run=route.writes,
-            offload=True, refusal=job.refusal, authorise=job.authorise,
+            offload=True, refusal=job.refusal, authorise=job.authorise, trace=trace,
         )
+        self._span(job, span_id, run, started)
         exchange.translation = run.record()
         if run.reply is None:
             stats.count("shadow.failed")
@@ -214,6 +225,17 @@ class ShadowRunner:
         metrics = self.state.metrics
         if metrics is not None:
             metrics.compared(operation, result, kinds)
+
+    def _span(self, job: ShadowJob, span_id: str, run: TranslationRun, started: float) -> None:
+        """The shadow's spans, when spans are exported and the request's trace is sampled."""
+        spans, exchange = self.state.spans, job.exchange
+        parent, flags = job.trace
+        if spans is None or flags != "01" or not parent or not exchange.trace_id:
+            return
+        try:
+            spans.shadow(exchange.trace_id, parent, span_id, job.route.key, run, started)
+        except Exception:  # noqa: BLE001 - a bug in tracing must not lose the shadow's exchange
+            log.exception("tracing: could not record the shadow span of request %s", exchange.request_id)
 
     def _done(self, job: ShadowJob) -> None:
         """The job is over: its bytes leave the bound and its exchange goes to the writer."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ._identity import Gatekeeper, Refusal
     from ._services import ServiceClients
     from ._shadow import ShadowRunner
+    from ._spans import SpanExport
     from ._translate import TranslationRun
 
 META_KEY = "turnout"
@@ -154,6 +155,8 @@ class ProxyState:
         self.draining = False
         #: what /metrics shows, aggregated cheaply per request (None: not measured; benches)
         self.metrics: GatewayMetrics | None = GatewayMetrics(self.routes)
+        #: exports each sampled request's spans over OTLP (`tracing:`, set by `start`); None: off
+        self.spans: SpanExport | None = None
 
     @property
     def translators(self) -> Mapping[str, Any]:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from ._framing import client_response
 from ._identity import Refusal
 from ._outcomes import Outcome
 from ._state import RequestNote
+from ._trace_context import outbound
 from ._translate import TranslationRun, loggable, run_translation
 
 if TYPE_CHECKING:
@@ -38,8 +40,10 @@ async def legacy(gateway: Gateway, note: RequestNote) -> Handled:
     state, request = gateway.state, note.request
     assert request is not None and state.bus is not None
     method = request.method
+    ids = outbound(note.request_id, note.trace_id, note.span_id, note.trace_flags)
+    note.upstream_started = time.perf_counter()
     try:
-        answer, upstream_ms = await state.bus.send(request, gateway.config.max_response_bytes)
+        answer, upstream_ms = await state.bus.send(request, gateway.config.max_response_bytes, ids)
     except UpstreamError as exc:
         state.stats.count(exc.kind)
         log.error("%s: %s", note.inspection.operation or request.path, exc)
@@ -70,8 +74,11 @@ async def translator(gateway: Gateway, note: RequestNote, route: Route) -> Handl
                              error=f"no translator {route.translator_name!r} is loaded")
     else:
         refusal, authorise = establish(gateway, note, envelope, route.key)
+        read = note.inspection.read
+        trace = outbound(note.request_id, note.trace_id, note.span_id, note.trace_flags,
+                         read.headers if read is not None else None)
         run = await run_translation(found, envelope, state.services, route.timeout,
-                                    refusal=refusal, authorise=authorise)
+                                    refusal=refusal, authorise=authorise, trace=trace)
     note.translation = run
     stats = state.stats
     if run.kind == "identity.refused":

@@ -50,6 +50,8 @@ class TranslationRun:
     ms: float = 0.0
     #: of `ms`, the time spent waiting on the modern service's answer (None: no call was made)
     service_ms: float | None = None
+    #: when the service call began (`time.perf_counter`), for its span; None: no call was made
+    called: float | None = None
     #: the translator's `version` (a hash of its files), None when no translator ran
     translator_version: str | None = None
 
@@ -85,6 +87,7 @@ async def run_translation(
     offload: bool = False,
     refusal: JsonReply | None = None,
     authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
+    trace: tuple[tuple[str, str], ...] = (),
 ) -> TranslationRun:
     """Run both halves and the call. With `offload`, the halves run on a worker thread (lxml
     parses and serialises there without the interpreter lock): the shadow runner's choice, so a
@@ -93,7 +96,8 @@ async def run_translation(
     `refusal`: the caller has no valid identity or role (`turnout.gateway.Gatekeeper`); the
     service is never called, and the reply half words this answer (a 401 or 403 as the service
     would give it) as the bus words its refusal. `authorise`: headers for each call (the
-    caller's identity token), added after the request half and never recorded."""
+    caller's identity token), added after the request half and never recorded. `trace`: the
+    request's `X-Request-Id` and `traceparent` (`_trace_context.outbound`), added likewise."""
     run = TranslationRun(translator.name, dry_run=dry_run,
                          translator_version=getattr(translator, "version", None))
     started = time.perf_counter()
@@ -102,7 +106,7 @@ async def run_translation(
             if refusal is not None:
                 await _refuse(translator, envelope, run, refusal)
             else:
-                await _run(translator, envelope, clients, timeout, run, offload, authorise)
+                await _run(translator, envelope, clients, timeout, run, offload, authorise, trace)
     except TimeoutError:
         if run.call is not None and run.json_reply is None:
             # The call's own timeout and this one race; either way the service did not answer.
@@ -119,6 +123,7 @@ async def _run(
     translator: Translator, envelope: Envelope, clients: ServiceClients, timeout: float,
     run: TranslationRun, offload: bool = False,
     authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
+    trace: tuple[tuple[str, str], ...] = (),
 ) -> None:
     try:
         if offload:
@@ -140,8 +145,10 @@ async def _run(
         return
     run.call = call
     if authorise is not None:
-        call = replace(call, headers=(*call.headers, *authorise(call)))
-    called = time.perf_counter()
+        call = replace(call, headers=(*call.headers, *authorise(call), *trace))
+    elif trace:
+        call = replace(call, headers=(*call.headers, *trace))
+    run.called = called = time.perf_counter()
     try:
         json_reply = await clients.call(call, timeout)
     except ServiceError as exc:
