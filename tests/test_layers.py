@@ -52,10 +52,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "observe": frozenset(),  # `turnout top`'s arithmetic over scraped /metrics: plain numbers
     "gateway": _RUNTIME_BELOW_GATEWAY,  # no wsdl, no scaffold: tooling stays out of the runtime
     "proxy": _RUNTIME_BELOW_GATEWAY | {"gateway"},
+    # tooling: recordings served as a virtual bus and services; names requests as the gateway does
+    "mock": frozenset({"soap", "config", "recording", "compare", "gateway"}),
     "cli": frozenset({
         "soap", "wsdl", "config", "recording", "routing", "translators", "audit", "transport",
         "compare", "evidence", "setup", "scaffold", "pytest_plugin", "gateway", "proxy", "demo",
-        "observe",
+        "observe", "mock",
     }),
     # the demo uses the others only as a user's code would: public APIs (checked below), no CLI
     "demo": frozenset({

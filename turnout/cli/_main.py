@@ -11,6 +11,7 @@ from ._audit import audit
 from ._compare import compare
 from ._demo import demo
 from ._golden import record_golden_command
+from ._mock import mock
 from ._proxy import proxy
 from ._recordings import recordings
 from ._replay import replay
@@ -44,5 +45,6 @@ main.add_command(wsdl)
 main.add_command(scaffold)
 main.add_command(send)
 main.add_command(audit)
+main.add_command(mock)
 main.add_command(top)
 demo.add_command(record_golden_command)
