@@ -154,7 +154,7 @@ def test_distinct_paths_and_invented_operations_leave_the_series_bounded(tmp_pat
     with ScriptedBus() as bus:
         bus.reply = Reply(body=f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><ok/></s:Body></s:Envelope>'.encode())
         config = tmp_path / "turnout.yaml"
-        config.write_text(f"upstream: {bus.url}\nadmin: {{port: 0}}\n"
+        config.write_text(f"upstream: {bus.url}\nlisten: {{port: 0}}\nadmin: {{port: 0}}\n"
                           "routes:\n  /pnc VehicleEnquiry: {mode: legacy}\n", encoding="utf-8")
         with ProxyThread(load_proxy_config(config)) as proxy:
             admin = proxy.state.admin_url
