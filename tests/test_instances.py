@@ -11,7 +11,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import http.client
+import json
+import signal
+import socket
+import threading
+import urllib.error
+import urllib.request
 from datetime import timedelta
+from typing import Callable, Iterator
+
+import pytest
 
 from turnout.config import load_proxy_config
 from turnout.evidence import find_recordings, read_exchanges
@@ -19,7 +29,9 @@ from turnout.recording import RecordingStore, instance_root
 from turnout.routing import LiveRoutes, Refusal, Served
 from turnout.setup import TranslatorsOnDisk, check_routes
 
+from .support.bus import Reply, ScriptedBus
 from .support.configmap import publish
+from .support.proxy_process import ProxyProcess, free_port
 from .test_recording import T0, make_exchange
 
 VEHICLE = "/pnc VehicleEnquiry"
@@ -131,3 +143,84 @@ def test_each_named_instance_writes_its_own_tree_and_readers_see_the_union(tmp_p
     assert RecordingStore(instance_root(root, "turnout-a")).remove_stale_temp_files() == 1
     assert RecordingStore(root).remove_stale_temp_files() == 0  # an unnamed proxy: its own only
     assert theirs.exists() and not mine.exists()
+
+
+# --- graceful stop: /readyz fails first, requests keep being served, then the port closes -----
+
+ENVELOPE = (
+    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    b'<x:VehicleEnquiry xmlns:x="urn:police:pnc:v1"><x:ref>AB12CDE</x:ref></x:VehicleEnquiry>'
+    b"</soap:Body></soap:Envelope>"
+)
+SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": '"urn:police:pnc:v1#VehicleEnquiry"'}
+
+
+def post(port: int, officer: str = "PC1", timeout: float = 10.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", "/pnc", body=ENVELOPE, headers={**SOAP_HEADERS, "X-Officer-Id": officer})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def readyz(admin_port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/readyz", timeout=3) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def bus() -> Iterator[ScriptedBus]:
+    with ScriptedBus() as scripted:
+        scripted.reply = Reply(body=b"<from-the-bus/>")
+        yield scripted
+
+
+@pytest.mark.parametrize("engine", ["fast", "mitmproxy"])
+def test_sigterm_fails_readyz_first_and_serves_through_the_drain_delay(
+        engine: str, bus: ScriptedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TURNOUT_ENGINE", engine)
+    admin = free_port()
+    config = tmp_path / "turnout.yaml"
+    config.write_text(f"upstream: {bus.url}\nadmin: {{port: {admin}}}\nshutdown: {{drain_delay: 1.5}}\n")
+    proxy = ProxyProcess(config).start()
+    try:
+        assert wait_until(lambda: readyz(admin) == 200, 10), proxy.log
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)  # kept alive
+        conn.request("POST", "/pnc", body=ENVELOPE, headers=SOAP_HEADERS)
+        first = conn.getresponse()
+        assert (first.status, first.read()) == (200, b"<from-the-bus/>")
+        proxy.signal(signal.SIGTERM)
+        assert wait_until(lambda: readyz(admin) == 503, 1.0), proxy.log  # at once: not ready
+        # still listening and serving during the delay, and each answer closes its connection
+        conn.request("POST", "/pnc", body=ENVELOPE, headers=SOAP_HEADERS)
+        during = conn.getresponse()
+        assert (during.status, during.read()) == (200, b"<from-the-bus/>")
+        assert during.getheader("connection", "").lower() == "close"
+        conn.close()
+        assert post(proxy.port) == (200, b"<from-the-bus/>")
+        assert proxy.process is not None and proxy.process.wait(20) == 0
+        with pytest.raises(OSError):
+            socket_connect(proxy.port)
+    finally:
+        proxy.stop()
+
+
+def socket_connect(port: int) -> None:
+    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()

@@ -49,6 +49,9 @@ class ClientConnection(asyncio.Protocol):
         #: a request is with the gateway or its answer is being written
         self.busy = False
         self.closed = False
+        #: requests answered on this connection (0: a fresh one, its first request yet to come)
+        self.answered = 0
+        self.connected_at = 0.0
         self._admitted = False
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
@@ -60,6 +63,7 @@ class ClientConnection(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        self.connected_at = asyncio.get_running_loop().time()
         peer = transport.get_extra_info("peername")
         self.peer = Peer(str(peer[0]), int(peer[1])) if peer else Peer()
         if not self.host.limits.admit(self.peer.host):
@@ -67,9 +71,8 @@ class ClientConnection(asyncio.Protocol):
             return
         self._admitted = True
         self.host.connections.add(self)
-        if self.host.stopping:
-            self.close()
-            return
+        # accepted, even if the host has stopped listening since: its client has sent, or is
+        # sending, a request it cannot know to send elsewhere; it is served, then closed
         self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -226,7 +229,7 @@ class ClientConnection(asyncio.Protocol):
             if self.closed:
                 gateway.unanswered(handled.note, request, self.peer, "client disconnected before the answer")
                 return
-            keep = keep_alive and not self.host.stopping
+            keep = keep_alive and not (self.host.stopping or self.host.draining)
             connection = None if keep and version == "HTTP/1.1" else ("keep-alive" if keep else "close")
             self.transport.write(head_of(response, connection) + response.body)
             gateway.finish(handled, response.status)
@@ -237,6 +240,7 @@ class ClientConnection(asyncio.Protocol):
         finally:
             self.host.request_done()
             self.busy = False
+            self.answered += 1
             if keep and not self.closed:
                 self._arm_header_timer()
                 if self._reading_paused:
@@ -371,8 +375,14 @@ class ClientConnection(asyncio.Protocol):
 
     @property
     def idle(self) -> bool:
-        """Between requests, with nothing of the next one read: safe to close when stopping."""
+        """Between requests, with nothing of the next one read."""
         return not self.busy and self.head is None and not self.buf
+
+    @property
+    def kept_alive(self) -> bool:
+        """Idle after answering a request (the client was told it may send another): safe to
+        close when stopping. A fresh connection is not: its first request is on its way."""
+        return self.idle and self.answered > 0
 
     def close(self) -> None:
         self._cancel_timers()

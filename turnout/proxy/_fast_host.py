@@ -8,10 +8,15 @@ what it is given; no mitmproxy is imported. Start-up and stop follow the mitmpro
 - `prepare` (routes, translators, identity, recording, audit) before anything listens, so a bad
   file stops the start; the TLS context is built then too;
 - listen on `listen.host`/`listen.port` (0: a free port, reported through `on_ready`);
-- SIGTERM or SIGINT (with `handle_signals`): stop accepting, close idle connections, let
-  requests in flight finish (bounded by `timeouts.upstream` + 5 s), then stop the gateway
-  (queued shadows and recordings are written); a second signal skips the wait. SIGHUP re-reads
-  the route file and never stops the proxy.
+- SIGTERM or SIGINT (with `handle_signals`): drain, then stop (see `_drain`); a second signal
+  skips the waits. SIGHUP re-reads the route file and never stops the proxy.
+
+The drain, for a load balancer in front (docs/operations-instances.md): `ProxyState.draining`
+is set, so `/readyz` fails, and the host keeps serving for `shutdown.drain_delay` seconds (the
+balancer's probe interval x failure threshold), each answer now closing its connection; then it
+stops listening, closes connections idle after an answer, serves what was accepted or is in
+flight (bounded by `timeouts.upstream` + 5 s), and stops the gateway (queued shadows and
+recordings are written).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from ._loop_errors import quiet_loop_errors
 from ._signals import reload_on_hup
 
 log = logging.getLogger("turnout.proxy")
+
+#: seconds a connection accepted before the host stopped listening has to send its first request
+FRESH_GRACE = 2.0
 
 
 def upstream_host_header(upstream: str) -> str:
@@ -58,6 +66,9 @@ class FastHost:
         self.connections: set[ClientConnection] = set()
         #: requests whose head is in and whose answer is not yet written
         self.in_flight = 0
+        #: a graceful stop has begun: answers close their connections (still listening)
+        self.draining = False
+        #: no longer listening: only what was accepted is served
         self.stopping = False
         self.trailers_dropped = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,16 +85,23 @@ class FastHost:
         self.in_flight = max(0, self.in_flight - 1)
 
     async def drained(self, timeout: float) -> bool:
-        """Wait until no request is in flight (at most `timeout` s); True when none is."""
+        """Wait until no request is in flight and no fresh connection's first request is still
+        to come (at most `timeout` s; a fresh one at most `FRESH_GRACE` s from its accept);
+        True when nothing is left."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.in_flight > 0 and loop.time() < deadline:
+        while (self.in_flight > 0 or self._awaited_fresh(loop.time())) and loop.time() < deadline:
             await asyncio.sleep(0.05)
         return self.in_flight == 0
 
+    def _awaited_fresh(self, now: float) -> bool:
+        return any(c.idle and c.answered == 0 and not c.closed and now - c.connected_at < FRESH_GRACE
+                   for c in self.connections)
+
     def close_idle(self) -> None:
+        """Close the connections idle after an answer; fresh ones keep their first request."""
         for connection in list(self.connections):
-            if connection.idle:
+            if connection.kept_alive:
                 connection.close()
 
     def close_all(self) -> None:
@@ -123,7 +141,8 @@ async def serve_fast(
         if stopping:  # a second signal: stop at once
             stop_now()
             return
-        stopping.append(loop.create_task(_drain(host, server, config.upstream_timeout + 5, stop_now)))
+        stopping.append(loop.create_task(
+            _drain(host, server, config.drain_delay, config.upstream_timeout + 5, stop_now)))
 
     try:
         server = await loop.create_server(_factory(host, tls_context), config.listen_host or None,
@@ -163,9 +182,16 @@ def _factory(host: FastHost, tls_context: Any) -> Callable[[], asyncio.Protocol]
     return lambda: TlsTerminator(tls_context, ClientConnection(host), stats)
 
 
-async def _drain(host: FastHost, server: asyncio.AbstractServer | None, timeout: float,
-                 done: Callable[[], None]) -> None:
-    """Stop accepting, close idle connections, wait (bounded) for requests in flight, then stop."""
+async def _drain(host: FastHost, server: asyncio.AbstractServer | None, delay: float,
+                 timeout: float, done: Callable[[], None]) -> None:
+    """Fail /readyz and keep serving for `delay` s (answers close their connections), then stop
+    accepting, close connections idle after an answer, wait (bounded by `timeout`) for requests
+    in flight and for the first request of connections already accepted, then stop."""
+    host.gateway.state.draining = True
+    host.draining = True
+    if delay > 0:
+        log.warning("draining: /readyz fails; still serving for %g s before no longer listening", delay)
+        await asyncio.sleep(delay)
     log.warning("stopping: no new connections; %d requests in flight", host.in_flight)
     host.stopping = True
     if server is not None:

@@ -24,7 +24,7 @@ from . import _error_pages, _header_limit, _trailers
 from ._addon import GatewayAddon, NoDefaultForwarding
 from ._client_timeout import ClientBodyTimeout
 from ._connections import ConnectionGuard
-from ._drain import InFlight, drain_and_stop
+from ._drain import CloseWhileDraining, InFlight, drain_and_stop
 from ._host import HostRuntime
 from ._loop_errors import quiet_loop_errors
 from ._master import TurnoutMaster
@@ -132,7 +132,7 @@ async def _serve(
         _trailers.install()
         gateway = prepare(state, config)  # ConfigError before anything listens
         master.options.update(**mitmproxy_options(config))
-        master.addons.add(in_flight, *make_addons(gateway))
+        master.addons.add(in_flight, *make_addons(gateway), CloseWhileDraining(state))
     if on_ready is not None:
         master.addons.add(_Ready(on_ready))
     if on_master is not None:
@@ -146,7 +146,8 @@ async def _serve(
             if stopping or bare:  # a second signal, or nothing to drain: stop now
                 master.shutdown()
                 return
-            stopping.append(asyncio.ensure_future(drain_and_stop(master, in_flight, drain)))
+            stopping.append(asyncio.ensure_future(
+                drain_and_stop(master, in_flight, drain, state, config.drain_delay)))
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal)
