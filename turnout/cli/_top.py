@@ -96,9 +96,11 @@ def _render(view: TopView, interval: float) -> Group:
     table = Table(title=f"operations (summed over {len(view.proxies)} "
                         f"prox{'y' if len(view.proxies) == 1 else 'ies'}; 'now' is the last {interval:g}s)")
     for column, right in (("operation", False), ("mode", False), ("req/s", True), ("p50", True),
-                          ("p99", True), ("errors now/total", True), ("fallbacks now/total", True),
-                          ("shadow parity", True)):
-        table.add_column(column, justify="right" if right else "left", no_wrap=column == "operation")
+                          ("p99", True), ("errors\nnow/total", True), ("fallbacks\nnow/total", True),
+                          ("shadow parity\nsame/compared", True)):
+        table.add_column(column, justify="right" if right else "left",
+                         no_wrap=column in ("operation", "p50", "p99"),
+                         min_width=10 if column == "mode" else None)
     for row in view.operations:
         mode = escape(row.mode_text())
         table.add_row(

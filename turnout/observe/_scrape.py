@@ -48,7 +48,7 @@ class Scrape:
     shadow: Mapping[SeriesKey, float] = field(default_factory=dict)
     #: the mode in force per operation (turnout_route_mode == 1)
     modes: Mapping[str, str] = field(default_factory=dict)
-    #: whether the proxy reports route modes at all (then an unlisted operation is `legacy`)
+    #: whether the proxy reports route modes at all (then an operation it does not list is `legacy`)
     reports_modes: bool = False
     table_version: float | None = None
     ready: bool | None = None
@@ -113,6 +113,9 @@ def read_exposition(text: str, url: str, at: float, *, openmetrics: bool = False
     build: dict[str, str] = {}
     try:
         for family in parse(text):
+            # the family is written, samples or not, by a proxy that reports modes; with an
+            # empty route table it has no sample, and every operation is legacy
+            reports_modes = reports_modes or family.name == "turnout_route_mode"
             for sample in family.samples:
                 name, labels, value = sample.name, sample.labels, float(sample.value)
                 operation = labels.get("operation", "")

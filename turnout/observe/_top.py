@@ -1,11 +1,13 @@
 """What `turnout top` shows, from two scrapes of each proxy: per operation, summed over them all.
 
 Interval figures (rate, p50/p99, errors and fallbacks "now") come from the increase of each
-series between a proxy's previous scrape and this one. A series that went down, or a proxy that
-now reports another `instance` in turnout_build_info, has restarted: its whole current value is
-the increase, as Prometheus's `increase()` counts a counter reset. A proxy whose previous scrape
-failed (or that has none yet) adds nothing to the interval figures this round, only its totals.
-Totals are since each reachable proxy started; an unreachable proxy adds nothing but its line.
+series between a proxy's previous scrape and this one. A series that went down has restarted,
+and so has a whole proxy that now reports another `instance` in turnout_build_info or a lower
+route table version (it counts from 1 in each process; a proxy restarted at the same address
+keeps its `instance`): then the current value is the increase, as Prometheus's `increase()`
+counts a counter reset. A proxy whose previous scrape failed (or that has none yet) adds
+nothing to the interval figures this round, only its totals. Totals are since each reachable
+proxy started; an unreachable proxy adds nothing but its line.
 """
 
 from __future__ import annotations
@@ -143,9 +145,13 @@ def merge_buckets(series: Iterable[Buckets]) -> dict[float, float]:
 
 
 def restarted(before: Scrape, now: Scrape) -> bool:
-    """True when another process answers now than before (its build_info `instance` changed)."""
+    """True when another process answers now than before: its build_info `instance` changed,
+    or its route table version went down (it counts from 1 in each process)."""
     old, new = before.build.get("instance"), now.build.get("instance")
-    return old is not None and new is not None and old != new
+    if old is not None and new is not None and old != new:
+        return True
+    return (before.table_version is not None and now.table_version is not None
+            and now.table_version < before.table_version)
 
 
 def top_view(pairs: Sequence[tuple[Scrape | None, Scrape]]) -> TopView:
