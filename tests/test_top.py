@@ -31,7 +31,6 @@ from turnout.observe import (
     scrape,
     top_view,
 )
-
 from turnout.routing import set_route
 
 from .support import proxy_process
@@ -305,10 +304,10 @@ def test_top_once_plain_table_shows_the_numbers(metrics_server: tuple[str, dict[
 # -- through real proxies: two of them, one route file, a switch -------------------------------
 
 VEHICLE_ENVELOPE = (
-    '<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
-    '<p:VehicleEnquiry xmlns:p="urn:police:pnc:v1"><p:registrationMark>TB19 XKF</p:registrationMark>'
-    "</p:VehicleEnquiry></e:Body></e:Envelope>"
-).encode()
+    b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+    b'<p:VehicleEnquiry xmlns:p="urn:police:pnc:v1"><p:registrationMark>TB19 XKF</p:registrationMark>'
+    b"</p:VehicleEnquiry></e:Body></e:Envelope>"
+)
 SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:police:pnc:v1#VehicleEnquiry"'}
 
 
