@@ -28,14 +28,18 @@ from turnout.recording import (
     CarryRule,
     Exchange,
     RecordingStore,
+    SendOptions,
     learn_carry,
     load_carry_rules,
     parse_carry_rules,
+    plan_replay,
     reference_like,
     render_rules,
+    replay,
 )
 from turnout.soap import HttpRequest, HttpResponse, OperationName
 
+from .support.bus import Reply, ScriptedBus
 from .support.proxy_process import TURNOUT, ProxyProcess, free_port
 
 CRIS = "urn:police:cris:v1"
@@ -321,3 +325,23 @@ def test_rule_files_with_mistakes_are_refused_naming_file_line_and_field(
         load_carry_rules(path)
     assert str(caught.value).startswith(str(tmp_path / where.split(":")[0])), caught.value
     assert where in str(caught.value).replace(str(tmp_path) + "/", ""), caught.value
+
+
+def test_a_session_id_in_an_attribute_is_carried_into_a_header(tmp_path: Path) -> None:
+    """Attribute paths, and the Header: a login's session id goes into later requests'
+    headers; the target's new id replaces the recorded one, and nothing else changes."""
+    login = exchange(0, "Login", "<c:Login/>",
+                     '<c:LoginResponse><c:session id="S-OLD-456"/></c:LoginResponse>')
+    later = exchange(1, "Get", "<c:Get><c:ref>CR/2026/000101</c:ref></c:Get>", "<c:GetResponse/>")
+    later.request.body = later.request.body.replace(
+        b"<s:Body>", b'<s:Header><c:Session id="S-OLD-456">keep</c:Session></s:Header><s:Body>')
+    rule = CarryRule(CarryPlace("/cris Login", "/Envelope/Body/LoginResponse/session/@id"),
+                     CarryPlace("/cris Get", "/Envelope/Header/Session/@id"))
+    with ScriptedBus() as bus:
+        bus.reply = Reply(body=login.response.body.replace(b"S-OLD-456", b"S-NEW-123"))  # type: ignore[union-attr]
+        summary = replay(plan_replay([login, later]), RecordingStore(tmp_path), bus.url,
+                         SendOptions(rate=None), rules=[rule])
+        sent = [r.body for r in bus.received]
+    assert summary.carried == {rule.describe(): 1} and not summary.not_carried
+    assert b'id="S-NEW-123">keep<' in sent[1] and b"S-OLD-456" not in sent[1]
+    assert b"CR/2026/000101" in sent[1]
