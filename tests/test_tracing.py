@@ -27,11 +27,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from turnout.recording import RecordingStore
-
 from tests.support import proxy_process
 from tests.support.bus import Received, Reply, ScriptedBus
 from tests.support.proxy_process import ProxyProcess
+from turnout.recording import RecordingStore
 
 SOAP11 = {"Content-Type": "text/xml; charset=utf-8"}
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -127,7 +126,7 @@ class OtlpReceiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
         self._thread = threading.Thread(target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True)
 
-    def __enter__(self) -> "OtlpReceiver":
+    def __enter__(self) -> OtlpReceiver:
         self._thread.start()
         return self
 
@@ -393,6 +392,7 @@ def test_an_unsampled_trace_is_passed_on_but_not_exported(rig: Rig) -> None:
     assert (trace_id, flags) == (trace, "00")
     # a sampled request after it arrives; the unsampled one never does
     sampled = "22222222222222222222222222222222"
-    assert rig.proxy.request("POST", "/pnc", PERSON, {**SOAP11, "traceparent": f"00-{sampled}-{CLIENT_SPAN}-01"})[0] == 200
+    sampled_headers = {**SOAP11, "traceparent": f"00-{sampled}-{CLIENT_SPAN}-01"}
+    assert rig.proxy.request("POST", "/pnc", PERSON, sampled_headers)[0] == 200
     assert rig.otlp.trace(sampled, 2)
     assert rig.otlp.trace(trace, 1, timeout=0) == []
