@@ -9,16 +9,19 @@ normalised as the proxy normalises it):
 
 1. exact: the payload equals a recorded one, element for element and value for value
    (namespace prefixes, attribute order and whitespace between elements never count). When
-   several recordings are equal, the earliest recorded wins;
+   several recordings are equal, the one signed by the same WS-Security Username wins (a
+   recorded refusal of one officer is not another's answer), else the earliest recorded;
 2. equal under the operation's compare rules: what the rules ignore or normalise does not
    count (`turnout.compare.diff` of the two payloads);
 3. a write (declared by the route table, or named with a verb that writes) is answered from the
    nearest recording of its operation: fewest differences, earliest on a tie;
 4. else no match: the nearest recording and the fields that differ, for the Fault.
 
-Only the Body's payload counts. SOAP headers (WS-Security tokens with their nonces and clocks,
-addressing ids) never do: the mock does not authenticate, and a recorded refusal is served only
-where the payload itself differs.
+Only the Body's payload is matched. SOAP headers (WS-Security tokens with their nonces and
+clocks, addressing ids) are not, beyond the Username tie-break above: the mock does not
+authenticate, so a recorded wrong-password refusal and an accepted call by the same officer
+with the same payload cannot be told apart (the password is never recorded), and the earlier
+of the two answers both.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class Recorded:
     #: the bus's own time for it, in milliseconds (timings.upstream, else total)
     bus_ms: float | None
     is_fault: bool = False
+    #: the WS-Security Username the request was signed with (as recorded), if any
+    username: str | None = None
     #: child-index paths from the answer's root to elements whose text is made fresh
     volatile: list[tuple[int, ...]] = field(default_factory=list)
 
@@ -159,6 +164,16 @@ def _allocated(entries: list[Recorded]) -> None:
         entry.volatile = sorted(set(entry.volatile) | set(extra))
 
 
+def username(header: etree._Element | None) -> str | None:
+    """The text of the first `Username` element in a SOAP Header, any namespace."""
+    if header is None:
+        return None
+    for node in header.iter():
+        if isinstance(node.tag, str) and etree.QName(node).localname == "Username":
+            return (node.text or "").strip()
+    return None
+
+
 def _version(exchange: Exchange) -> SoapVersion:
     return SOAP12 if exchange.soap_version == "1.2" else SOAP11
 
@@ -193,6 +208,7 @@ def recorded_from(exchange: Exchange, rules: Mapping[str, Rules]) -> Recorded | 
         body=response.body,
         bus_ms=timings.get("upstream", timings.get("total")),
         is_fault=is_fault,
+        username=username(envelope.header),
         volatile=_volatile_places(answer, rules_for(rules, key)) if answer is not None else [],
     )
 
@@ -215,7 +231,7 @@ class LegacyBook:
         self.rules = dict(rules)
         self.is_write = is_write
         self.by_key: dict[str, list[Recorded]] = defaultdict(list)
-        self._exact: dict[tuple[str, str], Recorded] = {}
+        self._exact: dict[tuple[str, str], list[Recorded]] = {}
         self.skipped = 0
         for exchange in sorted(exchanges, key=lambda e: e.id):
             entry = recorded_from(exchange, self.rules)
@@ -223,7 +239,7 @@ class LegacyBook:
                 self.skipped += 1
                 continue
             self.by_key[entry.key].append(entry)
-            self._exact.setdefault((entry.key, entry.canonical), entry)
+            self._exact.setdefault((entry.key, entry.canonical), []).append(entry)
         for key, entries in self.by_key.items():
             if is_write(key):
                 _allocated(entries)
@@ -235,11 +251,14 @@ class LegacyBook:
     def __len__(self) -> int:
         return sum(len(entries) for entries in self.by_key.values())
 
-    def choose(self, key: str, payload: etree._Element) -> Choice:
-        """The recording that answers `payload` sent to operation `key` (see the module)."""
+    def choose(self, key: str, payload: etree._Element, signed_by: str | None = None) -> Choice:
+        """The recording that answers `payload` sent to operation `key` (see the module);
+        `signed_by`: the request's WS-Security Username, for the tie-break."""
         exact = self._exact.get((key, canonical(payload)))
         if exact is not None:
-            return Choice(exact, "exact")
+            same = next((e for e in exact if signed_by is not None and e.username == signed_by),
+                        exact[0])
+            return Choice(same, "exact")
         entries = self.by_key.get(key, [])
         if not entries:
             return Choice(None, "none")

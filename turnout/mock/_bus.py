@@ -37,7 +37,7 @@ from turnout.soap import (
     build_fault,
 )
 
-from ._book import Choice, LegacyBook, Recorded, at
+from ._book import Choice, LegacyBook, Recorded, at, username
 from ._fresh import Freshener
 
 _REMEMBERED = 100_000
@@ -78,7 +78,7 @@ class VirtualBus:
         key = f"{read.service} {envelope.operation.name}"
         payload = copy.deepcopy(envelope.payload)
         stood_for = self._recorded_values(payload)
-        choice = self.book.choose(key, payload)
+        choice = self.book.choose(key, payload, username(envelope.header))
         if choice.recorded is None:
             return Answer(self._no_match(key, choice, envelope.version), None, "none")
         return Answer(self._respond(choice.recorded, stood_for), choice.recorded.bus_ms, choice.how)
