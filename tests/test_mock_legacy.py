@@ -24,8 +24,8 @@ from tests.support.mock_process import (
     mock_legacy,
 )
 from tests.support.proxy_process import TURNOUT, ProxyProcess
-from turnout.demo.scenario import run_scenario
 from turnout.demo.config import write_demo_config
+from turnout.demo.scenario import run_scenario
 from turnout.mock import fresh_value, parse_latency
 from turnout.recording import RecordingStore
 
