@@ -15,7 +15,9 @@ Three pieces, usable apart:
   at least `(n - 1) / rate` seconds: no burst at the start);
 - `replay` puts them together and writes each answer as a new exchange (route `replay`,
   `extra: {replay_of, target}`) through a `RecordingStore`, so the same redaction and atomic
-  write apply as to what the proxy records.
+  write apply as to what the proxy records. Given replay rules (`rules=`), it follows state:
+  requests go in recorded order, each waits for the answers whose values it carries, and
+  those values become the target's (`_carry_state.Carrier`; learning is `_carry_learn`).
 
 A replay sends what was recorded: values that redaction replaced are sent as replaced, and a
 body that came compressed is sent as the store keeps it, decoded and without Content-Encoding.
