@@ -48,7 +48,7 @@ from turnout.soap import (
 
 from ._decode import DEFAULT_MAX_DECODED, content_encoding
 from ._errors import RecordingError
-from ._exchange import TOKEN, Exchange, OmittedBody, is_exchange_id, new_exchange_id
+from ._exchange import TOKEN, TRACE_ID, Exchange, OmittedBody, is_exchange_id, new_exchange_id
 
 HAR_VERSION = "1.2"
 #: the custom field of each entry holding what HAR has no field for
@@ -139,7 +139,7 @@ def _entry(exchange: Exchange) -> dict[str, Any]:
         har_request["postData"] = {"mimeType": header(request.headers, "content-type") or "",
                                    **_text_out(request.body, request.headers)}
     return {
-        "startedDateTime": exchange.started_at.isoformat(timespec="milliseconds"),
+        "startedDateTime": exchange.started_at.isoformat(),
         "time": total,
         "request": har_request,
         "response": _response_out(exchange.response),
@@ -191,6 +191,8 @@ def _turnout_out(exchange: Exchange) -> dict[str, Any]:
         "omitted": {which: {"reason": body.reason, "sha256": body.sha256, "length": body.length}
                     for which, body in exchange.omitted_bodies.items()},
         "extra": exchange.extra,
+        "request_id": exchange.request_id,
+        "trace_id": exchange.trace_id,
     }
 
 
@@ -461,8 +463,13 @@ def _turnout_in(node: _Checked, as_stored: bool) -> dict[str, Any]:
             found[key] = value.string()
             if not TOKEN.fullmatch(found[key]):
                 raise value.fail(f"{found[key]!r} is not a lower-case token like 'forwarded'")
-    if (client := node.get("client", required=False)) is not None:
-        found["client"] = client.string()
+    for key in ("client", "request_id"):
+        if (value := node.get(key, required=False)) is not None:
+            found[key] = value.string()
+    if (trace := node.get("trace_id", required=False)) is not None:
+        found["trace_id"] = trace.string()
+        if found["trace_id"] and not TRACE_ID.fullmatch(found["trace_id"]):
+            raise trace.fail(f"{found['trace_id']!r} is not a W3C trace id (32 lower-case hex digits)")
     if (notes := node.get("notes", required=False)) is not None:
         found["notes"] = [item.string() for item in notes.items()]
     if (timings := node.get("timings", required=False)) is not None:
@@ -518,8 +525,8 @@ def _build(entry: _Entry, name: Namer, note: str, result: HarImport) -> str | No
     else:
         notes = list(turnout.get("notes", [])) + entry.notes
         timings = turnout.get("timings", {})
-        fields = {key: turnout[key] for key in ("id", "route", "outcome", "client")
-                  if key in turnout}
+        fields = {key: turnout[key] for key in ("id", "route", "outcome", "client", "request_id",
+                                                "trace_id") if key in turnout}
         fields.setdefault("client", "")
         started_at = entry.started_at
     try:
