@@ -26,7 +26,7 @@ import pytest
 from turnout.config import load_proxy_config
 from turnout.evidence import find_recordings, read_exchanges
 from turnout.recording import RecordingStore, instance_root
-from turnout.routing import LiveRoutes, Refusal, Served
+from turnout.routing import LiveRoutes, Refusal, Route, Served, caller_id, choose_canary
 from turnout.setup import TranslatorsOnDisk, check_routes
 
 from .support.bus import Reply, ScriptedBus
@@ -224,3 +224,146 @@ def test_sigterm_fails_readyz_first_and_serves_through_the_drain_delay(
 
 def socket_connect(port: int) -> None:
     socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
+# --- three instances behind nginx: a switch, a canary, a rolling restart, no request lost -----
+
+BUS_ANSWER = b"<from-the-bus/>"
+OFFICERS = [f"PC{n:04d}" for n in range(24)]
+CANARY_SALT = "fleet-1"
+
+
+def fleet_config(bus: str, service: str, record: Path, route: str) -> str:
+    return (
+        f"upstream: {bus}\n"
+        "timeouts: {upstream: 5}\n"
+        "translators: translators\n"
+        f"services: {{pnc: {service}}}\n"
+        f"recordings: {{dir: {record}, redaction: {{namespaces: {{p: 'urn:police:pnc:v1'}}, "
+        "body: ['//p:surname']}}\n"
+        "shutdown: {drain_delay: 0.5}\n"
+        f"canary: {{sticky_header: X-Officer-Id, salt: {CANARY_SALT}}}\n"
+        f"routes:\n  /pnc VehicleEnquiry: {route}\n"
+    )
+
+
+class Traffic:
+    """Client threads posting through the balancer without pause, each answer counted."""
+
+    def __init__(self, port: int, threads: int = 2) -> None:
+        self.port = port
+        self.ok = 0
+        self.failed: list[str] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)]
+
+    def _run(self, n: int) -> None:
+        i = n
+        while not self._stop.is_set():
+            officer = OFFICERS[i % len(OFFICERS)]
+            i += len(self._threads)
+            try:
+                status, body = post(self.port, officer)
+                problem = None if status == 200 else f"{status}: {body[:200]!r}"
+            except OSError as exc:
+                problem = repr(exc)
+            with self._lock:
+                if problem is None:
+                    self.ok += 1
+                else:
+                    self.failed.append(problem)
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def total(self) -> int:
+        with self._lock:
+            return self.ok + len(self.failed)
+
+
+def by_translator(port: int, officer: str = "PC0000") -> bool:
+    status, body = post(port, officer)
+    assert status == 200, body
+    return BUS_ANSWER not in body
+
+
+def test_three_instances_behind_nginx_switch_together_stick_per_officer_and_restart_losing_nothing(
+        bus: ScriptedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .support.nginx import Nginx, require_nginx
+
+    require_nginx()
+    monkeypatch.setenv("TURNOUT_ENGINE", "fast")
+    record = tmp_path / "rec"
+    mount = tmp_path / "etc-turnout"
+    with ScriptedBus() as service:
+        service.reply = Reply(headers=[("Content-Type", "application/json")], body=b'{"colour": "blue"}')
+
+        def files(route: str) -> dict[str, str | bytes]:
+            return {"turnout.yaml": fleet_config(bus.url, service.url, record, route),
+                    "translators/pnc/_pnc.yaml": PNC_PARTS,
+                    "translators/pnc/vehicle_enquiry.yaml": vehicle_mapping("colour")}
+
+        publish(mount, files("{mode: legacy}"))
+        names = [f"turnout-{n}" for n in range(3)]
+        proxies: list[ProxyProcess] = []
+        nginx: Nginx | None = None
+        try:
+            for name in names:
+                monkeypatch.setenv("TURNOUT_INSTANCE", name)
+                proxies.append(ProxyProcess(mount / "turnout.yaml").start())
+            nginx = Nginx(tmp_path / "nginx", [p.port for p in proxies]).start()
+            ports = [p.port for p in proxies]
+            with Traffic(nginx.port) as traffic:
+                assert wait_until(lambda: traffic.total() > 20, 10)
+                assert not any(by_translator(port) for port in ports)
+
+                # 1. a switch: one swap of ..data; every instance takes it
+                published = time.monotonic()
+                publish(mount, files("{mode: translator}"))
+                seen: dict[int, float] = {}
+                for port in ports:
+                    assert wait_until(lambda: by_translator(port), 10), f"{port} never switched"
+                    seen[port] = time.monotonic() - published
+                print(f"switch seen by all three after {max(seen.values()):.2f} s: {seen}")
+
+                # 2. a canary: each officer the same path on every instance, as the bucket says
+                publish(mount, files("{mode: canary, percent: 50}"))
+                route = Route(VEHICLE, "canary", percent=50)
+                expected = {o: choose_canary(route, caller_id({"x-officer-id": o}, "", "X-Officer-Id"),
+                                             CANARY_SALT) for o in OFFICERS}
+                assert 0 < sum(expected.values()) < len(OFFICERS)  # both paths are exercised
+                for port in ports:
+                    assert wait_until(lambda: all(by_translator(port, o) == expected[o] for o in OFFICERS), 10), \
+                        f"instance on {port} does not follow the canary"
+                for officer in OFFICERS:  # and through the balancer, which spreads them over all three
+                    got = {by_translator(nginx.port, officer) for _ in range(3)}
+                    assert got == {expected[officer]}, officer
+
+                # 3. a rolling restart: one at a time, SIGTERM (drain), then start it again
+                for n, name in enumerate(names):
+                    before = traffic.total()
+                    assert proxies[n].stop() == 0, proxies[n].log
+                    monkeypatch.setenv("TURNOUT_INSTANCE", name)
+                    proxies[n] = ProxyProcess(mount / "turnout.yaml", port=ports[n]).start()
+                    assert wait_until(lambda: traffic.total() > before + 20, 10)
+            assert traffic.failed == [], (traffic.failed[:5], nginx.error_log[-2000:])
+            assert traffic.ok > 100
+            print(f"{traffic.ok} requests through nginx, none failed; nginx retried "
+                  f"{nginx.error_log.count('connect() failed')} on the next instance")
+        finally:
+            if nginx is not None:
+                nginx.stop()
+            for proxy in proxies:
+                proxy.stop()
+    # every instance recorded under its own name, and the store reads them as one
+    assert {p.name for p in (record / "_instances").iterdir()} == set(names)
+    union = list(RecordingStore(record).iter_exchanges())
+    assert len(union) >= traffic.ok
