@@ -14,6 +14,9 @@ Checked here, offline, on every run:
   (turnout.config, turnout.routing, turnout.translators, turnout.compare); the Secret's keys
   against the files that configuration names; the init container's command run on a key as the
   kubelet mounts it, and the key it leaves read by Turnout's own key check;
+- `turnout proxy` started, as a process, on those files (bus address, admin port, recordings
+  directory and drain delay changed to fit this machine): probes, a request, its recording under
+  the pod's own folder, SIGTERM;
 - deploy/Dockerfile, read by a small parser here: stages, the final stage's user, what it runs
   and installs, the ports it exposes, its health check;
 - deploy/compose.yaml's structure, and every command line in the image, the Deployment and
@@ -32,6 +35,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,9 @@ from turnout.config import ProxyConfig, load_proxy_config
 from turnout.recording import redactor_from_config
 from turnout.routing import check_translators, load_route_table
 from turnout.translators import load_translators
+
+from .conftest import LegacyBus
+from .support.proxy_process import ProxyProcess, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
@@ -374,6 +381,56 @@ def test_init_container_leaves_a_key_turnout_accepts(tmp_path: Path) -> None:
     assert copy == mounted[-1]
     assert copy.stat().st_mode & 0o777 == 0o600
     redactor_from_config(config.redaction)  # reads the key: accepted
+
+
+PERSON_ENQUIRY = (
+    b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    b'xmlns:pnc="urn:police:pnc:v1"><soapenv:Body><pnc:PersonEnquiry>'
+    b"<pnc:surname>Quillfeather</pnc:surname></pnc:PersonEnquiry></soapenv:Body></soapenv:Envelope>"
+)
+
+
+def test_proxy_starts_on_the_mounted_configmap_and_secret(
+    tmp_path: Path, legacy_bus: LegacyBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy, a process of its own, started on the files as the pod has them (after the init
+    container's copy), with what cannot be the same on this machine changed: the bus's address
+    (the demo bus), the admin port (a free one), the recordings directory (under tmp_path) and
+    the drain delay (short). Probes answer, a request on a legacy route reaches the bus and is
+    recorded under the pod's own folder with the copied key's pseudonyms, SIGTERM stops it."""
+    if shutil.which("install") is None:
+        pytest.skip("coreutils' install is not on this machine")
+    config_file = materialise(tmp_path)
+    (init,) = pod_spec()["initContainers"]
+    subprocess.run([*init["command"][:3], *(str(under(tmp_path, p)) for p in init["command"][3:])],
+                   check=True, timeout=30)
+    text = config_file.read_text()
+    admin_port = free_port()
+    record_dir = under(tmp_path, "/var/lib/turnout/recordings")
+    for old, new in ((f"upstream: {configmap_config()['upstream']}", f"upstream: {legacy_bus.url}"),
+                     ("port: 8081", f"port: {admin_port}"),
+                     ("dir: /var/lib/turnout/recordings", f"dir: {record_dir}"),
+                     ("drain_delay: 15", "drain_delay: 0.2")):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    config_file.chmod(0o644)
+    config_file.write_text(text)
+    config_file.chmod(0o444)
+    pod = "turnout-7d9f8c6b5-x2k4q"
+    monkeypatch.setenv("TURNOUT_INSTANCE", pod)
+    proxy = ProxyProcess(config_file, extra=["--log-format", "json"])
+    with proxy:
+        for path in ("/healthz", "/readyz"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}{path}", timeout=10) as answer:
+                assert answer.status == 200, path
+        status, _, body = proxy.request("POST", "/pnc", PERSON_ENQUIRY, {
+            "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:police:pnc:v1#PersonEnquiry"'})
+        assert status == 200 and b"PersonEnquiryResponse" in body, body[:500]
+        assert proxy.stop() == 0, proxy.log
+    recorded = list((record_dir / "_instances" / pod).rglob("*.yaml"))
+    assert recorded, proxy.log
+    content = "".join(p.read_text() for p in recorded)
+    assert "PersonEnquiry" in content and "Quillfeather" not in content
 
 
 def test_deployment_command_line_is_turnouts() -> None:
