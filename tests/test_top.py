@@ -11,11 +11,12 @@ import http.server
 import json
 import math
 import re
+import signal
 import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -232,14 +233,23 @@ def test_a_body_that_does_not_parse_is_an_unreachable_scrape_not_an_exception(bo
 # -- over HTTP ---------------------------------------------------------------------------------
 
 
+class FakeMetrics:
+    """What a real HTTP server's `/metrics` answers: `status` and `body`, set by the test."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.status, self.body = 200, b""
+        self.hits = 0
+
+
 @pytest.fixture
-def metrics_server() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
-    """A real HTTP server whose `/metrics` answers what the test puts in `answer["now"]`."""
-    answer: dict[str, tuple[int, bytes]] = {"now": (200, b"")}
+def metrics_server() -> Iterator[FakeMetrics]:
+    fake = FakeMetrics()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            status, body = answer["now"] if self.path == "/metrics" else (404, b"")
+            fake.hits += 1
+            status, body = (fake.status, fake.body) if self.path == "/metrics" else (404, b"")
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
@@ -250,25 +260,36 @@ def metrics_server() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", answer
+        yield fake
     finally:
         server.shutdown()
         server.server_close()
 
 
 def test_scrape_reads_a_real_endpoint_and_says_why_when_it_cannot(
-        metrics_server: tuple[str, dict[str, tuple[int, bytes]]]) -> None:
-    url, answer = metrics_server
-    answer["now"] = (200, exposition(requests={(VEHICLE, "shadow", "forwarded"): 3}, ready=0).encode())
+        metrics_server: FakeMetrics) -> None:
+    fake = metrics_server
+    url = fake.url
+    fake.status, fake.body = (200, exposition(requests={(VEHICLE, "shadow", "forwarded"): 3}, ready=0).encode())
     got = scrape(url)
     assert got.reachable and got.requests == {(VEHICLE, "shadow", "forwarded"): 3} and got.ready is False
-    answer["now"] = (500, b"boom")
+    fake.status, fake.body = (500, b"boom")
     assert scrape(url + "/").error == "HTTP 500 Internal Server Error"
-    answer["now"] = (200, b"turnout_ready{\n")
+    fake.status, fake.body = (200, b"turnout_ready{\n")
     assert "did not parse" in (scrape(url).error or "")
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def top_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -289,16 +310,18 @@ def test_top_json_without_once_is_refused() -> None:
     assert done.returncode == 2 and "--json needs --once" in done.stderr
 
 
-def test_top_once_plain_table_shows_the_numbers(metrics_server: tuple[str, dict[str, tuple[int, bytes]]]) -> None:
-    url, answer = metrics_server
-    answer["now"] = (200, exposition(requests={(VEHICLE, "translator", "translated"): 12},
+def test_top_once_plain_table_shows_the_numbers(metrics_server: FakeMetrics) -> None:
+    fake = metrics_server
+    url = fake.url
+    fake.status, fake.body = (200, exposition(requests={(VEHICLE, "translator", "translated"): 12},
                                      modes={VEHICLE: "translator"}, version=3).encode())
     done = top_cli(url, "--once", "--interval", "0.2")
     assert done.returncode == 0, done.stderr
     assert url in done.stdout and "routes v3" in done.stdout and "ready" in done.stdout
     row = next(line for line in done.stdout.splitlines() if VEHICLE in line)
-    assert "translator" in row and "0/12" not in row  # errors 0/0: none counted
-    assert "0.0" in row  # no increase between the two scrapes: 0 requests per second
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    # no increase between the two scrapes: 0 requests per second, no latency, no error now
+    assert cells == [VEHICLE, "translator", "0.0", "-", "-", "0/0", "0/0", "-"]
 
 
 # -- through real proxies: two of them, one route file, a switch -------------------------------
@@ -426,3 +449,40 @@ def test_top_shows_a_switch_on_both_proxies_with_both_counted(
     assert [p["requests_total"] for p in idle["proxies"]] == traffic.sent
     assert row["rate"] == 0 and row["p50"] is None
     assert row["errors_total"] == 0 and row["fallbacks_total"] == 0
+
+
+def test_top_finds_the_proxy_from_the_configs_admin_port(
+        metrics_server: FakeMetrics, tmp_path: Path) -> None:
+    fake = metrics_server
+    url = fake.url
+    port = url.rsplit(":", 1)[1]
+    fake.status, fake.body = (200, exposition(requests={(PERSON, "legacy", "forwarded"): 4}, modes={}).encode())
+    (tmp_path / "turnout.yaml").write_text(f"upstream: http://127.0.0.1:1\nadmin: {{port: {port}}}\n")
+    doc = json.loads(top_cli("--once", "--json", "--interval", "0.1", cwd=tmp_path).stdout)
+    assert [p["url"] for p in doc["proxies"]] == [f"http://127.0.0.1:{port}"]
+    assert [(r["operation"], r["mode"], r["requests_total"]) for r in doc["operations"]] == [(PERSON, "legacy", 4)]
+    (tmp_path / "turnout.yaml").write_text("upstream: http://127.0.0.1:1\n")
+    done = top_cli("--once", cwd=tmp_path)
+    assert done.returncode == 2 and "no fixed admin port" in done.stderr
+
+
+def test_the_live_view_survives_bad_scrapes_and_stops_cleanly_on_ctrl_c(
+        metrics_server: FakeMetrics) -> None:
+    fake = metrics_server
+    url = fake.url
+    fake.status, fake.body = (200, exposition(requests={(VEHICLE, "legacy", "forwarded"): 1}).encode())
+    watching = subprocess.Popen([*TURNOUT, "top", url, "--interval", "0.1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: fake.hits >= 3)  # a few good scrapes
+        fake.body = b"turnout_requests_total{operation=\n"
+        seen = fake.hits
+        assert wait_for(lambda: fake.hits >= seen + 3)  # a few that do not parse: still running
+        assert watching.poll() is None
+        watching.send_signal(signal.SIGINT)
+        out, err = watching.communicate(timeout=20)
+    finally:
+        if watching.poll() is None:
+            watching.kill()
+    assert watching.returncode == 0, err
+    assert "unreachable" in out and "did not parse" in out  # the last frame drawn
