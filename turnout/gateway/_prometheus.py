@@ -23,6 +23,7 @@ from prometheus_client.samples import Exemplar
 from prometheus_client.utils import floatToGoString
 
 from .. import __version__
+from ..config import instance_of
 from ._metrics import BUCKETS, Histogram
 from ._state import ProxyState
 
@@ -60,9 +61,11 @@ class TurnoutCollector(Collector):
         yield ready
         config = state.config
         port = config.listen_port if config is not None else 0
+        # the instance's name (`instance:`, TURNOUT_INSTANCE), else this machine and port
+        instance = instance_of(config) or f"{socket.gethostname()}:{port}"
         info = GaugeMetricFamily("turnout_build_info", "1, labelled with the version and host serving.",
                                  labels=["version", "engine", "instance"])
-        info.add_metric([__version__, self.engine, f"{socket.gethostname()}:{port}"], 1.0)
+        info.add_metric([__version__, self.engine, instance], 1.0)
         yield info
 
     def _per_request(self) -> Iterator[Metric]:
