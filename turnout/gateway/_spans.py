@@ -112,6 +112,10 @@ class SpanExport:
         for span in spans:
             self._processor.on_end(span)
 
+    def flush(self) -> None:
+        """Send what is queued now, on this thread (bench/tracing_cost.py)."""
+        self._processor.force_flush()
+
     def shutdown(self) -> None:
         """Send what is queued (bounded by the exporter's timeout) and stop the sending thread."""
         self._processor.shutdown()
