@@ -367,3 +367,44 @@ def test_three_instances_behind_nginx_switch_together_stick_per_officer_and_rest
     assert {p.name for p in (record / "_instances").iterdir()} == set(names)
     union = list(RecordingStore(record).iter_exchanges())
     assert len(union) >= traffic.ok
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "known, not fixed: the mitmproxy host sometimes closes a connection nginx opened just before "
+    "it stopped listening, after the request was sent (nginx: 'upstream prematurely closed "
+    "connection'; not retried for a POST); about 1 request in 3,000 over three restarts, in more "
+    "than half the runs. The fast host serves such connections (see docs/operations-instances.md)"))
+def test_a_rolling_restart_of_mitmproxy_hosts_behind_nginx_loses_no_request(
+        bus: ScriptedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .support.nginx import Nginx, require_nginx
+
+    require_nginx()
+    monkeypatch.setenv("TURNOUT_ENGINE", "mitmproxy")
+    mount = tmp_path / "etc-turnout"
+    publish(mount, {"turnout.yaml": fleet_config(bus.url, bus.url, tmp_path / "rec", "{mode: legacy}"),
+                    "translators/pnc/_pnc.yaml": PNC_PARTS,
+                    "translators/pnc/vehicle_enquiry.yaml": vehicle_mapping("colour")})
+    names = [f"mitm-{n}" for n in range(3)]
+    proxies: list[ProxyProcess] = []
+    nginx: Nginx | None = None
+    try:
+        for name in names:
+            monkeypatch.setenv("TURNOUT_INSTANCE", name)
+            proxies.append(ProxyProcess(mount / "turnout.yaml").start())
+        ports = [p.port for p in proxies]
+        nginx = Nginx(tmp_path / "nginx", ports).start()
+        with Traffic(nginx.port) as traffic:
+            for n, name in enumerate(names):
+                before = traffic.total()
+                assert wait_until(lambda: traffic.total() > before + 20, 10)
+                assert proxies[n].stop() == 0, proxies[n].log
+                monkeypatch.setenv("TURNOUT_INSTANCE", name)
+                proxies[n] = ProxyProcess(mount / "turnout.yaml", port=ports[n]).start()
+            before = traffic.total()
+            assert wait_until(lambda: traffic.total() > before + 20, 10)
+        assert traffic.failed == [], (traffic.failed[:5], nginx.error_log[-2000:])
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for proxy in proxies:
+            proxy.stop()

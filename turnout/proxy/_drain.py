@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from mitmproxy import http
+from mitmproxy import connection, http
 from mitmproxy.master import Master
 
 from ..gateway import ProxyState
@@ -23,13 +23,26 @@ from ..gateway import ProxyState
 log = logging.getLogger("turnout.proxy")
 
 
+#: seconds a connection accepted before the listener closed has to send its first request
+FRESH_GRACE = 2.0
+
+
 class InFlight:
-    """Counts flows between their request headers and their response or error."""
+    """Counts flows between their request headers and their response or error, and client
+    connections whose first request has not arrived yet (`fresh`)."""
 
     def __init__(self) -> None:
         self.flows: set[str] = set()
+        self.fresh: set[str] = set()
+
+    def client_connected(self, client: connection.Client) -> None:
+        self.fresh.add(client.id)
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        self.fresh.discard(client.id)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self.fresh.discard(flow.client_conn.id)
         self.flows.add(flow.id)
 
     def response(self, flow: http.HTTPFlow) -> None:
@@ -65,7 +78,10 @@ async def drain_and_stop(master: Master, in_flight: InFlight, timeout: float,
     master.options.update(server=False)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while in_flight.flows and loop.time() < deadline:
+    # a connection accepted before the listener closed is served too: its client has sent, or
+    # is sending, a request it cannot know to send elsewhere (waited for at most FRESH_GRACE s)
+    fresh_until = loop.time() + FRESH_GRACE
+    while (in_flight.flows or (in_flight.fresh and loop.time() < fresh_until)) and loop.time() < deadline:
         await asyncio.sleep(0.05)
     if in_flight.flows:
         log.error("stopping with %d requests still in flight after %g s", len(in_flight.flows), timeout)
