@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from ..config import clear_request_ids, set_request_ids
 from ..recording import Exchange
 from ..routing import Route
 from ..soap import (
@@ -131,6 +132,8 @@ class ShadowRunner:
         while True:
             job = await self._queue.get()
             self._running += 1
+            # lines logged for this job (and its diff task, which copies this context) name its request
+            set_request_ids(job.exchange.request_id, job.exchange.trace_id)
             try:
                 await self._shadow(job)
             except asyncio.CancelledError:  # stopped at shutdown while waiting on the translator
@@ -143,6 +146,7 @@ class ShadowRunner:
                 self._compared(job.route.key, "failed")
                 self._done(job)
             finally:
+                clear_request_ids()
                 self._running -= 1
                 self._queue.task_done()
 
