@@ -230,6 +230,9 @@ def _report(report: object) -> None:
         console.print(f"  {escape(key)}  [yellow]no longer in the WSDL[/]")
     for path in report.written:
         console.print(f"  [green]written[/] {escape(_rel(path, out))}")
+    for path in report.extended:
+        console.print(f"  [green]extended[/] {escape(_rel(path, out))} (sections for new "
+                      "operations appended)")
     for note in report.notes:
         console.print(f"  [dim]{escape(note)}[/]")
 

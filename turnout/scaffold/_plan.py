@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..soap import translator_name
@@ -195,14 +196,21 @@ class _Planner:
             slot.utc = slot.date is not None and "UTC" in doc
 
 
-def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan], list[str]]:
+def plans_for(
+    wsdl: Wsdl, operations: tuple[str, ...] = (), *, known: Mapping[str, str] | None = None,
+) -> tuple[list[Plan], list[str]]:
     """One plan per operation key offered by a SOAP port (the first port to offer a key wins),
-    restricted to `operations` (names or keys) when given; and notes on what was left out."""
+    restricted to `operations` (names or keys) when given; and notes on what was left out.
+
+    `known` maps operation keys already scaffolded into the directory (by any WSDL) to their
+    file stems (`pnc/vehicle_enquiry`): a known key keeps its stem, a new one avoids them all,
+    so a second WSDL never takes over the first one's files."""
     plans: list[Plan] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
     names: set[str] = set()
-    stems: set[str] = set()
+    known = dict(known or {})
+    stems: set[str] = set(known.values())
     for service in wsdl.services:
         for port in service.ports:
             binding = wsdl.binding(port.binding)
@@ -228,7 +236,7 @@ def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan],
                     continue
                 seen[key] = binding.name
                 plans.append(_plan(wsdl, binding, port, service.name, operation, key, names,
-                                   stems))
+                                   stems, known.get(key)))
     if operations:
         found = {p.operation.name for p in plans} | {p.key for p in plans} | {
             p.operation_name for p in plans}
@@ -240,7 +248,7 @@ def plans_for(wsdl: Wsdl, operations: tuple[str, ...] = ()) -> tuple[list[Plan],
 
 def _plan(
     wsdl: Wsdl, binding: Binding, port: Port, service_label: str, operation: Operation,
-    key: str, names: set[str], stems: set[str],
+    key: str, names: set[str], stems: set[str], stem: str | None = None,
 ) -> Plan:
     request = operation.request_element
     assert request is not None
@@ -251,7 +259,7 @@ def _plan(
     # names are too); files are named by the last path segment, made unique among themselves
     name = translator_name(path, op_name)
     names.add(name)
-    stem = unique(f"{service}/{snake(op_name)}", stems)
+    stem = stem or unique(f"{service}/{snake(op_name)}", stems)
     request_slots = planner.slots(request.children) if request.children else planner.slots(
         (request,))
     assert operation.input is not None

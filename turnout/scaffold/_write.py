@@ -10,12 +10,16 @@ For every SOAP operation (or those named), under `out`:
                                                    the recording store files them under)
     pytest.ini                                     the golden-test plugin pointed at the above
     compare.yaml                                   compare rules for the generated header values
-    .turnout-scaffold.json                         the fields each mapping was made from
+    .turnout-scaffold.json                         per WSDL: the fields each mapping was made from
 
 A file that exists is never written again: a person may have edited it. For an operation whose
 mapping exists, the report says what changed in the WSDL since it was scaffolded (fields added,
 removed, retyped) instead. The examples are checked against the WSDL's schemas (lxml) and the
 report says whether they are valid.
+
+Several WSDLs may be scaffolded into one directory: each keeps its own record of what its
+mappings were made from, and compare.yaml gains a section for each new operation that needs
+one (appended after what is there; nothing a person wrote is touched).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import write_atomically
+from ..config import ConfigError, parse_yaml, write_atomically
 from ..soap import operation_folder
 from ..wsdl import (
     DocumentSet,
@@ -37,7 +41,7 @@ from ..wsdl import (
 from ._example_note import with_example_note
 from ._mapping_text import GENERATED_ID, GENERATED_TIME, UUID_HINT, mapping_text, scalar
 from ._plan import Plan, Slot, plans_for
-from ._state import Change, changes, fields_of, load_state, save_state
+from ._state import Change, WsdlRecord, changes, fields_of, load_state, save_state
 
 #: directories a scaffold creates; files get config.write_atomically's 0o644
 _DIRECTORY_MODE = 0o755
@@ -64,6 +68,7 @@ class ScaffoldReport:
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # operations scaffolded before, now gone
+    extended: list[Path] = field(default_factory=list)  # files that existed, with sections added
 
 
 def scaffold(
@@ -81,29 +86,46 @@ def scaffold_wsdl(
     wsdl: Wsdl, documents: DocumentSet, out: Path, *, operations: tuple[str, ...] = (),
     accept: bool = False,
 ) -> ScaffoldReport:
-    plans, notes = plans_for(wsdl, operations)
+    label = wsdl_label(wsdl.location)
+    records = load_state(out)
+    known = {key: mapping.removeprefix("translators/").removesuffix(".yaml")
+             for record in records.values() for key, mapping in record.mappings.items()}
+    plans, notes = plans_for(wsdl, operations, known=known)
     report = ScaffoldReport(wsdl, out, notes=list(notes))
-    label = Path(wsdl.location).name if "://" not in wsdl.location else wsdl.location
     try:
         schema = compile_schemas(documents)
         schema_problem = None
     except ValueError as exc:
         schema, schema_problem = None, f"examples not checked: the schemas do not compile ({exc})"
-    state = load_state(out)
+    record = records.setdefault(label, WsdlRecord(label, wsdl.location))
+    record.location = wsdl.location
+    others = {key: other.label for other in records.values() if other is not record
+              for key in other.operations}
     for plan in plans:
-        report.operations.append(_operation(plan, out, label, state, schema, schema_problem,
-                                            accept))
+        op = _operation(plan, out, label, record, schema, schema_problem, accept)
+        if plan.key in others and plan.key not in record.operations:
+            op.notes.append(f"also scaffolded here from {others[plan.key]}")
+        report.operations.append(op)
     if not operations:
         scaffolded = {plan.key for plan in plans}
-        report.removed = sorted(key for key in state if key not in scaffolded)
+        report.removed = sorted(key for key in record.operations if key not in scaffolded)
+        if accept:
+            for key in report.removed:
+                record.operations.pop(key, None)
+                record.mappings.pop(key, None)
     _once(out / "pytest.ini", _pytest_ini(), report.written)
-    _once(out / "compare.yaml", _compare_rules(plans), report.written)
-    save_state(out, state, label)
+    _compare_file(out / "compare.yaml", plans, label, report)
+    save_state(out, records)
     return report
 
 
+def wsdl_label(location: str) -> str:
+    """What a WSDL is known by in a scaffold's record: its file name, or its URL."""
+    return Path(location).name if "://" not in location else location
+
+
 def _operation(
-    plan: Plan, out: Path, label: str, state: dict[str, dict[str, str]], schema: object,
+    plan: Plan, out: Path, label: str, record: WsdlRecord, schema: object,
     schema_problem: str | None, accept: bool,
 ) -> OperationReport:
     mapping = out / "translators" / f"{plan.stem}.yaml"
@@ -111,18 +133,19 @@ def _operation(
     now = fields_of(plan)
     if mapping.exists():
         report.kept.append(mapping)
-        before = state.get(plan.key)
+        before = record.operations.get(plan.key)
         if before is None:
             report.notes.append("mapping exists but was not scaffolded here (no record of its "
                                 "fields); left as it is")
         else:
             report.changes = changes(before, now)
         if accept or before is None:
-            state[plan.key] = now
+            record.operations[plan.key] = now
     else:
         write_atomically(mapping, mapping_text(plan, label), make_dirs=_DIRECTORY_MODE)
         report.written.append(mapping)
-        state[plan.key] = now
+        record.operations[plan.key] = now
+    record.mappings[plan.key] = mapping.relative_to(out).as_posix()
     op = plan.operation
     examples = out / "examples" / plan.stem
     envelopes = {"input": example_envelope(op, "input", plan.wsdl.prefixes)}
@@ -197,27 +220,67 @@ deliberate change with `pytest golden/ --turnout-update`.
 """
 
 
-def _compare_rules(plans: list[Plan]) -> str:
-    """Ignore what the scaffolded mappings generate (message ids, timestamps) in diffs."""
-    namespaces: dict[str, str] = {}
+_COMPARE_HEAD = """\
+# Compare rules for the scaffolded operations (docs/compare.md): what does not
+# count when the legacy answer and the translated one are compared. One section per
+# operation key; a WSDL scaffolded here later appends its own sections below.
+namespaces: {}
+
+"""
+
+
+def _compare_file(path: Path, plans: list[Plan], label: str, report: ScaffoldReport) -> None:
+    """Write compare.yaml, or append the sections of operations it does not name yet."""
+    if not path.exists():
+        write_atomically(path, _COMPARE_HEAD + _compare_sections(plans, label, set()),
+                         make_dirs=_DIRECTORY_MODE)
+        report.written.append(path)
+        return
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = parse_yaml(text, path)
+    except ConfigError as exc:
+        report.notes.append(f"compare.yaml not extended: {exc}")
+        return
+    if root.value is None:
+        named: set[str] = set()
+    elif isinstance(root.value, dict):
+        named = {str(key) for key in root.value}
+    else:
+        report.notes.append("compare.yaml not extended: it is not a mapping of sections")
+        return
+    sections = _compare_sections(plans, label, named)
+    if not sections:
+        return
+    write_atomically(path, text.rstrip("\n") + "\n\n" + sections, make_dirs=_DIRECTORY_MODE)
+    report.extended.append(path)
+
+
+def _compare_sections(plans: list[Plan], label: str, named: set[str]) -> str:
+    """Ignore what the scaffolded mappings generate (message ids, timestamps) in diffs: one
+    section per operation key not in `named`, each declaring the prefixes its paths use."""
     sections: list[str] = []
     for plan in plans:
+        if plan.key in named:
+            continue
         paths = []
         for slot in plan.response_headers:
             paths.extend(_generated(slot, f"//{slot.tag}"))
         if not paths:
             continue
-        for prefix, uri in plan.namespaces.items():
-            if uri and namespaces.setdefault(prefix, uri) != uri:
-                continue
-        sections.append(f"{scalar(plan.key)}:\n  ignore:\n" + "".join(
-            f"    - {scalar(path)}   # TODO: generated by the translator; volatile\n"
-            for path in paths))
-    lines = ["# Compare rules for the scaffolded operations (docs/compare.md): what does not",
-             "# count when the legacy answer and the translated one are compared.",
-             "namespaces:" if namespaces else "namespaces: {}"]
-    lines += [f"  {prefix}: {scalar(uri)}" for prefix, uri in namespaces.items()]
-    return "\n".join(lines) + "\n\n" + "\n".join(sections)
+        used = {step.split(":", 1)[0] for path in paths for step in path.strip("/").split("/")
+                if ":" in step}
+        namespaces = {prefix: uri for prefix, uri in plan.namespaces.items() if prefix in used}
+        sections.append(
+            f"{scalar(plan.key)}:\n"
+            + "  namespaces: {" + ", ".join(f"{prefix}: {scalar(uri)}"
+                                            for prefix, uri in namespaces.items()) + "}\n"
+            + "  ignore:\n"
+            + "".join(f"    - {scalar(path)}   # TODO: generated by the translator; volatile\n"
+                      for path in paths))
+    if not sections:
+        return ""
+    return f"# from {label}\n" + "\n".join(sections)
 
 
 def _generated(slot: Slot, path: str) -> list[str]:

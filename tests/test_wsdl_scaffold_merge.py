@@ -1,0 +1,97 @@
+"""Scaffolds that fit real services (issue 14): several WSDLs in one --out, SOAP 1.1 and 1.2
+ports of one service folded into one mapping, rpc scaffolds that load and translate, example
+JSON replies beside example requests, and array wrappers unwrapped from the JSON contract.
+
+Each test here failed on the commit issue 14 was filed against (76aa698); the WSDLs are under
+tests/wsdl/ (spyne-arrays/ is published by a real spyne service, see its generate.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from turnout.cli import main
+from turnout.compare import load_rules, rules_for
+from turnout.scaffold import scaffold
+from turnout.translators import load_translators
+
+WSDLS = Path(__file__).parent / "wsdl"
+DEMO = Path(__file__).parent.parent / "turnout" / "demo" / "wsdl"
+DUAL = WSDLS / "dual-soap" / "records.wsdl"
+SPYNE = WSDLS / "spyne-arrays" / "linked_records.wsdl"
+RPC = WSDLS / "jaxws-hello" / "hello.wsdl"
+
+
+# --- several WSDLs in one --out ------------------------------------------------------------
+
+
+def test_a_second_wsdl_never_reports_the_first_ones_operations_as_removed(tmp_path: Path) -> None:
+    scaffold(str(DEMO / "pnc.wsdl"), tmp_path)
+    second = scaffold(str(DEMO / "cris.wsdl"), tmp_path)
+    assert second.removed == []
+    again = scaffold(str(DEMO / "pnc.wsdl"), tmp_path)
+    assert again.removed == []
+    assert all(not op.changes and not op.written for op in again.operations)
+
+
+def test_each_wsdl_keeps_its_own_baseline(tmp_path: Path) -> None:
+    pnc = tmp_path / "pnc.wsdl"
+    pnc.write_text((DEMO / "pnc.wsdl").read_text())
+    (tmp_path / "pnc.xsd").write_text((DEMO / "pnc.xsd").read_text())
+    out = tmp_path / "out"
+    scaffold(str(pnc), out)
+    scaffold(str(DEMO / "cris.wsdl"), out)
+    # the first WSDL loses an operation: only it reports it, and only that one
+    text = pnc.read_text()
+    start = text.index('<wsdl:operation name="PersonEnquiry">')
+    end = text.index("</wsdl:operation>", start) + len("</wsdl:operation>")
+    pnc.write_text(text[:start] + text[end:])
+    report = scaffold(str(pnc), out)
+    assert report.removed == ["/pnc PersonEnquiry"]
+    assert scaffold(str(DEMO / "cris.wsdl"), out).removed == []
+    state = json.loads((out / ".turnout-scaffold.json").read_text())
+    assert set(state["wsdls"]) == {"pnc.wsdl", "cris.wsdl"}
+    assert state["wsdls"]["pnc.wsdl"]["mappings"]["/pnc VehicleEnquiry"] == (
+        "translators/pnc/vehicle_enquiry.yaml")
+
+
+def test_compare_rules_cover_every_wsdl_scaffolded_into_the_directory(tmp_path: Path) -> None:
+    scaffold(str(DEMO / "pnc.wsdl"), tmp_path)
+    rules_file = tmp_path / "compare.yaml"
+    edited = rules_file.read_text() + "# a person's note, kept\n"
+    rules_file.write_text(edited)
+    report = scaffold(str(DUAL), tmp_path)
+    assert rules_file in report.extended
+    assert rules_file.read_text().startswith(edited)
+    table = load_rules(rules_file)
+    assert [r.path for r in rules_for(table, "/pnc VehicleEnquiry").ignore] == [
+        "//pnc:MessageHeader/pnc:messageId", "//pnc:MessageHeader/pnc:timestamp"]
+    assert [r.path for r in rules_for(table, "/merlin/records GetRecord").ignore] == [
+        "//records:ResponseHeader/records:messageId"]
+    before = rules_file.read_text()
+    assert scaffold(str(DUAL), tmp_path).extended == []  # nothing new: not touched
+    assert rules_file.read_text() == before
+
+
+def test_a_second_wsdl_with_the_same_service_name_gets_its_own_files(tmp_path: Path) -> None:
+    scaffold(str(DEMO / "pnc.wsdl"), tmp_path)
+    other = tmp_path / "elsewhere.wsdl"
+    other.write_text((DEMO / "pnc.wsdl").read_text().replace(
+        "localhost:8080/pnc", "localhost:8080/national/pnc"))
+    (tmp_path / "pnc.xsd").write_text((DEMO / "pnc.xsd").read_text())
+    report = scaffold(str(other), tmp_path)
+    assert [op.key for op in report.operations] == ["/national/pnc PersonEnquiry",
+                                                    "/national/pnc VehicleEnquiry"]
+    assert all(op.written and not op.kept for op in report.operations)
+    assert len(load_translators(tmp_path / "translators")) == 4
+
+
+def test_cli_scaffolds_two_wsdls_into_one_directory(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["scaffold", str(DEMO / "pnc.wsdl"), "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, ["scaffold", str(DEMO / "cris.wsdl"), "--out", str(tmp_path)])
+    assert second.exit_code == 0, second.output
+    assert "no longer in the WSDL" not in second.output
