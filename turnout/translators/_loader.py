@@ -39,7 +39,7 @@ class TranslatorSet(Mapping[str, Translator]):
         self._versions = dict(versions or {})
         for name, version in self._versions.items():
             _stamp(self._by_name[name], version)
-        self._by_operation = {t.operation: t for t in self._by_name.values()}
+        self._by_operation = {key: t for t in self._by_name.values() for key in _keys(t)}
 
     def __getitem__(self, name: str) -> Translator:
         return self._by_name[name]
@@ -80,6 +80,12 @@ class TranslatorSet(Mapping[str, Translator]):
         return TranslatorSet(changed, self._sources, self._versions)
 
 
+def _keys(translator: Translator) -> tuple[str, ...]:
+    """Every operation key a translator serves: a mapping may list several."""
+    keys: tuple[str, ...] = getattr(translator, "operations", ()) or (translator.operation,)
+    return keys
+
+
 def translator_files(directory: Path) -> list[Path]:
     """The files `load_translators` reads, in a stable order. Files and folders whose names
     start with `_` or `.` are skipped: shared parts, `__init__.py`, `__pycache__`, editors'."""
@@ -111,20 +117,21 @@ def load_translators(directory: Path, *, volatiles: Volatiles | None = None) -> 
     for path in translator_files(directory):
         for translator in load_translator_file(path):
             versions[translator.name] = translator_version(translator_inputs(path, translator))
-            name, operation = translator.name, translator.operation
+            name = translator.name
             if name in by_name:
                 raise ConfigError(
                     f"translator name {name!r} is also defined in {sources[name]}",
                     file=path, field="name",
                 )
-            if operation in by_operation:
-                other = by_operation[operation]
-                raise ConfigError(
-                    f"operation {operation!r} already has translator {other!r} "
-                    f"({sources[other]})", file=path, field="operation",
-                )
+            for operation in _keys(translator):
+                if operation in by_operation:
+                    other = by_operation[operation]
+                    raise ConfigError(
+                        f"operation {operation!r} already has translator {other!r} "
+                        f"({sources[other]})", file=path, field="operation",
+                    )
+                by_operation[operation] = name
             by_name[name] = translator
-            by_operation[operation] = name
             sources[name] = path
     result = TranslatorSet(by_name, sources, versions)
     return result.with_volatiles(volatiles) if volatiles is not None else result

@@ -126,6 +126,13 @@ class MappingTranslator:
     body: tuple[Element, ...]
     success: StatusMatch = ANY_SUCCESS
     volatiles: Volatiles = field(default=DEFAULT_VOLATILES, compare=False)
+    #: every route-table key it serves (`operation:` may list several, e.g. the SOAP 1.1 and
+    #: 1.2 ports of one service at different paths); `operation` is the first
+    operations: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.operations:
+            object.__setattr__(self, "operations", (self.operation,))
 
     def __repr__(self) -> str:
         return f"MappingTranslator({self.name!r}, {self.operation!r}, source={str(self.source)!r})"
@@ -134,9 +141,10 @@ class MappingTranslator:
         return replace(self, volatiles=volatiles)
 
     def _check(self, request: Envelope) -> None:
-        if request.operation.key != self.operation:
+        if request.operation.key not in self.operations:
             raise TranslationError(
-                f"translates {self.operation}, not {request.operation.key}", translator=self.name
+                f"translates {' and '.join(self.operations)}, not {request.operation.key}",
+                translator=self.name,
             )
 
     def to_call(self, request: Envelope, *, dry_run: bool = False) -> JsonCall:
@@ -200,12 +208,8 @@ def load_mapping(path: Path) -> MappingTranslator:
     request, response = shared.collect(root, REQUEST_KEYS, RESPONSE_KEYS)
 
     operation_node = _required(root, "operation", "the route-table key, e.g. '/pnc VehicleEnquiry'")
-    operation = operation_node.string()
-    if not _OPERATION.fullmatch(operation):
-        raise operation_node.error(
-            f"{operation!r} is not an operation key: the service path, a space, the operation, "
-            "e.g. '/pnc VehicleEnquiry'"
-        )
+    operations = _operation_keys(operation_node)
+    operation = operations[0]
     service = _required(root, "service", "which modern service it calls, e.g. pnc").string()
     name_node = root.get("name")
     name = name_node.string() if name_node is not None else operation.lstrip("/").replace(" ", "/")
@@ -255,7 +259,28 @@ def load_mapping(path: Path) -> MappingTranslator:
         writer=parts.writer,
         body=compile_elements(body_node, decl, "body"),
         success=success,
+        operations=operations,
     )
+
+
+def _operation_keys(node: Node) -> tuple[str, ...]:
+    """`operation:` is one route-table key, or a list of them (one translator serving the
+    same operation at several paths, e.g. a service's SOAP 1.1 and 1.2 ports)."""
+    items = list(node.items()) if isinstance(node.value, list) else [node]
+    if not items:
+        raise node.error("name at least one operation key, e.g. '/pnc VehicleEnquiry'")
+    keys: list[str] = []
+    for item in items:
+        key = item.string()
+        if not _OPERATION.fullmatch(key):
+            raise item.error(
+                f"{key!r} is not an operation key: the service path, a space, the operation, "
+                "e.g. '/pnc VehicleEnquiry'"
+            )
+        if key in keys:
+            raise item.error(f"{key!r} is listed twice")
+        keys.append(key)
+    return tuple(keys)
 
 
 def _checks(node: Node | None, decl: Declarations) -> tuple[ValueSpec, ...]:
