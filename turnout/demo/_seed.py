@@ -7,7 +7,7 @@ care: tests and golden recordings read these values.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 REFERENCE_YEAR = 2026
 #: seeded crimes are CR/2026/000101..000110; the first one filed through a store gets this number
@@ -122,4 +122,55 @@ CRIMES: tuple[
      "Unit 4, Thornbury Trading Estate, Turnbridge",
      "TB1 9TE", "White Ford Transit taken from the yard.", "PC4127", "REC",
      date(2026, 3, 2), "98/122459R"),
+)
+
+#: seeded MERLIN records are MER/2026/000001..000008; the first one created gets this number
+FIRST_NEW_MERLIN_NUMBER = 9
+
+
+def _utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# MERLIN: records of missing persons and of children and adults at risk. Several subjects are
+# PNC persons (pnc_id set), so a search across PNC and MERLIN can merge them.
+# record_id, type, risk, status, surname, forenames, born on, pnc_id, last seen at,
+# last seen location, circumstances, linked refs, officer, reported at
+MERLIN_RECORDS: tuple[
+    tuple[str, str, str, str, str, str, date, str | None, datetime | None, str | None, str,
+          tuple[str, ...], str, datetime], ...
+] = (
+    ("MER/2026/000001", "MISSING", "HIGH", "OPEN", "Quillfeather", "Ophelia Rose",
+     date(1994, 11, 23), "98/120577D", _utc(2026, 3, 6, 21, 40), "Hollowmead Rise, Turnbridge",
+     "Left home after an argument without her medication; phone switched off.",
+     ("MER/2026/000006",), "PC4127", _utc(2026, 3, 7, 8, 5)),
+    ("MER/2026/000002", "MISSING", "CRITICAL", "OPEN", "Lindqvist-Hart", "Saoirse",
+     date(2003, 5, 21), "98/140306T", _utc(2026, 3, 8, 23, 15), "Turnbridge Market Square",
+     "Did not return from a night out; last seen getting into a grey hatchback.",
+     ("CR/2026/000105", "CR/2026/000106"), "DC0912", _utc(2026, 3, 9, 6, 30)),
+    ("MER/2026/000003", "CHILD_AT_RISK", "HIGH", "OPEN", "Pemberthy", "Alfie",
+     date(2013, 6, 2), None, None, None,
+     "Referred by his school: repeated absences and unexplained injuries.",
+     ("CR/2026/000104", "MER/2026/000004", "MER/2026/000002"), "DC0912",
+     _utc(2026, 2, 27, 14, 20)),
+    ("MER/2026/000004", "ADULT_AT_RISK", "HIGH", "OPEN", "Golightly", "Rufus Edmund",
+     date(1965, 9, 30), "98/091207X", None, None,
+     "Told a neighbour he saw no way forward; known to the crisis team.",
+     ("CR/2026/000102",), "PC5518", _utc(2026, 3, 1, 10, 45)),
+    ("MER/2026/000005", "MISSING", "LOW", "FOUND", "Marchbank", "Tobias",
+     date(2001, 1, 30), "98/131190H", _utc(2026, 2, 14, 18, 0), "Station Approach, Turnbridge",
+     "Missed a family birthday; found safe at a friend's flat the next day.",
+     (), "PC3309", _utc(2026, 2, 15, 9, 10)),
+    ("MER/2026/000006", "CHILD_AT_RISK", "MEDIUM", "OPEN", "Quillfeather", "Juniper",
+     date(2016, 4, 9), None, None, None,
+     "Cared for by an older sister who is now reported missing.",
+     ("MER/2026/000001",), "PC4127", _utc(2026, 3, 7, 8, 40)),
+    ("MER/2026/000007", "ADULT_AT_RISK", "LOW", "CLOSED", "Ashgrove", "Winifred May",
+     date(1949, 12, 25), "98/087345L", _utc(2026, 1, 20, 16, 30), "Old Tannery Yard, Turnbridge",
+     "Found wandering at dusk, confused; now supported by a care package.",
+     (), "PCSO9001", _utc(2026, 1, 20, 19, 5)),
+    ("MER/2026/000008", "MISSING", "MEDIUM", "OPEN", "Thistlewood", "Marjorie Anne",
+     date(1961, 3, 14), "98/104233K", _utc(2026, 3, 9, 11, 0), None,
+     "Walked out of a day centre; has early-stage dementia.",
+     ("CR/2026/000101",), "PC5518", _utc(2026, 3, 9, 12, 25)),
 )

@@ -66,6 +66,15 @@ CRIME_STATUSES: dict[str, str] = {
     "NFA": "no further action",
 }
 
+#: MERLIN: what a record is about, how much risk, and where it stands
+MERLIN_RECORD_TYPES: dict[str, str] = {
+    "MISSING": "missing person",
+    "CHILD_AT_RISK": "child at risk",
+    "ADULT_AT_RISK": "adult at risk",
+}
+MERLIN_RISK_LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+MERLIN_STATUSES: dict[str, str] = {"OPEN": "open", "FOUND": "found safe", "CLOSED": "closed"}
+
 BEAT_CODES: dict[str, str] = {
     "TN01": "Turnbridge North, Larkspur",
     "TN02": "Turnbridge North, Hollowmead",
@@ -159,6 +168,51 @@ class WitnessStatement:
 
 
 @dataclass(frozen=True)
+class MerlinRecord:
+    """A MERLIN record: a missing person, or a child or adult at risk."""
+
+    record_id: str  # MER/<year>/<six digits>
+    record_type: str  # a MERLIN_RECORD_TYPES key
+    risk_level: str  # one of MERLIN_RISK_LEVELS
+    status: str  # a MERLIN_STATUSES key
+    surname: str
+    forenames: str
+    born_on: date
+    pnc_id: str | None  # the subject's PNC person, when known
+    last_seen_at: datetime | None  # timezone-aware, UTC, whole seconds
+    last_seen_location: str | None
+    circumstances: str
+    linked_refs: tuple[str, ...]  # crime references and other MERLIN records
+    officer_id: str
+    reported_at: datetime  # timezone-aware, UTC, whole seconds
+
+
+@dataclass(frozen=True)
+class NewMerlinRecord:
+    """What a caller gives to file a MERLIN record; the store adds id, status and time."""
+
+    record_type: str
+    risk_level: str
+    surname: str
+    forenames: str
+    born_on: date
+    circumstances: str
+    officer_id: str
+    pnc_id: str | None = None
+    last_seen_at: datetime | None = None  # timezone-aware
+    last_seen_location: str | None = None
+    linked_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MerlinHit:
+    """A search hit: the record and how well it matched, 0..100."""
+
+    score: int
+    record: MerlinRecord
+
+
+@dataclass(frozen=True)
 class CrimePage:
     total: int
     page: int
@@ -205,6 +259,8 @@ class DemoStore:
         self._vehicles = {row[0]: Vehicle(*row) for row in _seed.VEHICLES}
         self._crimes = {row[0]: Crime(*row) for row in _seed.CRIMES}
         self._statements: dict[str, WitnessStatement] = {}
+        self._merlin = {row[0]: MerlinRecord(*row) for row in _seed.MERLIN_RECORDS}
+        self._next_merlin = _seed.FIRST_NEW_MERLIN_NUMBER
         self._next_crime = _seed.FIRST_NEW_CRIME_NUMBER
         self._next_statement = 1
 
@@ -414,6 +470,108 @@ class DemoStore:
             self._statements[statement_id] = statement
             return statement
 
+    # MERLIN records -------------------------------------------------------------------------
+
+    def merlin_record(self, record_id: str) -> MerlinRecord | None:
+        return self._merlin.get(record_id.strip().upper())
+
+    def merlin_records(self) -> list[MerlinRecord]:
+        with self._lock:
+            return sorted(self._merlin.values(), key=lambda r: r.record_id)
+
+    def search_merlin(
+        self,
+        surname: str,
+        forenames: str | None = None,
+        born_on: date | None = None,
+        *,
+        include_closed: bool = False,
+    ) -> list[MerlinHit]:
+        """Records whose surname matches, ranked by a score out of 100 (see `merlin_score`),
+        best first, then by record id. Closed records only with `include_closed`."""
+        hits = []
+        for record in self.merlin_records():
+            if record.status == "CLOSED" and not include_closed:
+                continue
+            score = merlin_score(record, surname, forenames, born_on)
+            if score:
+                hits.append(MerlinHit(score, record))
+        return sorted(hits, key=lambda hit: (-hit.score, hit.record.record_id))
+
+    def next_merlin_record_id(self) -> str:
+        """The id the next `create_merlin_record` would allocate; allocates nothing."""
+        with self._lock:
+            return f"MER/{self._year}/{self._next_merlin:06d}"
+
+    def preview_merlin_record(self, new: NewMerlinRecord) -> MerlinRecord:
+        """What `create_merlin_record(new)` would file now, checked but not filed: for dry
+        runs (its id is only a prediction: a create in between takes it)."""
+        with self._lock:
+            return self._merlin_record(self.next_merlin_record_id(), new)
+
+    def create_merlin_record(self, new: NewMerlinRecord) -> MerlinRecord:
+        """File a new MERLIN record with the next id: status `OPEN`, stamped with the clock
+        (whole seconds, UTC). Raises `InvalidRecord` / `UnknownRecord`."""
+        with self._lock:
+            record = self._merlin_record(self.next_merlin_record_id(), new)
+            self._next_merlin += 1
+            self._merlin[record.record_id] = record
+            return record
+
+    def _merlin_record(self, record_id: str, new: NewMerlinRecord) -> MerlinRecord:
+        if new.record_type not in MERLIN_RECORD_TYPES:
+            raise InvalidRecord("record_type", f"unknown record type {new.record_type!r}")
+        if new.risk_level not in MERLIN_RISK_LEVELS:
+            raise InvalidRecord("risk_level", f"unknown risk level {new.risk_level!r}")
+        if new.pnc_id is not None and new.pnc_id not in self._people:
+            raise UnknownRecord("pnc_id", f"no person with PNC id {new.pnc_id!r}")
+        now = self._clock().astimezone(UTC).replace(microsecond=0)
+        if new.born_on > now.date():
+            raise InvalidRecord("born_on", "a date of birth cannot be in the future")
+        last_seen_at = new.last_seen_at
+        if last_seen_at is not None:
+            last_seen_at = last_seen_at.astimezone(UTC).replace(microsecond=0)
+            if last_seen_at > now:
+                raise InvalidRecord("last_seen_at", "a last sighting cannot be in the future")
+        return MerlinRecord(
+            record_id=record_id,
+            record_type=new.record_type,
+            risk_level=new.risk_level,
+            status="OPEN",
+            surname=new.surname,
+            forenames=new.forenames,
+            born_on=new.born_on,
+            pnc_id=new.pnc_id,
+            last_seen_at=last_seen_at,
+            last_seen_location=new.last_seen_location,
+            circumstances=new.circumstances,
+            linked_refs=new.linked_refs,
+            officer_id=new.officer_id,
+            reported_at=now,
+        )
+
+
+def merlin_score(
+    record: MerlinRecord, surname: str, forenames: str | None, born_on: date | None
+) -> int:
+    """How well `record` matches, out of 100; 0 is no match. The surname decides whether it
+    matches at all: 60 when equal, 40 when the query is a prefix of at least three letters
+    (case, commas and spacing ignored). Forenames that are a prefix of the recorded ones add
+    25, an equal date of birth adds 15; a criterion given and not matched adds nothing."""
+    wanted = _fold(surname)
+    recorded = _fold(record.surname)
+    if recorded == wanted:
+        score = 60
+    elif len(wanted) >= 3 and recorded.startswith(wanted):
+        score = 40
+    else:
+        return 0
+    if forenames and _fold(record.forenames).startswith(_fold(forenames)):
+        score += 25
+    if born_on is not None and record.born_on == born_on:
+        score += 15
+    return score
+
 
 def _person_order(person: Person) -> tuple[str, str, date, str]:
     return (person.surname.casefold(), person.forenames.casefold(), person.born_on, person.pnc_id)
@@ -435,4 +593,11 @@ def personal_values(store: DemoStore | None = None) -> list[str]:
         if location is not None:
             values.update({location.address_line, location.postcode})
             values.update(part for part in location.address_line.split(", ") if any(c.isdigit() for c in part))
+    for record in store.merlin_records():
+        values.update({record.surname, record.forenames})
+        values.update(record.forenames.split())
+        for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d"):
+            values.add(record.born_on.strftime(fmt))
+        if record.last_seen_location:
+            values.add(record.last_seen_location)
     return sorted(values)

@@ -1,4 +1,4 @@
-"""The embedded legacy SOAP bus: four services over HTTP, as a Starlette app.
+"""The embedded legacy SOAP bus: five services over HTTP, as a Starlette app.
 
     GET  /services          JSON list of services: name, path, SOAP version, WSDL address
     GET  /<service>?wsdl    the WSDL, addressed to the host the request came in on

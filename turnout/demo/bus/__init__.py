@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import cris, eforms, geo, pnc
+from . import cris, eforms, geo, merlin, pnc
 from ._codec import Fields
 from ._dispatch import BusReply, answer
 from ._envelope import fault_envelope, response_envelope, service_fault
@@ -23,7 +23,9 @@ from ._fault import (
 )
 from ._service import BusService, Handler
 
-SERVICES: tuple[BusService, ...] = (pnc.SERVICE, cris.SERVICE, geo.SERVICE, eforms.SERVICE)
+SERVICES: tuple[BusService, ...] = (
+    pnc.SERVICE, cris.SERVICE, geo.SERVICE, eforms.SERVICE, merlin.SERVICE
+)
 
 __all__ = [
     "ACTION_MISMATCH",

@@ -59,7 +59,11 @@ def answer(
     try:
         payload = _handle(service, store, body, headers, identity)
     except BusFault as fault:
+        if service.envelopes is not None:
+            return BusReply(500, content_type, service.envelopes.fault(service, fault, store.now()))
         return BusReply(500, content_type, fault_envelope(service, fault, store.now()))
+    if service.envelopes is not None:
+        return BusReply(200, content_type, service.envelopes.response(service, payload, store.now()))
     return BusReply(200, content_type, response_envelope(service, payload, store.now()))
 
 
