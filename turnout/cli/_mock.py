@@ -9,6 +9,7 @@ import click
 
 from ..config import ConfigError, ProxyConfig, load_proxy_config
 from ..mock import (
+    Handed,
     Latency,
     VirtualBus,
     WsdlDocuments,
@@ -19,6 +20,7 @@ from ..mock import (
     open_services,
     parse_latency,
     serve,
+    serve_all,
     services_app,
     writes_by,
 )
@@ -71,16 +73,24 @@ def _config(path: Path | None) -> ProxyConfig | None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Compare rules (repeatable), before DIR/compare.yaml: what they ignore does "
                    "not count when matching and is made fresh in answers.")
+@click.option("--services-port", type=click.IntRange(1, 65535),
+              help="Also serve the virtual services (as `turnout mock services DIR`) on this "
+                   "port, in the same process: a value either one hands out (a new crime "
+                   "reference) is then known to the other, as a proxy in shadow or translator "
+                   "mode in front of both needs.")
 @_LATENCY
 def legacy(directory: Path, host: str, port: int, wsdl_dir: Path | None,
-           config_path: Path | None, rules_paths: tuple[Path, ...], latency: Latency) -> None:
+           config_path: Path | None, rules_paths: tuple[Path, ...], services_port: int | None,
+           latency: Latency) -> None:
     """A virtual bus on PORT answering SOAP requests from the recordings in DIRECTORY."""
     config = _config(config_path)
     files = [*([config.compare_rules] if config and config.compare_rules else []), *rules_paths]
+    handed = Handed()
     try:
         rules = mock_rules(directory, files)
         _, writes = declared(config) if config is not None else (frozenset(), frozenset())
         book = open_legacy(directory, rules, writes_by(writes))
+        calls = open_services(directory, handed) if services_port is not None else None
         wsdl_dir = wsdl_dir or (directory / "wsdl" if (directory / "wsdl").is_dir() else None)
         documents = WsdlDocuments.from_dir(wsdl_dir) if wsdl_dir else WsdlDocuments()
     except (ConfigError, RecordingError, WsdlError) as exc:
@@ -88,12 +98,21 @@ def legacy(directory: Path, host: str, port: int, wsdl_dir: Path | None,
     if not len(book):
         fail(f"{directory}: no recording holds a bus's answer (outcome forwarded, on the legacy, "
              "shadow or replay route)")
+    if calls is not None and not len(calls):
+        fail(f"{directory}: no recording holds a JSON call and its reply for --services-port "
+             "(record in shadow or translator mode)")
     console.print(f"virtual bus on http://{host}:{port}: {len(book)} recordings of "
                   f"{len(book.operations)} operations from {directory}", highlight=False)
     if documents.services:
         console.print(f"WSDLs: {', '.join(s + '?wsdl' for s in documents.services)}",
                       highlight=False)
-    serve(legacy_app(VirtualBus(book), documents, latency), host, port)
+    apps = [(legacy_app(VirtualBus(book, handed), documents, latency), port)]
+    if calls is not None and services_port is not None:
+        console.print(f"virtual services on http://{host}:{services_port}: {len(calls)} recorded "
+                      f"calls on {len(calls.by_route)} method and path pairs, sharing what the "
+                      "bus hands out", highlight=False)
+        apps.append((services_app(calls, latency), services_port))
+    serve_all(apps, host)
 
 
 @mock.command("services")

@@ -6,10 +6,11 @@ made fresh; the virtual services do the same for the translators' JSON calls. Ne
 pseudonymisation key: pseudonymised recordings are served as they are (docs/mock.md).
 """
 
-from ._apps import legacy_app, serve, services_app
+from ._apps import legacy_app, serve, serve_all, services_app
 from ._book import Choice, LegacyBook, Recorded, canonical
 from ._bus import Answer, VirtualBus
 from ._fresh import MOMENT_FORMATS, Freshener, fresh_value
+from ._handed import Handed
 from ._latency import Latency, parse_latency
 from ._load import RULES_FILE, mock_rules, open_legacy, open_services, writes_by
 from ._services import RecordedCall, ServiceAnswer, ServiceBook
@@ -19,6 +20,7 @@ __all__ = [
     "Answer",
     "Choice",
     "Freshener",
+    "Handed",
     "Latency",
     "LegacyBook",
     "MOMENT_FORMATS",
@@ -38,6 +40,7 @@ __all__ = [
     "open_services",
     "parse_latency",
     "serve",
+    "serve_all",
     "services_app",
     "writes_by",
 ]

@@ -96,3 +96,35 @@ def services_app(book: ServiceBook, latency: Latency) -> web.Application:
 def serve(app: web.Application, host: str, port: int) -> None:
     """Serve `app` until SIGINT or SIGTERM."""
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+def serve_all(apps: list[tuple[web.Application, int]], host: str) -> None:
+    """Serve each app on its port, in one event loop, until SIGINT or SIGTERM (the virtual bus
+    and the virtual services side by side, sharing what they handed out)."""
+    if len(apps) == 1:
+        serve(apps[0][0], host, apps[0][1])
+        return
+    web.run_app(_side_by_side(apps, host), host=host, port=apps[0][1], print=None,
+                access_log=None)
+
+
+async def _side_by_side(apps: list[tuple[web.Application, int]], host: str) -> web.Application:
+    """`run_app` serves one application: the first on its port, each other one on its own
+    port through a runner the first one's cleanup stops."""
+    first, others = apps[0][0], apps[1:]
+    runners: list[web.AppRunner] = []
+
+    async def start_others(_: web.Application) -> None:
+        for app, port in others:
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            runners.append(runner)
+
+    async def stop_others(_: web.Application) -> None:
+        for runner in runners:
+            await runner.cleanup()
+
+    first.on_startup.append(start_others)
+    first.on_cleanup.append(stop_others)
+    return first

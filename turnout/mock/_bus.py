@@ -12,7 +12,8 @@ the bus allocated) made fresh (`turnout.mock._fresh`).
 State follows within one mock's life: a fresh value the mock handed out (a new crime
 reference) is remembered with the recorded value it stands for, so a later request carrying it
 (`GetCrimeReport` of the new reference) is matched as if it carried the recorded one, and its
-answer carries the fresh value back where the recorded one was.
+answer carries the fresh value back where the recorded one was. The memory (`Handed`) may be
+shared with the virtual services, so that values either one handed out are known to both.
 
 A request no recording answers gets a SOAP Fault (HTTP 500) naming the operation, the nearest
 recording and the fields that differ, with a `TurnoutFault` detail of kind `mock.no-match`.
@@ -21,7 +22,6 @@ recording and the fields that differ, with a `TurnoutFault` detail of kind `mock
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from lxml import etree
@@ -39,8 +39,8 @@ from turnout.soap import (
 
 from ._book import Choice, LegacyBook, Recorded, at, username
 from ._fresh import Freshener
+from ._handed import Handed
 
-_REMEMBERED = 100_000
 _SHOWN_DIFFERENCES = 5
 
 
@@ -62,11 +62,12 @@ def _fault(reason: str, kind: str, details: dict[str, str],
 class VirtualBus:
     """Answers SOAP requests from a `LegacyBook`."""
 
-    def __init__(self, book: LegacyBook) -> None:
+    def __init__(self, book: LegacyBook, handed: Handed | None = None) -> None:
         self.book = book
         self.freshener = Freshener()
-        #: fresh value handed out -> the recorded value it stands for (bounded, oldest dropped)
-        self.handed: OrderedDict[str, str] = OrderedDict()
+        #: fresh value handed out -> the recorded value it stands for (shared with the virtual
+        #: services when both run in one process)
+        self.handed = handed if handed is not None else Handed()
 
     def answer(self, request: HttpRequest) -> Answer:
         read = read_request(request, DEFAULT_LIMITS)
@@ -91,10 +92,10 @@ class VirtualBus:
             return stood_for
         for node in payload.iter():
             text = (node.text or "").strip() if isinstance(node.tag, str) else ""
-            recorded = self.handed.get(text) if text else None
-            if recorded is not None:
-                node.text = recorded
-                stood_for[recorded] = text
+            if text:
+                put = self.handed.put_back(text, stood_for)
+                if put != text:
+                    node.text = put
         return stood_for
 
     def _respond(self, recorded: Recorded, stood_for: dict[str, str]) -> HttpResponse:
@@ -111,7 +112,7 @@ class VirtualBus:
             fresh = self.freshener.draw(was)
             node.text = fresh
             if fresh != was:
-                self._hand(fresh, was)
+                self.handed.remember(fresh, was)
         if stood_for:
             for node in root.iter():
                 if isinstance(node.tag, str) and len(node) == 0:
@@ -120,11 +121,6 @@ class VirtualBus:
                         node.text = stood_for[text]
         body: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
         return HttpResponse(recorded.status, headers, body)
-
-    def _hand(self, fresh: str, recorded: str) -> None:
-        self.handed[fresh] = recorded
-        if len(self.handed) > _REMEMBERED:
-            self.handed.popitem(last=False)
 
     def _no_match(self, key: str, choice: Choice, version: SoapVersion) -> HttpResponse:
         details = {"operation": key}

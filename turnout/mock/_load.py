@@ -9,6 +9,7 @@ from turnout.compare import Rules, load_rules, merge_rule_tables
 from turnout.recording import RecordingStore, write_verb
 
 from ._book import IsWrite, LegacyBook
+from ._handed import Handed
 from ._services import ServiceBook
 
 #: the compare rules a recording directory may carry beside its recordings (the golden set's)
@@ -42,6 +43,8 @@ def open_legacy(directory: Path, rules: dict[str, Rules], is_write: IsWrite) -> 
     return LegacyBook(RecordingStore(Path(directory)).iter_exchanges(), rules, is_write)
 
 
-def open_services(directory: Path) -> ServiceBook:
-    """The JSON calls and replies recorded under `directory` as the virtual services' book."""
-    return ServiceBook(RecordingStore(Path(directory)).iter_exchanges())
+def open_services(directory: Path, handed: Handed | None = None) -> ServiceBook:
+    """The JSON calls and replies recorded under `directory` as the virtual services' book
+    (remembering what it hands out in `handed`, when given: one memory shared with a virtual
+    bus)."""
+    return ServiceBook(RecordingStore(Path(directory)).iter_exchanges(), handed)

@@ -15,13 +15,14 @@ Fresh values: for a write, a reply field whose value differs in every recorded r
 method and path (two or more) and is not in the call is what the service allocated (a
 reference, an id), and is drawn fresh in the recorded shape (`turnout.mock._fresh`). As on the
 virtual bus, state follows: a fresh value the mock handed out stands for the recorded one when
-a later call carries it, in its path, query or body.
+a later call carries it, in its path, query or body; the memory (`Handed`) may be shared with
+the virtual bus, so a reference the bus handed out is known here (and the other way round).
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +30,9 @@ from typing import Any
 from turnout.recording import Exchange
 
 from ._fresh import Freshener
+from ._handed import Handed
 
 READS = frozenset({"GET", "HEAD"})
-_REMEMBERED = 100_000
 _SHOWN_DIFFERENCES = 5
 
 Path = tuple[str | int, ...]
@@ -144,11 +145,11 @@ def _set(document: Any, path: Path, value: Any) -> None:
 class ServiceBook:
     """Recorded JSON calls by (method, path), and the answer to a live call."""
 
-    def __init__(self, exchanges: Iterable[Exchange]) -> None:
+    def __init__(self, exchanges: Iterable[Exchange], handed: Handed | None = None) -> None:
         self.by_route: dict[tuple[str, str], list[RecordedCall]] = defaultdict(list)
         self._exact: dict[tuple[str, str, str], RecordedCall] = {}
         self.freshener = Freshener()
-        self.handed: OrderedDict[str, str] = OrderedDict()
+        self.handed = handed if handed is not None else Handed()
         for exchange in sorted(exchanges, key=lambda e: e.id):
             call = recorded_call(exchange)
             if call is None:
@@ -162,20 +163,9 @@ class ServiceBook:
     def __len__(self) -> int:
         return sum(len(calls) for calls in self.by_route.values())
 
-    def _put_back(self, text: str, stood_for: dict[str, str]) -> str:
-        for fresh, recorded in self.handed.items():
-            if fresh in text:
-                text = text.replace(fresh, recorded)
-                stood_for[recorded] = fresh
-        return text
-
     def _put_back_json(self, value: Any, stood_for: dict[str, str]) -> Any:
         if isinstance(value, str):
-            recorded = self.handed.get(value)
-            if recorded is not None:
-                stood_for[recorded] = value
-                return recorded
-            return value
+            return self.handed.put_back(value, stood_for)
         if isinstance(value, dict):
             return {k: self._put_back_json(v, stood_for) for k, v in value.items()}
         if isinstance(value, list):
@@ -186,8 +176,8 @@ class ServiceBook:
         method = method.upper()
         stood_for: dict[str, str] = {}
         if self.handed:
-            path = self._put_back(path, stood_for)
-            query = {k: [self._put_back(v, stood_for) for v in vs] for k, vs in query.items()}
+            path = self.handed.put_back_in_path(path, stood_for)
+            query = {k: [self.handed.put_back(v, stood_for) for v in vs] for k, vs in query.items()}
             body = self._put_back_json(body, stood_for)
         found = self._exact.get((method, path, _canonical(query, body)))
         how = "exact"
@@ -224,9 +214,7 @@ class ServiceBook:
             fresh = stood_for.get(was) or self.freshener.draw(was)
             _set(reply, path, fresh)
             if fresh != was and was not in stood_for:
-                self.handed[fresh] = was
-                if len(self.handed) > _REMEMBERED:
-                    self.handed.popitem(last=False)
+                self.handed.remember(fresh, was)
         if stood_for:
             for path, value in _flat(reply).items():
                 if isinstance(value, str) and value in stood_for and path:
