@@ -1,4 +1,4 @@
-"""Building the modern services: one Starlette app per legacy service, or all four in one.
+"""Building the modern services: one Starlette app per legacy service, or all of them in one.
 
 With a `token_key`, every endpoint checks Turnout's bearer JWT first (see `_auth.py`); the role
 each operation needs comes from `operations`, by default the demo's identity file.
@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from ...config import load_operation_roles
 from ..data import DemoStore
 from ..identity import DEMO_IDENTITY
-from . import cris, eforms, geo, pnc
+from . import cris, eforms, geo, merlin, pnc
 from ._auth import TokenCheck, guard_routes
 from ._problem import EXCEPTION_HANDLERS
 
@@ -24,6 +24,7 @@ SERVICE_ROUTES: dict[str, Callable[[DemoStore], list[BaseRoute]]] = {
     "cris": cris.routes,
     "geo": geo.routes,
     "eforms": eforms.routes,
+    "merlin": merlin.routes,
 }
 
 
@@ -52,7 +53,8 @@ def make_modern_apps(
     *,
     operations: Mapping[str, str] | None = None,
 ) -> dict[str, Starlette]:
-    """One JSON app per legacy service (`pnc`, `cris`, `geo`, `eforms`), all over `store`.
+    """One JSON app per legacy service (`pnc`, `cris`, `geo`, `eforms`, `merlin`), all over
+    `store`.
 
     With `token_key`, each checks bearer tokens (audience: its own name); `operations` maps an
     operation key to the role it needs (default: turnout/demo/identity.yaml)."""
@@ -66,7 +68,7 @@ def make_modern_app(
     *,
     operations: Mapping[str, str] | None = None,
 ) -> Starlette:
-    """All four services in one app, at the same paths as the single apps (none collide).
+    """All the services in one app, at the same paths as the single apps (none collide).
 
     With `token_key`, a token's audience must be the service the path belongs to."""
     check = _token_check(token_key, operations)

@@ -1,7 +1,7 @@
 """Bearer tokens on the modern services: Turnout signs who is asking, the service checks it.
 
 With a key, every call needs `Authorization: Bearer <JWT>`, HS256 under that key, with claims
-`iss` "turnout", `aud` the service the route belongs to (`pnc`, `cris`, `geo`, `eforms`), `sub`,
+`iss` "turnout", `aud` the service the route belongs to (`pnc`, `cris`, `geo`, `eforms`, `merlin`), `sub`,
 `iat`, `exp`, and `roles` holding the role of the operation the endpoint serves (the demo's
 identity file says which role each operation needs). No valid token: `401 unauthorized`; a
 valid one without the role: `403 forbidden`; both problem+json with a `WWW-Authenticate`
@@ -53,6 +53,12 @@ ENDPOINT_OPERATIONS: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/statements"): "/eforms SubmitWitnessStatement",
         ("POST", "/statements/validate"): "/eforms SubmitWitnessStatement",
         ("GET", "/statements/{statementId}"): "/eforms SubmitWitnessStatement",
+    },
+    "merlin": {
+        ("GET", "/records"): "/merlin SearchRecords",
+        ("POST", "/records"): "/merlin CreateRecord",
+        ("POST", "/records/validate"): "/merlin CreateRecord",
+        ("GET", "/records/{recordId}"): "/merlin GetRecord",
     },
 }
 
