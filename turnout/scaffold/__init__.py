@@ -7,6 +7,7 @@ The proxy never imports this package; it reads WSDLs through `turnout.wsdl` and 
 file through `turnout.config.write_atomically`.
 """
 
+from ._check import CheckReport, Example, Finding, check_translators
 from ._example_note import read_example_note, with_example_note
 from ._openapi import openapi_document
 from ._plan import Plan, Slot, plans_for
@@ -15,10 +16,14 @@ from ._write import OperationReport, ScaffoldReport, scaffold, scaffold_wsdl
 
 __all__ = [
     "Change",
+    "CheckReport",
+    "Example",
+    "Finding",
     "OperationReport",
     "Plan",
     "ScaffoldReport",
     "Slot",
+    "check_translators",
     "openapi_document",
     "plans_for",
     "read_example_note",
