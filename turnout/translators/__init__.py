@@ -7,6 +7,7 @@ Python classes with the same halves. `load_translators(directory)` reads both ki
 Imports only `turnout.soap` and `turnout.config`: no HTTP, no proxy. The proxy does the call.
 """
 
+from ._attachments import AttachedEnvelope, attachments_of, with_attachments
 from ._jsonpath import MISSING, JsonPath, compile_json_path
 from ._loader import TranslatorSet, load_translator_file, load_translators, translator_files
 from ._mapping import MappingTranslator, load_mapping
@@ -26,6 +27,9 @@ from ._python import PythonTranslator, load_python
 from ._values import Scope
 
 __all__ = [
+    "AttachedEnvelope",
+    "attachments_of",
+    "with_attachments",
     "DEFAULT_VOLATILES",
     "MISSING",
     "Answered",

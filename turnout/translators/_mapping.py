@@ -18,6 +18,7 @@ from lxml import etree
 
 from ..config import Node, load_yaml
 from ..soap import Envelope
+from ._attachments import attachments_of
 from ._jsonpath import MISSING, JsonPath, compile_json_path
 from ._parts import SharedNodes
 from ._protocol import (
@@ -48,7 +49,7 @@ TOP_LEVEL = {
 REQUEST_KEYS = {
     "method", "path", "path_params", "query", "headers", "body", "checks", "dry_run", "invalid",
 }
-RESPONSE_KEYS = {"success", "header", "body", "faults"}
+RESPONSE_KEYS = {"success", "header", "body", "faults", "fault_header"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _OPERATION = re.compile(r"/\S* \S+")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -150,7 +151,8 @@ class MappingTranslator:
     def to_call(self, request: Envelope, *, dry_run: bool = False) -> JsonCall:
         self._check(request)
         template = self.dry_run_call if dry_run and self.dry_run_call is not None else self.call
-        scope = Scope(request.payload, volatiles=self.volatiles)
+        scope = Scope(request.payload, volatiles=self.volatiles,
+                      attachments=attachments_of(request))
         try:
             for check in self.checks:
                 check.evaluate(scope)

@@ -25,7 +25,7 @@ from ._writer import ReplyWriter, compile_fault
 
 SHARED_TOP_LEVEL = {"namespaces", "value_maps", "templates", "request", "response"}
 SHARED_REQUEST = {"invalid"}
-SHARED_RESPONSE = {"header", "faults"}
+SHARED_RESPONSE = {"header", "faults", "fault_header"}
 _PREFIX = re.compile(r"[A-Za-z_][\w.-]*")
 
 
@@ -47,6 +47,7 @@ class SharedNodes:
     value_maps: dict[str, Node] = field(default_factory=dict)
     templates: dict[str, Node] = field(default_factory=dict)
     header: Node | None = None
+    fault_header: Node | None = None
     faults: list[Node] = field(default_factory=list)
     invalid: Node | None = None
 
@@ -81,6 +82,9 @@ class SharedNodes:
             response.mapping(response_keys)
             if (header := response.get("header")) is not None:
                 self.header = header
+            if (fault_header := response.get("fault_header")) is not None:
+                fault_header.boolean()
+                self.fault_header = fault_header
             if (faults := response.get("faults")) is not None:
                 self.faults = list(faults.items()) + self.faults
         return request, response
@@ -125,6 +129,7 @@ class SharedNodes:
             header=compile_elements(self.header, decl, "header") if self.header else (),
             faults=tuple(compile_fault(rule, decl, with_status=True) for rule in self.faults),
             invalid=compile_fault(self.invalid, decl, with_status=False) if self.invalid else None,
+            fault_header=self.fault_header.boolean() if self.fault_header is not None else True,
         )
         return MappingParts(decl, writer)
 

@@ -37,6 +37,7 @@ from lxml import etree
 
 from ..config import ConfigError, Node
 from ..soap import Envelope
+from ._attachments import attachments_of
 from ._parts import MappingParts, load_parts
 from ._protocol import (
     DEFAULT_VOLATILES,
@@ -152,7 +153,7 @@ class PythonTranslator:
 
     def scope(self, request: Envelope, json: Any = None) -> Scope:
         """An evaluation scope for templates and value specs, over `json`."""
-        return Scope(request.payload, json, json, self.volatiles)
+        return Scope(request.payload, json, json, self.volatiles, attachments_of(request))
 
     def qname(self, name: str) -> str:
         """`cris:crimeReport` in Clark notation, with the shared namespaces."""

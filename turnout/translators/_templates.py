@@ -22,24 +22,35 @@ A JSON body template is JSON with value specs at the leaves:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml import etree
 
 from ..config import Node
+from ..soap import XmlThreat, XmlUnreadable, parse_xml
 from ._jsonpath import MISSING, JsonPath, compile_json_path, json_type
 from ._protocol import TranslationError
 from ._transforms import TYPES, BadValue
-from ._values import OMIT, Declarations, Scope, ValueSpec, compile_value
+from ._values import NIL, OMIT, XSI_NIL, Declarations, Scope, ValueSpec, compile_value
 
-_SOURCES = {"xpath", "json", "value", "generate"}
-_ELEMENT_DIRECTIVES = {"each", "from", "optional", "use"}
+_SOURCES = {"xpath", "json", "value", "generate", "soap_header", "attachment"}
+_ELEMENT_DIRECTIVES = {"each", "from", "optional", "use", "items", "json", "absent", "@name"}
+#: an element's attributes: (name in Clark notation, value)
+Attributes = tuple[tuple[str, ValueSpec], ...]
 _COMPILING: Any = object()  # marks a named template being compiled, to catch a use: cycle
 _to_string = TYPES["string"]
 
 
 # --- XML element templates (the reply half) --------------------------------------------------
+
+
+def _set_attributes(element: etree._Element, attributes: Attributes, scope: Scope) -> None:
+    for name, spec in attributes:
+        value = spec.evaluate(scope)
+        if value is OMIT:
+            continue
+        element.set(name, "" if value is None or value is NIL else _text(value, spec))
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class Leaf:
     value: ValueSpec
     each: JsonPath | None = None
     each_optional: bool = False
+    attributes: Attributes = ()
+    #: the value is XML text, parsed (hardened) and inserted as the element's content (xs:any)
+    xml: bool = False
 
     def build(self, parent: etree._Element, scope: Scope) -> None:
         if self.each is None:
@@ -61,17 +75,69 @@ class Leaf:
         if value is OMIT:
             return
         child = etree.SubElement(parent, self.tag)
-        if value is not None:
-            child.text = _text(value, self.value)
+        if self.attributes:
+            _set_attributes(child, self.attributes, scope)
+        if value is NIL:
+            child.set(XSI_NIL, "true")
+        elif value is not None:
+            if self.xml:
+                _insert_xml(child, _text(value, self.value), self.value)
+            else:
+                child.text = _text(value, self.value)
+
+
+def _insert_xml(element: etree._Element, text: str, spec: ValueSpec) -> None:
+    """Parse `text` (a fragment: elements and text) with the hardened parser, in a wrapper, and
+    move what it holds into `element`. Markup is never written as escaped text."""
+    try:
+        wrapper = parse_xml(f"<any>{text}</any>".encode())
+    except (XmlThreat, XmlUnreadable) as exc:
+        raise TranslationError(
+            f"{spec.field} is not XML that can be inserted: {exc} ({spec.where})"
+        ) from None
+    element.text = wrapper.text
+    for child in list(wrapper):
+        element.append(child)
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """An array wrapper (`items:`): one element around one element per array item. An absent
+    or null array is an error, or (by `absent:`) no wrapper, a nil one or an empty one."""
+
+    tag: str
+    array: ValueSpec
+    item: Leaf | Complex  # built per item, with the item as the JSON context
+    attributes: Attributes = ()
+
+    def build(self, parent: etree._Element, scope: Scope) -> None:
+        items = self.array.evaluate(scope)
+        if items is OMIT:
+            return
+        wrapper = etree.SubElement(parent, self.tag)
+        if self.attributes:
+            _set_attributes(wrapper, self.attributes, scope)
+        if items is NIL:
+            wrapper.set(XSI_NIL, "true")
+            return
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise TranslationError(
+                f"JSON {self.array.field} is {json_type(items)}, not an array ({self.array.where})"
+            )
+        for item in items:
+            self.item.build(wrapper, scope.at(json=item))
 
 
 @dataclass(frozen=True)
 class Complex:
     tag: str
-    children: tuple[Leaf | Complex, ...]
+    children: tuple[Leaf | Complex | Wrapper, ...]
     each: JsonPath | None = None
     source: JsonPath | None = None  # `from:`
     optional: bool = False
+    attributes: Attributes = ()
 
     def build(self, parent: etree._Element, scope: Scope) -> None:
         if self.each is not None:
@@ -89,11 +155,13 @@ class Complex:
 
     def _one(self, parent: etree._Element, scope: Scope) -> None:
         element = etree.SubElement(parent, self.tag)
+        if self.attributes:
+            _set_attributes(element, self.attributes, scope)
         for child in self.children:
             child.build(element, scope)
 
 
-Element = Leaf | Complex
+Element = Leaf | Complex | Wrapper
 
 
 def _items(path: JsonPath, scope: Scope, optional: bool) -> list[Any]:
@@ -142,22 +210,95 @@ def _json_path(node: Node) -> JsonPath:
         raise node.error(str(exc)) from None
 
 
+def _attributes(node: Node, decl: Declarations) -> tuple[Node, Attributes]:
+    """Split the `"@name"` keys off an element's template: the rest, and the attributes."""
+    if not isinstance(node.value, dict) or not any(str(k).startswith("@") for k in node.value):
+        return node, ()
+    attributes = []
+    for key in node.value:
+        if str(key).startswith("@"):
+            child = node.get(key)
+            assert child is not None
+            name = str(key)[1:]
+            if ":" in name:
+                name = qualified(name, child, decl)
+            else:
+                try:
+                    etree.QName(name)
+                except ValueError:
+                    raise child.error(f"{name!r} is not a valid XML attribute name") from None
+            attributes.append((name, compile_value(child, decl, "response", name=name)))
+    rest = type(node.value)((k, v) for k, v in node.value.items() if not str(k).startswith("@"))
+    if hasattr(node.value, "lc") and hasattr(rest, "lc"):  # keep lines for errors in the rest
+        rest.lc.data = node.value.lc.data
+    return Node(rest, node.file, node.field, node.line), tuple(attributes)
+
+
+def _wrapper(tag: str, node: Node, decl: Declarations, attributes: Attributes) -> Wrapper:
+    """`ms:linkedRefs: {json: linkedRefs, items: ms:string}`, or `items:` an element template
+    of one item (`{ms:Contact: {...}}`)."""
+    items_node = node.get("items")
+    assert items_node is not None
+    value = node.value
+    if isinstance(items_node.value, str):  # scalar items: the value's transforms, per item
+        item_tag = qualified(items_node.value, items_node, decl)
+        rest = {k: v for k, v in value.items() if k not in ("json", "items", "absent", "optional")}
+        item_node = Node({**rest, "json": "."}, node.file, node.field, node.line)
+        item: Leaf | Complex = Leaf(item_tag, compile_value(item_node, decl, "response"))
+        array_node = Node(
+            {k: v for k, v in value.items() if k in ("json", "absent", "optional")},
+            node.file, node.field, node.line,
+        )
+    else:
+        node.mapping({"json", "items", "absent", "optional"})
+        if not isinstance(items_node.value, dict) or len(items_node.value) != 1:
+            raise items_node.error(
+                "items: names the element of one item (ms:string), or is the template of one "
+                "item: {ms:Contact: {...}}"
+            )
+        item_key = next(iter(items_node.value))
+        item_child = items_node.get(item_key)
+        assert item_child is not None
+        built = compile_element(str(item_key), item_child, decl)
+        if isinstance(built, Wrapper):
+            raise item_child.error("an item of an array cannot itself be a wrapper here")
+        item = built
+        array_node = Node(
+            {k: v for k, v in value.items() if k != "items"}, node.file, node.field, node.line
+        )
+    if "json" not in array_node.value:
+        raise node.error("items: needs json: (the JSON array the items come from)")
+    array = compile_value(array_node, decl, "response")
+    return Wrapper(tag, array, item, attributes)
+
+
 def compile_element(key: str, node: Node, decl: Declarations) -> Element:
     """Compile the template of element `key` (a `prefix:name`) from `node`."""
     tag = qualified(key, node, decl)
+    node, attributes = _attributes(node, decl)
     value = node.value
+    if isinstance(value, dict) and "items" in value:
+        return _wrapper(tag, node, decl, attributes)
     if not isinstance(value, dict) or _SOURCES & set(value):
+        xml = False
+        if isinstance(value, dict) and "xml" in value:
+            xml_node = node.get("xml")
+            assert xml_node is not None
+            xml = xml_node.boolean()
+            node = Node({k: v for k, v in value.items() if k != "xml"}, node.file, node.field,
+                        node.line)
+            value = node.value
         if isinstance(value, dict) and "each" in value:
             each_node = node.get("each")
             assert each_node is not None
             spec = compile_value(node, decl, "response", extra=frozenset({"each"}))
             optional = spec.absent == "omit"
-            return Leaf(tag, spec, _json_path(each_node), optional)
-        if value is None:
-            return Complex(tag, ())
-        return Leaf(tag, compile_value(node, decl, "response"))
+            return Leaf(tag, spec, _json_path(each_node), optional, attributes, xml)
+        if value is None or (isinstance(value, dict) and not value):
+            return Complex(tag, (), attributes=attributes)
+        return Leaf(tag, compile_value(node, decl, "response"), attributes=attributes, xml=xml)
     children: list[Element] = []
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"attributes": attributes}
     for child_key in value:
         child = node.get(child_key)
         assert child is not None
@@ -167,6 +308,8 @@ def compile_element(key: str, node: Node, decl: Declarations) -> Element:
             options["source"] = _json_path(child)
         elif child_key == "optional":
             options["optional"] = child.boolean()
+        elif child_key == "absent":
+            options["optional"] = child.choice(("error", "omit")) == "omit"
         elif child_key == "use":
             for name_node in child.items() if isinstance(child.value, list) else [child]:
                 children.extend(named_template(name_node, decl))
@@ -274,7 +417,26 @@ class JsonValue:
         return self.spec.evaluate(scope)
 
 
-JsonTemplate = JsonObject | JsonArray | JsonEach | JsonValue
+@dataclass(frozen=True)
+class JsonWrapped:
+    """An array wrapper of records (`{xpath: wrapper, items: item, item: {...}}`): absent
+    without the wrapper element (then `absent:` decides), else one object per item element."""
+
+    wrapper: Any  # a compiled etree.XPath
+    items: Any
+    item: JsonTemplate
+    absent: ValueSpec  # evaluated only when the wrapper is absent, for its absent rule
+
+    def build(self, scope: Scope) -> Any:
+        found = self.wrapper(scope.node)
+        if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+            return self.absent.evaluate(scope)
+        nodes = self.items(found[0])
+        built = [self.item.build(scope.at(node=n)) for n in nodes if isinstance(n, etree._Element)]
+        return [item for item in built if item is not OMIT]
+
+
+JsonTemplate = JsonObject | JsonArray | JsonEach | JsonValue | JsonWrapped
 
 
 def compile_json(node: Node, decl: Declarations, name: str = "") -> JsonTemplate:
@@ -294,6 +456,21 @@ def compile_json(node: Node, decl: Declarations, name: str = "") -> JsonTemplate
             compile_json(item_node, decl, name),
             flag.boolean() if flag is not None else False,
         )
+    if isinstance(value, dict) and "items" in value and "item" in value:
+        node.mapping({"xpath", "items", "item", "absent", "required", "omit_if_empty", "field"})
+        wrapper_node, items_node, item_node = node.get("xpath"), node.get("items"), node.get("item")
+        assert items_node is not None and item_node is not None
+        if wrapper_node is None:
+            raise node.error("items: needs xpath: (the wrapper element)")
+        # the absent rule, as a value read from nowhere: absent by construction
+        rule = {k: v for k, v in value.items() if k not in ("items", "item")}
+        rule["xpath"] = "/.."
+        absent = compile_value(Node(rule, node.file, node.field, node.line), decl, "request",
+                               name=name)
+        if "field" not in value:
+            absent = replace(absent, field=name or absent.field)
+        return JsonWrapped(decl.xpath(wrapper_node), decl.xpath(items_node),
+                           compile_json(item_node, decl, name), absent)
     if isinstance(value, dict) and not _SOURCES & set(value):
         fields = []
         for key in value:

@@ -145,11 +145,40 @@ def _parse_date(value: Any, source: DateFormat) -> date | time | datetime:
     return parsed
 
 
-def _format_date(value: date | time | datetime, target: DateFormat, utc: bool) -> str:
+#: `precision:` -> isoformat's timespec ("auto": microseconds only when there are any)
+PRECISIONS = {"keep": "auto", "seconds": "seconds", "milliseconds": "milliseconds",
+              "microseconds": "microseconds"}
+#: `offset:` -> how a zero UTC offset is spelt ("" keeps Python's `+00:00`)
+OFFSETS = {"keep": "", "Z": "Z", "+00:00": "+00:00"}
+
+
+@dataclass(frozen=True)
+class IsoStyle:
+    """How `iso` writes a time: the fraction digits and how a zero offset is spelt."""
+
+    timespec: str = "auto"
+    zero_offset: str = ""
+
+
+PLAIN_ISO = IsoStyle()
+
+
+def _iso(value: date | time | datetime, style: IsoStyle) -> str:
+    if not isinstance(value, (datetime, time)):
+        return value.isoformat()
+    text = value.isoformat(timespec=style.timespec)
+    if style.zero_offset == "Z" and text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    return text
+
+
+def _format_date(
+    value: date | time | datetime, target: DateFormat, utc: bool, style: IsoStyle = PLAIN_ISO
+) -> str:
     if utc and isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UTC)
     if target.text == ISO:
-        return value.isoformat()
+        return value.isoformat() if style is PLAIN_ISO else _iso(value, style)
     if isinstance(value, time) and target.kind is not time:
         raise BadValue("date", f"a time ({value}) has no date to format as {target.form}")
     if not isinstance(value, (datetime, time)) and target.kind is not date:
@@ -157,9 +186,11 @@ def _format_date(value: date | time | datetime, target: DateFormat, utc: bool) -
     return value.strftime(target.text)
 
 
-def convert_date(source: DateFormat, target: DateFormat, utc: bool) -> Transform:
+def convert_date(
+    source: DateFormat, target: DateFormat, utc: bool, style: IsoStyle = PLAIN_ISO
+) -> Transform:
     def apply(value: Any) -> Any:
-        return _format_date(_parse_date(value, source), target, utc)
+        return _format_date(_parse_date(value, source), target, utc, style)
 
     return apply
 

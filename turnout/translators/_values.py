@@ -11,16 +11,19 @@ reply half. Numbers, booleans and null are literals. Everything is compiled when
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from lxml import etree
 
 from ..config import Node
+from ..soap import MimePart
 from . import _transforms as tf
 from ._jsonpath import MISSING, compile_json_path
 from ._protocol import DEFAULT_VOLATILES, Volatiles
@@ -30,14 +33,22 @@ Side = Literal["request", "response"]
 #: returned by `ValueSpec.evaluate` when the value is absent and may be left out
 OMIT: Any = type("Omit", (), {"__repr__": lambda self: "OMIT", "__bool__": lambda self: False})()
 
-_SOURCES = ("xpath", "json", "value", "generate")
+_SOURCES = ("xpath", "json", "value", "generate", "soap_header", "attachment")
 _GENERATED = ("now", "message_id")
+#: what `absent:` may say, per side (see `compile_value`)
+_ABSENT = {"request": ("null", "omit", "required"), "response": ("error", "omit", "nil", "empty")}
+#: NIL: an absent reply value written as an element with xsi:nil="true"
+NIL: Any = type("Nil", (), {"__repr__": lambda self: "NIL", "__bool__": lambda self: False})()
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+XOP_INCLUDE = "{http://www.w3.org/2004/08/xop/include}Include"
 _TRANSFORM_KEYS = (
     "date", "type", "map", "unmap", "case", "format", "template", "join", "split", "replace",
 )
-_COMMON = {"trim", "default", "unmapped", *_SOURCES, *_TRANSFORM_KEYS}
+_COMMON = {"trim", "default", "unmapped", "absent", "precision", "offset", *_SOURCES,
+           *_TRANSFORM_KEYS}
 REQUEST_KEYS = _COMMON - {"json"} | {
-    "list", "required", "omit_if_empty", "field", "invalid", "pattern", "max_length",
+    "list", "required", "omit_if_empty", "field", "invalid", "pattern", "max_length", "items",
+    "xml", "part",
 }
 RESPONSE_KEYS = _COMMON | {"optional"}
 _LOCAL_NAME = re.compile(r"^(?:.*/)?(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)$")
@@ -126,16 +137,18 @@ class Scope:
     """What one evaluation sees: the request node XPaths start from, the JSON context and root
     of the reply, and the message's volatile values."""
 
-    __slots__ = ("_stamps", "json", "node", "root")
+    __slots__ = ("_stamps", "attachments", "json", "node", "root")
 
     def __init__(
         self, node: etree._Element, json: Any = None, root: Any = None,
-        volatiles: Volatiles = DEFAULT_VOLATILES,
+        volatiles: Volatiles = DEFAULT_VOLATILES, attachments: tuple[MimePart, ...] = (),
     ) -> None:
         self.node = node
         self.json = json
         self.root = root
         self._stamps = _Stamps(volatiles)
+        #: the request's MTOM / SwA parts other than the envelope
+        self.attachments = attachments
 
     def at(self, node: etree._Element | None = None, json: Any = MISSING) -> Scope:
         """The same message, one level in: another request node or JSON context."""
@@ -144,7 +157,16 @@ class Scope:
         inner.json = self.json if json is MISSING else json
         inner.root = self.root
         inner._stamps = self._stamps
+        inner.attachments = self.attachments
         return inner
+
+    @property
+    def soap_header(self) -> etree._Element | None:
+        """The request's SOAP Header element, or None."""
+        root = self.node.getroottree().getroot()
+        for child in root.iterchildren("{*}Header"):
+            return child
+        return None
 
     @property
     def now(self) -> datetime:
@@ -183,7 +205,7 @@ class ValueSpec:
     field: str
     where: str  # `file:line: field`, for messages about the mapping rather than the message
     trim: bool = False
-    absent: Literal["null", "omit", "required", "error"] = "null"
+    absent: Literal["null", "omit", "required", "error", "nil"] = "null"
     default: Any = MISSING
     is_list: bool = False
     max_length: int | None = None
@@ -201,12 +223,15 @@ class ValueSpec:
         object.__setattr__(self, "_plain", plain)
 
     def evaluate(self, scope: Scope) -> Any:
-        raw = self.read(scope)
+        try:
+            raw = self.read(scope)
+        except tf.BadValue as bad:  # a reference the message cannot resolve (an attachment)
+            self._fail(bad.kind, f"{self.field} {bad.message}", MISSING)
         if self._plain and raw is not None and raw is not MISSING and raw != "":
             return raw
-        if self.is_list:
+        if self.is_list and isinstance(raw, list):
             return [self._one(item) for item in raw if not self._empty(item)]
-        return self._one(raw)
+        return self._one(raw)  # an absent list (no wrapper) is absent, not []
 
     def _empty(self, value: Any) -> bool:
         if value is None or value is MISSING:
@@ -223,6 +248,8 @@ class ValueSpec:
                 return OMIT
             elif self.absent == "null":
                 return None
+            elif self.absent == "nil":
+                return NIL
             elif self.absent == "required":
                 self._fail("required", f"{self.field} is required", value)
             else:
@@ -271,6 +298,89 @@ def _xpath_reader(compiled: etree.XPath, as_list: bool) -> Callable[[Scope], Any
     return read
 
 
+def _items_reader(wrapper: etree.XPath, items: etree.XPath) -> Callable[[Scope], Any]:
+    """An array wrapper: absent (MISSING) without the wrapper element, else its items' text."""
+
+    def read(scope: Scope) -> Any:
+        found = wrapper(scope.node)
+        if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+            return MISSING
+        return [_string_value(item) for item in items(found[0])]
+
+    return read
+
+
+def _xml_reader(compiled: etree.XPath, whole: bool) -> Callable[[Scope], Any]:
+    """xs:any content as XML text: the element itself, or its children (and text) in order."""
+
+    def read(scope: Scope) -> Any:
+        found = compiled(scope.node)
+        if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+            return MISSING
+        element = found[0]
+        if whole:
+            return _xml_text(element)
+        parts = [element.text or ""]
+        for child in element:
+            parts.append(_xml_text(child))  # its tail comes with it
+        return "".join(parts)
+
+    return read
+
+
+def _xml_text(element: etree._Element) -> str:
+    """`element` serialised on its own, with the namespace declarations it uses and no others."""
+    copy = etree.fromstring(etree.tostring(element))  # a detached copy, declarations included
+    etree.cleanup_namespaces(copy)
+    text: str = etree.tostring(copy, encoding="unicode", with_tail=False)
+    return text + (element.tail or "")
+
+
+def _header_reader(compiled: etree.XPath) -> Callable[[Scope], Any]:
+    inner = _xpath_reader(compiled, False)
+
+    def read(scope: Scope) -> Any:
+        header = scope.soap_header
+        if header is None:
+            return MISSING
+        return inner(scope.at(node=header))
+
+    return read
+
+
+def _attachment_reader(compiled: etree.XPath, part: str) -> Callable[[Scope], Any]:
+    """The bytes an element carries, as base64 text: an MTOM `xop:Include`, a SwA `cid:`
+    reference (text or `href`), or inline base64; `part: content_type` gives the media type."""
+
+    def read(scope: Scope) -> Any:
+        found = compiled(scope.node)
+        if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+            return MISSING
+        element = found[0]
+        include = next(element.iterchildren(XOP_INCLUDE), None)
+        reference = include.get("href") if include is not None else element.get("href")
+        if reference is None and (element.text or "").strip().startswith("cid:"):
+            reference = (element.text or "").strip()
+        if reference is None:
+            text = "".join((element.text or "").split())
+            if not text:
+                return MISSING
+            return text if part == "content" else "application/octet-stream"
+        if not reference.startswith("cid:"):
+            raise tf.BadValue("attachment", f"refers to {reference!r}, which is not a cid: URL")
+        wanted = unquote(reference[4:])
+        for attached in scope.attachments:
+            if attached.content_id == wanted:
+                if part == "content_type":
+                    return attached.content_type or "application/octet-stream"
+                return base64.b64encode(attached.content).decode("ascii")
+        raise tf.BadValue(
+            "attachment", f"refers to attachment {reference}, which the request does not carry"
+        )
+
+    return read
+
+
 def _source(node: Node, spec: dict[str, Any], side: Side, decl: Declarations) -> tuple[
     Callable[[Scope], Any], str
 ]:
@@ -278,16 +388,35 @@ def _source(node: Node, spec: dict[str, Any], side: Side, decl: Declarations) ->
     given = [key for key in _SOURCES if key in spec]
     if len(given) != 1:
         what = "none" if not given else ", ".join(given)
-        options = "xpath, value, generate" if side == "request" else "json, xpath, value, generate"
+        options = (
+            "xpath, value, generate, soap_header, attachment" if side == "request"
+            else "json, xpath, value, generate, soap_header"
+        )
         raise node.error(f"give exactly one source ({options}), not {what}")
     key = given[0]
     source = node.get(key)
     assert source is not None
-    if key == "xpath":
+    for option, needs in (("items", "xpath"), ("xml", "xpath"), ("part", "attachment")):
+        if option in spec and key != needs:
+            raise node.error(f"{option}: needs a{'n' if needs[0] in 'ax' else ''} {needs} source")
+    if key in ("xpath", "soap_header", "attachment"):
         compiled = decl.xpath(source)
-        as_list = bool(spec.get("list"))
         match = _LOCAL_NAME.match(source.value.strip())
-        return _xpath_reader(compiled, as_list), match.group(1) if match else ""
+        name = match.group(1) if match else ""
+        if key == "soap_header":
+            return _header_reader(compiled), name
+        if key == "attachment":
+            if side != "request":
+                raise source.error("attachment: reads the request's attachments: request half only")
+            part_node = node.get("part")
+            part = part_node.choice(("content", "content_type")) if part_node else "content"
+            return _attachment_reader(compiled, part), name
+        if (items_node := node.get("items")) is not None:
+            return _items_reader(compiled, decl.xpath(items_node)), name
+        if (xml_node := node.get("xml")) is not None:
+            return _xml_reader(compiled, xml_node.choice(("children", "element")) == "element"), name
+        as_list = bool(spec.get("list"))
+        return _xpath_reader(compiled, as_list), name
     if key == "json":
         try:
             path = compile_json_path(source.string())
@@ -327,7 +456,11 @@ def compile_value(
     if (item := node.get("list")) is not None:
         if "xpath" not in spec:
             raise item.error("list: true needs an xpath source")
+        if "items" in spec:
+            raise item.error("items: already gives a list; leave out list:")
         options["is_list"] = item.boolean()
+    if "items" in spec:
+        options["is_list"] = True
     if (item := node.get("default")) is not None:
         options["default"] = item.plain()
 
@@ -337,6 +470,12 @@ def compile_value(
             if absent not in ("null", "error"):
                 raise item.error("give only one of required, omit_if_empty")
             absent = meaning
+    if (item := node.get("absent")) is not None:
+        if absent not in ("null", "error"):
+            raise item.error("give absent: or required/optional/omit_if_empty, not both")
+        absent = item.choice(_ABSENT[side])
+        if absent == "empty":  # an empty element: what a null value writes
+            absent = "null"
     options["absent"] = absent
 
     if (item := node.get("max_length")) is not None:
@@ -353,6 +492,12 @@ def compile_value(
         keep_unknown = item.choice(("keep", "error")) == "keep"
 
     transforms: list[tuple[str, tf.Transform]] = []
+    style = _iso_style(node, allowed_here="generate" in spec and spec["generate"] == "now")
+    if style is not None:  # generate: now, formatted: the options of `date: {to: iso}`
+        transforms.append(("date", tf.convert_date(
+            tf.DateFormat(tf.ISO, datetime, None), tf.DateFormat(tf.ISO, datetime, None),
+            False, style,
+        )))
     for key in spec:  # in the order written
         if key not in _TRANSFORM_KEYS:
             continue
@@ -372,7 +517,7 @@ def compile_value(
 
 
 #: what can be wrong with a value, for `invalid: {kind: message}`
-PROBLEM_KINDS = ("required", "length", "pattern", "date", "type", "map", "format")
+PROBLEM_KINDS = ("required", "length", "pattern", "date", "type", "map", "format", "attachment")
 
 
 def _invalid(node: Node) -> str | dict[str, str]:
@@ -449,7 +594,7 @@ def _transform(key: str, node: Node, decl: Declarations, keep_unknown: bool) -> 
             raise node.error(f"bad template ({exc}); it may use {{value}}") from None
         return tf.template(text)
     # date
-    node.mapping({"from", "to", "utc"})
+    node.mapping({"from", "to", "utc", "precision", "offset"})
     ends: dict[str, tf.DateFormat] = {}
     for end in ("from", "to"):
         item = node.get(end)
@@ -466,4 +611,20 @@ def _transform(key: str, node: Node, decl: Declarations, keep_unknown: bool) -> 
         target = tf.DateFormat(tf.ISO, source.kind, None)
     utc_node = node.get("utc")
     utc = utc_node.boolean() if utc_node is not None else False
-    return tf.convert_date(source, target, utc)
+    style = _iso_style(node, allowed_here=target.text == tf.ISO)
+    return tf.convert_date(source, target, utc, style or tf.PLAIN_ISO)
+
+
+def _iso_style(node: Node, *, allowed_here: bool) -> tf.IsoStyle | None:
+    """`precision:` and `offset:` (of `date: {to: iso}` or `generate: now`), or None."""
+    precision, offset = node.get("precision"), node.get("offset")
+    if precision is None and offset is None:
+        return None
+    if not allowed_here:
+        given = precision if precision is not None else offset
+        assert given is not None
+        raise given.error("precision: and offset: apply to date: {to: iso} or generate: now")
+    return tf.IsoStyle(
+        tf.PRECISIONS[precision.choice(tuple(tf.PRECISIONS))] if precision else "auto",
+        tf.OFFSETS[offset.choice(tuple(tf.OFFSETS))] if offset else "",
+    )

@@ -28,7 +28,16 @@ from typing import Any
 from lxml import etree
 
 from ..config import Node
-from ..soap import Envelope, FaultCode, Part, SoapFault, new_envelope, serialise, write_fault
+from ..soap import (
+    Envelope,
+    FaultCode,
+    Part,
+    SoapFault,
+    SoapVersion,
+    new_envelope,
+    serialise,
+    write_fault,
+)
 from ._jsonpath import MISSING, JsonPath, compile_json_path
 from ._protocol import JsonReply, SoapReply, TranslationError
 from ._templates import Element, compile_elements
@@ -37,7 +46,11 @@ from ._values import Declarations, Scope, ValueProblem, ValueSpec, compile_value
 _STATUS_CLASS = re.compile(r"[1-5]xx")
 OK_STATUS = 200
 FAULT_STATUS = 500
-FAULT_KEYS = {"status", "when", "fault", "reason", "detail"}
+FAULT_KEYS = {"status", "when", "fault", "subcodes", "reason", "detail", "header"}
+#: a fault code `prefix:Name` (or a subcode)
+_QNAME = re.compile(r"([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)")
+#: a code in the reply's own envelope namespace, whichever version that is (`soap:` undeclared)
+ENVELOPE_NS = "\x00envelope"
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,18 @@ class FaultRule:
     statuses: StatusMatch | None = None  # None for the invalid-request rule
     when: tuple[tuple[JsonPath, tuple[Any, ...]], ...] = ()
     where: str = ""
+    #: a code given as a QName (`soap11env:Client.RecordNotFound`), instead of `sender`
+    code: etree.QName | None = None
+    subcodes: tuple[etree.QName, ...] = ()
+    #: write the response header on this Fault: None follows `response.fault_header`
+    header: bool | None = None
+
+    def fault_code(self, version: SoapVersion) -> FaultCode | etree.QName:
+        if self.code is None:
+            return FaultCode.SENDER if self.sender else FaultCode.RECEIVER
+        if self.code.namespace == ENVELOPE_NS:
+            return etree.QName(version.namespace, self.code.localname)
+        return self.code
 
     def matches(self, reply: JsonReply) -> bool:
         if self.statuses is None or reply.status not in self.statuses:
@@ -106,13 +131,27 @@ def compile_fault(node: Node, decl: Declarations, *, with_status: bool) -> Fault
             raise node.error("a fault rule needs status: (404, [400, 422] or 5xx)")
         statuses = StatusMatch.parse(status_node)
     fault_node = node.get("fault")
-    sender = True if fault_node is None else fault_node.choice(("client", "server")) == "client"
+    sender, code = True, None
+    if fault_node is not None:
+        text = fault_node.value
+        if text in ("client", "server"):
+            sender = text == "client"
+        else:
+            code = _qname(fault_node, decl, "client, server or a QName like soap:Client.NotFound")
+    subcodes: tuple[etree.QName, ...] = ()
+    if (sub_node := node.get("subcodes")) is not None:
+        items = list(sub_node.items()) if isinstance(sub_node.value, list) else [sub_node]
+        subcodes = tuple(_qname(item, decl, "a QName like ms:NOTFOUND") for item in items)
+    header_node = node.get("header")
+    header = header_node.boolean() if header_node is not None else None
     reason_node = node.get("reason")
     if reason_node is None:
         raise node.error("a fault needs reason: (the faultstring, e.g. {json: error.message})")
     reason = compile_value(reason_node, decl, "response")
     detail_node = node.get("detail")
-    detail = compile_elements(detail_node, decl, "detail") if detail_node is not None else ()
+    detail: tuple[Element, ...] = ()
+    if detail_node is not None and detail_node.value is not False:  # false: no detail at all
+        detail = compile_elements(detail_node, decl, "detail")
     when = []
     if (when_node := node.get("when")) is not None:
         if not isinstance(when_node.value, dict) or not when_node.value:
@@ -127,8 +166,23 @@ def compile_fault(node: Node, decl: Declarations, *, with_status: bool) -> Fault
             plain = item.plain()
             when.append((path, tuple(plain) if isinstance(plain, list) else (plain,)))
     return FaultRule(
-        sender, reason, detail, statuses, tuple(when), where=f"{node.file}:{node.line}"
+        sender, reason, detail, statuses, tuple(when), where=f"{node.file}:{node.line}",
+        code=code, subcodes=subcodes, header=header,
     )
+
+
+def _qname(node: Node, decl: Declarations, what: str) -> etree.QName:
+    """`prefix:Name` with a declared prefix; `soap:` undeclared is the reply's envelope."""
+    text = node.value
+    match = _QNAME.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise node.error(f"must be {what}, not {text!r}")
+    prefix, local = match.groups()
+    if prefix in decl.namespaces:
+        return etree.QName(decl.namespaces[prefix] or None, local)
+    if prefix == "soap":
+        return etree.QName(ENVELOPE_NS, local)
+    raise node.error(f"fault code {text!r} uses undeclared namespace prefix {prefix!r}")
 
 
 @contextmanager
@@ -150,6 +204,8 @@ class ReplyWriter:
     header: tuple[Element, ...] = ()
     faults: tuple[FaultRule, ...] = ()
     invalid: FaultRule | None = None
+    #: whether Faults carry `header` (a rule's own `header:` wins)
+    fault_header: bool = True
 
     def respond(
         self, request: Envelope, scope: Scope, body: Callable[[etree._Element], None]
@@ -169,10 +225,12 @@ class ReplyWriter:
         version = request.version
         with reply_errors():
             reason = rule.reason.evaluate(scope)
+            with_header = self.fault_header if rule.header is None else rule.header
             fault = SoapFault(
                 str(reason or ""),
-                FaultCode.SENDER if rule.sender else FaultCode.RECEIVER,
-                header=_built(self.header, scope),
+                rule.fault_code(version),
+                subcodes=rule.subcodes,
+                header=_built(self.header, scope) if with_header else (),
                 detail=_built(rule.detail, scope),
             )
             body = write_fault(version, fault, self.namespaces)
