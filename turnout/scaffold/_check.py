@@ -75,6 +75,9 @@ class Example:
     path: str | None = None
     #: made up from the schema: a refusal is a note (the schema may allow what the bus does not)
     generated: bool = False
+    #: False for a recorded request the bus answered with a Fault: it answers `reply` only,
+    #: and is no example of a valid request
+    valid_request: bool = True
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ class _TranslatorCheck:
         self.report.notes.append(f"{self.name}: {message}")
 
     def run(self, examples: list[Example]) -> None:
-        requests = [e for e in examples if e.request is not None]
+        requests = [e for e in examples if e.request is not None and e.valid_request]
         if not requests and self.wsdl is not None:
             operation, _, wsdl_name = self.wsdl
             requests = [Example(self.translator.operation, f"generated from {wsdl_name}",
