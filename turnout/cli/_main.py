@@ -19,6 +19,7 @@ from ._routes import routes
 from ._send import send
 from ._status import status
 from ._top import top
+from ._translators import translators
 from ._wsdl import scaffold, wsdl
 
 
@@ -47,4 +48,5 @@ main.add_command(send)
 main.add_command(audit)
 main.add_command(mock)
 main.add_command(top)
+main.add_command(translators)
 demo.add_command(record_golden_command)
