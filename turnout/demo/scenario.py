@@ -9,7 +9,8 @@ raised.
 `run_scenario(base_url, identity=DemoIdentity.load())` is the same day on a bus that
 authenticates: every call is signed with a WS-Security UsernameToken (PasswordDigest, zeep's
 `UsernameToken(use_digest=True)`) by the officer on that desk (PC4127 runs the PNC checks,
-PCSO9001 the location lookups, PC5518 crimes and statements), and three refusals follow, each an
+PCSO9001 the location lookups, PC5518 crimes and statements, DC0912 the MERLIN records), and
+three refusals follow, each an
 expected Fault: PC4127 filing a crime (FORBIDDEN), PCSO9001 checking a vehicle (FORBIDDEN) and
 a wrong password (AUTHFAIL).
 """
@@ -30,9 +31,15 @@ from zeep.wsse.username import UsernameToken
 from .identity import DemoIdentity
 
 TIMEOUT_SECONDS = 10.0
-SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms")
+SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms", "/merlin")
 #: who signs a service's calls when the bus authenticates: the officer on that desk
-DESK_OFFICERS = {"/pnc": "PC4127", "/geo": "PCSO9001", "/cris": "PC5518", "/eforms": "PC5518"}
+DESK_OFFICERS = {
+    "/pnc": "PC4127",
+    "/geo": "PCSO9001",
+    "/cris": "PC5518",
+    "/eforms": "PC5518",
+    "/merlin": "DC0912",
+}
 AUTHENTICATION_FAILED = "AUTHFAIL"
 FORBIDDEN = "FORBIDDEN"
 
@@ -156,6 +163,10 @@ def _cris(operation: str, label: str, *, fault: bool = False, **args: Any) -> _S
     return _Step("/cris", operation, label, args, fault)
 
 
+def _merlin(operation: str, label: str, *, fault: bool = False, **args: Any) -> _Step:
+    return _Step("/merlin", operation, label, args, fault)
+
+
 # spelled as officers type them: any case, with or without the space
 _KNOWN_VEHICLES = (
     "TB19 XKF",
@@ -168,6 +179,25 @@ _KNOWN_VEHICLES = (
     "TB12DVH",
     "TB66 JKF",
     "TB18 RUF",
+)
+
+#: MERLIN's reads: records with and without a PNC link, nil fields, linked refs, ranked hits
+_MERLIN_READS: tuple[_Step, ...] = (
+    _merlin("GetRecord", "missing person on the PNC", recordId="MER/2026/000001"),
+    _merlin("GetRecord", "child at risk: nil fields, several linked refs",
+            recordId="MER/2026/000003"),
+    _merlin("GetRecord", "found safe, no linked refs", recordId="MER/2026/000005"),
+    _merlin("GetRecord", "unknown record", fault=True, recordId="MER/2026/999999"),
+    _merlin("GetRecord", "malformed record id", fault=True, recordId="MER-2026-17"),
+    _merlin("SearchRecords", "surname and forename, ranked", surname="Quillfeather",
+            forenames="Ophelia"),
+    _merlin("SearchRecords", "surname prefix and date of birth", surname="thistle",
+            dateOfBirth="1961-03-14"),
+    _merlin("SearchRecords", "closed records left out", surname="Ashgrove"),
+    _merlin("SearchRecords", "closed records asked for", surname="Ashgrove", includeClosed=True),
+    _merlin("SearchRecords", "no match is an empty result", surname="Zzyzx-Nonesuch"),
+    _merlin("SearchRecords", "date of birth not xs:date", fault=True, surname="Golightly",
+            dateOfBirth="30/09/1965"),
 )
 
 #: the enquiries and searches: fixed requests, whatever the bus holds
@@ -209,6 +239,7 @@ _READS: tuple[_Step, ...] = (
     ),
     _cris("GetCrimeReport", "unknown reference", fault=True, crimeReference="CR/2026/999999"),
     _cris("GetCrimeReport", "malformed reference", fault=True, crimeReference="CR-2026-17"),
+    *_MERLIN_READS,
 )
 
 
@@ -309,6 +340,55 @@ def _statements(run: _Run, references: list[str]) -> None:
     run.call(iso_date)
 
 
+_NEW_MERLIN_RECORDS: tuple[dict[str, Any], ...] = (
+    {
+        "recordType": "MISSING",
+        "riskLevel": "HIGH",
+        "subject": {
+            "surname": "Nakamura-Bell",
+            "forenames": "Hana",
+            "dateOfBirth": "1996-03-11",
+            "pncId": "98/136620Y",
+        },
+        "lastSeenAt": "2026-03-10T18:45:00Z",
+        "lastSeenLocation": "Riverside Walk, Turnbridge",
+        "circumstances": "Did not arrive for a night shift; car found at the riverside car park.",
+        "linkedRefs": {"string": ["CR/2026/000108"]},
+        "reportingOfficer": "DC0912",
+    },
+    {
+        "recordType": "CHILD_AT_RISK",
+        "riskLevel": "CRITICAL",
+        "subject": {
+            "surname": "Pemberthy",
+            "forenames": "Maisie",
+            "dateOfBirth": "2017-10-05",
+            "pncId": None,
+        },
+        "lastSeenAt": None,
+        "lastSeenLocation": None,
+        "circumstances": "Sibling of a child already at risk; same household, same concerns.",
+        "linkedRefs": {"string": ["MER/2026/000003", "MER/2026/000004", "CR/2026/000104"]},
+        "reportingOfficer": "DC0912",
+    },
+)
+
+
+def _merlin_records(run: _Run) -> None:
+    """Files the new MERLIN records, one refused, and reads each filed one back."""
+    record_ids = []
+    for record in _NEW_MERLIN_RECORDS:
+        step = _merlin("CreateRecord", "new record", record=dict(record))
+        reply = _body(run.call(step))
+        if reply is not None:
+            record_ids.append(reply.CreateRecordResult.recordId)
+    severe = {**_NEW_MERLIN_RECORDS[0], "riskLevel": "SEVERE"}
+    run.call(_merlin("CreateRecord", "risk level not in the enumeration", fault=True,
+                     record=severe))
+    for record_id in record_ids:
+        run.call(_merlin("GetRecord", "read back a new record", recordId=record_id))
+
+
 #: an authenticating bus's refusals: a role the officer lacks, a password that is wrong
 _REFUSALS: tuple[_Step, ...] = (
     _Step("/cris", "CreateCrimeReport", "PC4127 may not file a crime", dict(_NEW_CRIMES[1]),
@@ -342,6 +422,7 @@ def run_scenario(base_url: str, identity: DemoIdentity | None = None) -> list[Sc
             run.call(step)
         references = _crime_reports(run)
         _statements(run, references)
+        _merlin_records(run)
         if identity is not None:
             for step in _REFUSALS:
                 run.call(step)
