@@ -96,6 +96,10 @@ def render_check(report: CheckReport, what: str) -> None:
     """The findings, one per line (file:line: field: message (example)), then a summary."""
     for note in report.notes:
         errors.print(f"note: {note}", highlight=False)
+    if report.no_reply_examples:
+        errors.print(f"note: no example reply, so the reply half was not run, for: "
+                     f"{', '.join(report.no_reply_examples)} (give recordings with --examples, "
+                     "or write <stem>.reply.json beside the example request)", highlight=False)
     checked = (f"{len(report.translators)} translators, {report.request_examples} example "
                f"requests, {report.reply_examples} example replies")
     against = []

@@ -83,16 +83,20 @@ class Example:
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong: which translator, where in its mapping (file:line: field, when known),
-    what, and on which example."""
+    what, and the examples it showed on (the same problem on several examples is one finding)."""
 
     translator: str
     message: str
     where: str | None = None
-    example: str | None = None
+    examples: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
-        return f"{text} (example: {self.example})" if self.example else text
+        if not self.examples:
+            return text
+        shown = ", ".join(self.examples[:3])
+        more = f" and {len(self.examples) - 3} more" if len(self.examples) > 3 else ""
+        return f"{text} (example{'s' if len(self.examples) > 1 else ''}: {shown}{more})"
 
 
 @dataclass
@@ -104,6 +108,8 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     #: what could not be checked, and why (never a failure)
     notes: list[str] = field(default_factory=list)
+    #: translators with no example reply: their reply half was not run
+    no_reply_examples: list[str] = field(default_factory=list)
     wsdls: list[str] = field(default_factory=list)
     contracts: list[str] = field(default_factory=list)
 
@@ -276,9 +282,20 @@ class _TranslatorCheck:
         self.name = translator.name
         self.wsdl = schemas.operations.get(translator.operation)
         self.contracts = [c for c in contracts if c.covers(translator.service)]
+        #: file:line: field of each XPath that found nothing
+        self.missing: set[str] = set()
 
-    def fail(self, message: str, where: str | None = None, example: str | None = None) -> None:
-        self.report.findings.append(Finding(self.name, message, where, example))
+    def fail(self, message: str, where: str | None = None, example: str | None = None,
+             examples: tuple[str, ...] = ()) -> None:
+        """Add a finding, or the example to the same finding already made."""
+        examples = examples + ((example,) if example is not None else ())
+        findings = self.report.findings
+        for index, known in enumerate(findings):
+            if (known.translator, known.message, known.where) == (self.name, message, where):
+                more = tuple(e for e in examples if e not in known.examples)
+                findings[index] = Finding(self.name, message, where, known.examples + more)
+                return
+        findings.append(Finding(self.name, message, where, examples))
 
     def note(self, message: str) -> None:
         self.report.notes.append(f"{self.name}: {message}")
@@ -299,13 +316,13 @@ class _TranslatorCheck:
             envelope = self._envelope(example)
             if envelope is not None:
                 envelopes.append((example, envelope))
-                self._request(example, envelope)
         self.report.request_examples += len(envelopes)
         self._xpaths(envelopes)
+        for example, envelope in envelopes:
+            self._request(example, envelope)
         replies = [e for e in examples if e.reply is not None]
         if not replies:
-            self.note("no example reply: the reply half was not run (give recordings with "
-                      "--examples, or write <stem>.reply.json beside the example request)")
+            self.report.no_reply_examples.append(self.name)
         elif not envelopes:
             self.note("example replies but no example request to answer: the reply half was not run")
         first = envelopes[0] if envelopes else None
@@ -342,11 +359,14 @@ class _TranslatorCheck:
             return
         except RequestRejected as exc:
             message = f"the request half refused a valid example request: {exc.message}"
+            where = self._field_line(exc.field)
+            if where is not None and where in self.missing:
+                return  # reported as the XPath that finds nothing
             if example.generated:
                 self.note(f"{message} (on {example.label}: the schema may allow what the bus "
                           "refuses; give a real example to check this)")
             else:
-                self.fail(message, where=self._field_line(exc.field), example=example.label)
+                self.fail(message, where=where, example=example.label)
             return
         except TranslationError as exc:
             self.fail(f"the request half failed: {exc.message}", example=example.label)
@@ -381,12 +401,12 @@ class _TranslatorCheck:
         except ConfigError as exc:
             self.fail(f"the mapping cannot be read: {exc}")
             return
-        labels = ", ".join(e.label for e, _ in envelopes[:3]) + (
-            f" and {len(envelopes) - 3} more" if len(envelopes) > 3 else "")
+        labels = tuple(e.label for e, _ in envelopes)
         for read in reads.missing([envelope.payload for _, envelope in envelopes]):
+            self.missing.add(read.where)
             within = f" (within each {' / '.join(read.within)})" if read.within else ""
             self.fail(f"XPath {read.text!r}{within} finds nothing in any example request: a "
-                      "wrong element name or namespace?", where=read.where, example=labels)
+                      "wrong element name or namespace?", where=read.where, examples=labels)
 
     def _reply(self, reply: JsonReply, envelope: Any, label: str) -> None:
         try:
