@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from turnout.cli import main
 from turnout.compare import load_rules, rules_for
 from turnout.scaffold import scaffold
-from turnout.translators import load_translators
+from turnout.soap import read_envelope
+from turnout.translators import JsonReply, load_translators
 
 WSDLS = Path(__file__).parent / "wsdl"
 DEMO = Path(__file__).parent.parent / "turnout" / "demo" / "wsdl"
@@ -95,3 +96,43 @@ def test_cli_scaffolds_two_wsdls_into_one_directory(tmp_path: Path) -> None:
     second = runner.invoke(main, ["scaffold", str(DEMO / "cris.wsdl"), "--out", str(tmp_path)])
     assert second.exit_code == 0, second.output
     assert "no longer in the WSDL" not in second.output
+
+
+# --- SOAP 1.1 and 1.2 ports of one service: one mapping -------------------------------------
+
+
+def test_soap11_and_soap12_ports_at_different_paths_get_one_mapping(tmp_path: Path) -> None:
+    report = scaffold(str(DUAL), tmp_path)
+    assert [op.key for op in report.operations] == ["/merlin/records GetRecord",
+                                                    "/merlin/records CreateRecord"]
+    assert sorted(p.name for p in (tmp_path / "translators").rglob("*.yaml")) == [
+        "create_record.yaml", "get_record.yaml"]
+    translators = load_translators(tmp_path / "translators")
+    assert len(translators) == 2
+    one = translators.for_operation("/merlin/records GetRecord")
+    assert one is not None
+    assert translators.for_operation("/merlin/records/soap12 GetRecord") is one
+    # each key gets its golden folder and compare section, both pointing at the one mapping
+    assert (tmp_path / "golden/merlin/records/soap12/GetRecord/README.md").is_file()
+    table = load_rules(tmp_path / "compare.yaml")
+    assert rules_for(table, "/merlin/records/soap12 GetRecord").ignore
+
+
+def test_the_folded_mapping_translates_both_soap_versions(tmp_path: Path) -> None:
+    scaffold(str(DUAL), tmp_path)
+    translator = load_translators(tmp_path / "translators")["merlin/records/GetRecord"]
+    examples = tmp_path / "examples" / "records"
+    v11 = read_envelope((examples / "get_record.request.xml").read_bytes(), "/merlin/records")
+    v12 = read_envelope((examples / "get_record.soap12.request.xml").read_bytes(),
+                        "/merlin/records/soap12")
+    assert (v11.operation.key, v12.operation.key) == (
+        "/merlin/records GetRecord", "/merlin/records/soap12 GetRecord")
+    assert v12.version.namespace == "http://www.w3.org/2003/05/soap-envelope"
+    call11, call12 = translator.to_call(v11), translator.to_call(v12)
+    assert call11 == call12
+    assert dict(call11.query) == {"recordId": "example"}
+    reply = JsonReply(200, body={"recordId": "R1", "riskLevel": "HIGH", "reported": "2026-03-10"})
+    for request in (v11, v12):
+        answer = read_envelope(translator.to_reply(reply, request).body, "/")
+        assert answer.version == request.version
+        assert answer.payload.findtext("{urn:police:merlin:records:v1}riskLevel") == "HIGH"

@@ -81,7 +81,19 @@ def mapping_text(plan: Plan, wsdl_name: str) -> str:
         out.note(0, "TODO: rpc/encoded: a mapping writes no xsi:type attributes in the reply; if "
                     "clients need them, write a Python translator (docs/translators.md).")
     out.add(0, f"name: {scalar(plan.name)}")
-    out.add(0, f"operation: {scalar(plan.key)}")
+    if plan.also:
+        others = ", ".join(f"SOAP {o.binding.soap_version} at {o.key.split(' ', 1)[0]}"
+                           for o in plan.also)
+        out.note(0, f"One translator for this operation's ports (SOAP {plan.binding.soap_version} "
+                    f"here; {others}):")
+        out.note(0, "it answers in the request's SOAP version. A route for another key names "
+                    "it in routes.yaml")
+        out.note(0, f"(`translator: {plan.name}`).")
+        out.add(0, "operation:")
+        for key in plan.keys:
+            out.add(1, f"- {scalar(key)}")
+    else:
+        out.add(0, f"operation: {scalar(plan.key)}")
     out.add(0, f"service: {scalar(plan.service)}", "TODO: the modern service "
             "(a key of services: in turnout.yaml)")
     out.add(0, f"writes: {scalar(plan.writes)}", "TODO: true when the operation changes state "

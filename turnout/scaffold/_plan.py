@@ -70,6 +70,17 @@ class Slot:
         return "string"
 
 
+@dataclass(frozen=True)
+class Offer:
+    """The same operation offered at another key: the SOAP 1.2 port of a SOAP 1.1 one (or the
+    other way round) at another path, with the same messages. One mapping serves both."""
+
+    key: str
+    port: Port
+    binding: Binding
+    operation: Operation
+
+
 @dataclass
 class Plan:
     operation: Operation
@@ -93,6 +104,13 @@ class Plan:
     faults: list[tuple[FaultInfo, list[Slot]]]
     value_maps: dict[str, tuple[str, ...]]
     flat_request: bool
+    #: the same operation at other keys (other SOAP versions' ports), served by this mapping
+    also: list[Offer] = dataclasses.field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every route-table key the mapping serves, its own first."""
+        return [self.key] + [offer.key for offer in self.also]
 
     @property
     def operation_name(self) -> str:
@@ -212,6 +230,8 @@ def plans_for(
     known = dict(known or {})
     stems: set[str] = set(known.values())
     for service in wsdl.services:
+        #: (port type, SOAP version, operation name) -> its plan, within this service
+        offered: dict[tuple[str | None, str | None, str], Plan] = {}
         for port in service.ports:
             binding = wsdl.binding(port.binding)
             if binding is None:
@@ -235,15 +255,43 @@ def plans_for(
                                      f"{wsdl.short(seen[key])}")
                     continue
                 seen[key] = binding.name
-                plans.append(_plan(wsdl, binding, port, service.name, operation, key, names,
-                                   stems, known.get(key)))
+                twin = _twin(offered, binding, operation)
+                if twin is not None:
+                    twin.also.append(Offer(key, port, binding, operation))
+                    notes.append(f"{key}: the {binding.describe()} port of {twin.key} "
+                                 f"({twin.binding.describe()}); one mapping serves both")
+                    continue
+                plan = _plan(wsdl, binding, port, service.name, operation, key, names, stems,
+                             known.get(key))
+                offered[(binding.port_type, binding.soap_version, operation.name)] = plan
+                plans.append(plan)
     if operations:
-        found = {p.operation.name for p in plans} | {p.key for p in plans} | {
+        found = {p.operation.name for p in plans} | {k for p in plans for k in p.keys} | {
             p.operation_name for p in plans}
         for wanted in operations:
             if wanted not in found:
                 notes.append(f"no SOAP operation named {wanted!r} in this WSDL")
     return plans, notes
+
+
+def _twin(
+    offered: dict[tuple[str | None, str | None, str], Plan], binding: Binding,
+    operation: Operation,
+) -> Plan | None:
+    """The plan of the same operation through the other SOAP version's port of this service,
+    when its messages are the same (headers are declared per binding, so they may differ)."""
+    other = {"1.1": "1.2", "1.2": "1.1"}.get(binding.soap_version or "")
+    if binding.port_type is None or other is None:
+        return None
+    plan = offered.get((binding.port_type, other, operation.name))
+    if plan is None or any(o.binding.soap_version == binding.soap_version for o in plan.also):
+        return None
+    mine, theirs = operation, plan.operation
+    if (mine.input, mine.output, mine.faults, mine.style, mine.use) != (
+        theirs.input, theirs.output, theirs.faults, theirs.style, theirs.use
+    ):
+        return None
+    return plan
 
 
 def _plan(

@@ -107,7 +107,7 @@ def scaffold_wsdl(
             op.notes.append(f"also scaffolded here from {others[plan.key]}")
         report.operations.append(op)
     if not operations:
-        scaffolded = {plan.key for plan in plans}
+        scaffolded = {key for plan in plans for key in plan.keys}
         report.removed = sorted(key for key in record.operations if key not in scaffolded)
         if accept:
             for key in report.removed:
@@ -145,30 +145,38 @@ def _operation(
         write_atomically(mapping, mapping_text(plan, label), make_dirs=_DIRECTORY_MODE)
         report.written.append(mapping)
         record.operations[plan.key] = now
-    record.mappings[plan.key] = mapping.relative_to(out).as_posix()
-    op = plan.operation
+    for key in plan.keys:
+        record.mappings[key] = mapping.relative_to(out).as_posix()
     examples = out / "examples" / plan.stem
-    envelopes = {"input": example_envelope(op, "input", plan.wsdl.prefixes)}
-    if op.output is not None:
-        envelopes["output"] = example_envelope(op, "output", plan.wsdl.prefixes)
-    envelopes["input"] = with_example_note(envelopes["input"], plan.key, op.soap_action)
-    for direction, data in envelopes.items():
-        suffix = "request" if direction == "input" else "response"
-        path = examples.parent / f"{examples.name}.{suffix}.xml"
-        _once(path, data.decode("utf-8"), report.written, report.kept)
-    if schema is not None:
-        from ..wsdl import PayloadSchema
+    invalid: list[str] = []
+    offers = [(plan.key, plan.operation, "")] + [
+        (o.key, o.operation, f".soap{(o.binding.soap_version or '').replace('.', '')}")
+        for o in plan.also]
+    for key, op, variant in offers:
+        envelopes = {"input": example_envelope(op, "input", plan.wsdl.prefixes)}
+        if op.output is not None:
+            envelopes["output"] = example_envelope(op, "output", plan.wsdl.prefixes)
+        envelopes["input"] = with_example_note(envelopes["input"], key, op.soap_action)
+        for direction, data in envelopes.items():
+            suffix = "request" if direction == "input" else "response"
+            path = examples.parent / f"{examples.name}{variant}.{suffix}.xml"
+            _once(path, data.decode("utf-8"), report.written, report.kept)
+        if schema is not None:
+            from ..wsdl import PayloadSchema
 
-        assert isinstance(schema, PayloadSchema)
-        report.invalid = [
-            f"{'request' if direction == 'input' else 'response'}: {problem}"
-            for direction, data in envelopes.items()
-            for problem in check_envelope(schema, op, direction, data)
-        ]
+            assert isinstance(schema, PayloadSchema)
+            invalid += [
+                f"{'request' if direction == 'input' else 'response'}{variant}: {problem}"
+                for direction, data in envelopes.items()
+                for problem in check_envelope(schema, op, direction, data)
+            ]
+    if schema is not None:
+        report.invalid = invalid
     elif schema_problem:
         report.notes.append(schema_problem)
-    golden = out.joinpath("golden", *_folder(plan), "README.md")
-    _once(golden, _golden_readme(plan), report.written, report.kept)
+    for key in plan.keys:
+        golden = out.joinpath("golden", *_folder(key), "README.md")
+        _once(golden, _golden_readme(plan, key), report.written, report.kept)
     return report
 
 
@@ -193,23 +201,23 @@ turnout_compare_rules = compare.yaml
 """
 
 
-def _folder(plan: Plan) -> tuple[str, ...]:
-    """The operation's folder under golden/: the one the recording store files it under, so a
+def _folder(key: str) -> tuple[str, ...]:
+    """An operation's folder under golden/: the one the recording store files it under, so a
     recording is copied from `recordings/<folder>/` to `golden/<folder>/`."""
-    path, operation = plan.key.split(" ", 1)
+    path, operation = key.split(" ", 1)
     return operation_folder(path, operation)
 
 
-def _golden_readme(plan: Plan) -> str:
-    folder = "/".join(_folder(plan))
+def _golden_readme(plan: Plan, key: str) -> str:
+    folder = "/".join(_folder(key))
     return f"""\
-# Golden recordings of `{plan.key}`
+# Golden recordings of `{key}`
 
 Put shadow-mode recordings of this operation here; each becomes a test of
 `translators/{plan.stem}.yaml` (docs/golden.md):
 
     # record with the translator beside the bus
-    turnout routes set "{plan.key}" shadow
+    turnout routes set "{key}" shadow
     # copy good recordings from the folder the recording store files them under
     cp recordings/{folder}/*.yaml golden/{folder}/
     # run them, from the scaffold's directory
@@ -261,26 +269,30 @@ def _compare_sections(plans: list[Plan], label: str, named: set[str]) -> str:
     section per operation key not in `named`, each declaring the prefixes its paths use."""
     sections: list[str] = []
     for plan in plans:
-        if plan.key in named:
-            continue
-        paths = []
-        for slot in plan.response_headers:
-            paths.extend(_generated(slot, f"//{slot.tag}"))
-        if not paths:
-            continue
-        used = {step.split(":", 1)[0] for path in paths for step in path.strip("/").split("/")
-                if ":" in step}
-        namespaces = {prefix: uri for prefix, uri in plan.namespaces.items() if prefix in used}
-        sections.append(
-            f"{scalar(plan.key)}:\n"
-            + "  namespaces: {" + ", ".join(f"{prefix}: {scalar(uri)}"
-                                            for prefix, uri in namespaces.items()) + "}\n"
-            + "  ignore:\n"
-            + "".join(f"    - {scalar(path)}   # TODO: generated by the translator; volatile\n"
-                      for path in paths))
+        for key in plan.keys:
+            if key not in named:
+                sections.extend(_compare_section(plan, key))
     if not sections:
         return ""
     return f"# from {label}\n" + "\n".join(sections)
+
+
+def _compare_section(plan: Plan, key: str) -> list[str]:
+    paths = []
+    for slot in plan.response_headers:
+        paths.extend(_generated(slot, f"//{slot.tag}"))
+    if not paths:
+        return []
+    used = {step.split(":", 1)[0] for path in paths for step in path.strip("/").split("/")
+            if ":" in step}
+    namespaces = {prefix: uri for prefix, uri in plan.namespaces.items() if prefix in used}
+    return [
+        f"{scalar(key)}:\n"
+        + "  namespaces: {" + ", ".join(f"{prefix}: {scalar(uri)}"
+                                        for prefix, uri in namespaces.items()) + "}\n"
+        + "  ignore:\n"
+        + "".join(f"    - {scalar(path)}   # TODO: generated by the translator; volatile\n"
+                  for path in paths)]
 
 
 def _generated(slot: Slot, path: str) -> list[str]:
