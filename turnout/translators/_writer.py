@@ -50,7 +50,7 @@ FAULT_KEYS = {"status", "when", "fault", "subcodes", "reason", "detail", "header
 #: a fault code `prefix:Name` (or a subcode)
 _QNAME = re.compile(r"([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)")
 #: a code in the reply's own envelope namespace, whichever version that is (`soap:` undeclared)
-ENVELOPE_NS = "\x00envelope"
+ENVELOPE_NS = "urn:turnout:the-reply-envelope"
 
 
 @dataclass(frozen=True)
