@@ -12,6 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ from rich.table import Table
 
 from ..config import ConfigError, ProxyConfig, load_proxy_config
 from ..routing import Route, WriteRollbackRefused, set_route
+from ..scaffold import check_translators
 from ..setup import check_routes, load_setup, load_translators_of, readiness_of
 from ._render import console, errors, fail
+from ._translators import render_check
 
 _CONFIG = click.option(
     "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -170,6 +173,7 @@ def check(config_path: Path, wait: float) -> None:
         setup = load_setup(config)
     except ConfigError as exc:
         fail(str(exc), code=1)
+    _check_used_translators(config, setup.routes)
     console.print(
         f"[green]ok[/]: {config_path}: {len(setup.routes)} routes, {len(setup.translators)} translators"
     )
@@ -178,6 +182,21 @@ def check(config_path: Path, wait: float) -> None:
         expected = {r.key: r.as_dict() for r in setup.routes}
         versions = {name: getattr(t, "version", None) for name, t in setup.translators.items()}
         _await_table(admin, config_path, expected, versions, wait)
+
+
+def _check_used_translators(config: ProxyConfig, table: Iterable[Route]) -> None:
+    """`turnout translators check` on the translators the routes send requests to: a wrong
+    XPath or namespace fails here, before any traffic. Exits 1 on a finding."""
+    used = sorted({route.translator_name for route in table if route.uses_translator})
+    if not used or config.translators_dir is None:
+        return
+    try:
+        report = check_translators(config.translators_dir, names=used)
+    except ConfigError as exc:
+        fail(str(exc), code=1)
+    render_check(report, f"translators the routes use ({config.translators_dir})")
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
 def _now() -> str:
