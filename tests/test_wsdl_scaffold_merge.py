@@ -17,6 +17,7 @@ from turnout.compare import load_rules, rules_for
 from turnout.scaffold import scaffold
 from turnout.soap import read_envelope
 from turnout.translators import JsonReply, load_translators
+from turnout.wsdl import check_envelope, compile_schemas, fetch_documents, read_wsdl
 
 WSDLS = Path(__file__).parent / "wsdl"
 DEMO = Path(__file__).parent.parent / "turnout" / "demo" / "wsdl"
@@ -136,3 +137,29 @@ def test_the_folded_mapping_translates_both_soap_versions(tmp_path: Path) -> Non
         answer = read_envelope(translator.to_reply(reply, request).body, "/")
         assert answer.version == request.version
         assert answer.payload.findtext("{urn:police:merlin:records:v1}riskLevel") == "HIGH"
+
+
+# --- rpc scaffolds load and translate --------------------------------------------------------
+
+
+def test_an_rpc_scaffold_loads_and_answers_valid_against_the_schema(tmp_path: Path) -> None:
+    scaffold(str(RPC), tmp_path)
+    translator = load_translators(tmp_path / "translators")["ws/hello/getHelloAsString"]
+    request = read_envelope(
+        (tmp_path / "examples/hello/get_hello_as_string.request.xml").read_bytes(), "/ws/hello")
+    call = translator.to_call(request)
+    assert call.query == (("arg0", "example"),)
+    answer = translator.to_reply(JsonReply(200, body={"return": "hello"}), request).body
+    wsdl = read_wsdl(str(RPC), check_with_zeep=False)
+    operation = wsdl.bindings[0].operations[0]
+    assert operation.style == "rpc"
+    assert check_envelope(compile_schemas(fetch_documents(str(RPC))), operation, "output",
+                          answer) == []
+    returned = read_envelope(answer, "/ws/hello").payload.find("return")
+    assert returned is not None and returned.text == "hello"
+
+
+def test_docs_say_rpc_scaffolds_load() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "wsdl.md").read_text()
+    assert "do not load" not in text
+    assert "**rpc operations** load and translate as scaffolded" in text
