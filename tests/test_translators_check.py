@@ -1,0 +1,165 @@
+"""`turnout translators check` and `routes check` catch a valid but wrong XPath or namespace
+(issue 14: such a mapping loads, passes `routes check`, and passes an offline `compare`, which
+never runs the request half), and a reply half that writes what the WSDL's schema refuses.
+
+Each broken mapping is a copy of a demo mapping with one plausible mistake: an element name
+misspelt in an XPath, and a prefix bound to a namespace URI one character off. The examples are
+the demo's golden recordings (`recordings/`) and requests generated from the demo's WSDLs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from turnout.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "turnout" / "demo"
+RECORDINGS = ROOT / "recordings"
+
+#: VehicleEnquiry's registration mark read from an element that does not exist
+WRONG_NAME = ('xpath: "pnc:registrationMark"\n      trim: true\n      pattern',
+              'xpath: "pnc:registrationMrk"\n      trim: true\n      pattern')
+#: PersonEnquiry's forenames read through a prefix bound to `urn:police:pnc:1` (not `:v1`):
+#: an optional field, so the translator just sends no forenames
+WRONG_NAMESPACE = ('    forenames: {xpath: "pnc:forenames"', '    forenames: {xpath: "q:forenames"')
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _copy_demo(tmp_path: Path) -> Path:
+    """The demo's translators and WSDLs side by side under `tmp_path` (a WSDL is found in
+    `wsdl/` beside the translators directory)."""
+    shutil.copytree(DEMO / "translators", tmp_path / "translators",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(DEMO / "wsdl", tmp_path / "wsdl")
+    return tmp_path / "translators"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path} no longer holds {old!r}: update the test's edit"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of the demo's translators with the two mistakes, and a turnout.yaml shadowing
+    both operations."""
+    translators = _copy_demo(tmp_path)
+    _edit(translators / "pnc" / "vehicle_enquiry.yaml", *WRONG_NAME)
+    person = translators / "pnc" / "person_enquiry.yaml"
+    _edit(person, "include: _pnc.yaml\n", 'include: _pnc.yaml\nnamespaces: {q: "urn:police:pnc:1"}\n')
+    _edit(person, *WRONG_NAMESPACE)
+    (tmp_path / "turnout.yaml").write_text(
+        "upstream: http://127.0.0.1:1\n"
+        "translators: translators\n"
+        "services: {pnc: 'http://127.0.0.1:1', cris: 'http://127.0.0.1:1', "
+        "geo: 'http://127.0.0.1:1', eforms: 'http://127.0.0.1:1'}\n"
+        "routes:\n"
+        "  /pnc VehicleEnquiry: {mode: shadow}\n"
+        "  /pnc PersonEnquiry: {mode: shadow}\n"
+    )
+    return tmp_path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def _names_both_mistakes(output: str, root: Path) -> None:
+    vehicle = root / "translators" / "pnc" / "vehicle_enquiry.yaml"
+    person = root / "translators" / "pnc" / "person_enquiry.yaml"
+    assert (f"{vehicle}:{_line_of(vehicle, 'pnc:registrationMrk')}: request.path_params.vrm.xpath: "
+            "XPath 'pnc:registrationMrk' finds nothing in any example request") in output
+    assert (f"{person}:{_line_of(person, 'q:forenames')}: request.query.forenames.xpath: "
+            "XPath 'q:forenames' finds nothing in any example request") in output
+
+
+def test_offline_compare_passes_the_broken_mappings(broken: Path) -> None:
+    """The gap the check closes: compare replays recorded replies through the reply half only."""
+    result = run("compare", str(RECORDINGS / "pnc"), "--translators", str(broken / "translators"),
+                 "--rules", str(DEMO / "compare.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "0 translator failures" in result.output
+
+
+def test_routes_check_fails_on_a_wrong_xpath_and_a_wrong_namespace(broken: Path) -> None:
+    result = run("routes", "check", "-c", str(broken / "turnout.yaml"), "--wait", "0")
+    assert result.exit_code == 1, result.output
+    _names_both_mistakes(result.output, broken)
+    assert "ok:" not in result.output
+
+
+def test_translators_check_names_the_field_the_xpath_and_the_example(broken: Path) -> None:
+    result = run("translators", "check", str(broken / "translators"),
+                 "--examples", str(RECORDINGS / "pnc"))
+    assert result.exit_code == 1, result.output
+    _names_both_mistakes(result.output, broken)
+    assert re.search(r"examples: recording \d{8}T", result.output)
+    assert re.search(r"failed: .*: 2 problems in \d+ translators", result.output)
+
+
+def test_translators_check_catches_a_wrong_xpath_on_a_request_generated_from_the_wsdl(
+        broken: Path) -> None:
+    """No recordings: each operation's example request is generated from the WSDL's schema."""
+    result = run("translators", "check", str(broken / "translators"))
+    assert result.exit_code == 1, result.output
+    _names_both_mistakes(result.output, broken)
+    assert "generated from pnc.wsdl" in result.output
+
+
+def test_routes_check_still_passes_the_demo_translators(tmp_path: Path) -> None:
+    _copy_demo(tmp_path)
+    config = tmp_path / "turnout.yaml"
+    config.write_text(
+        "upstream: http://127.0.0.1:1\ntranslators: translators\n"
+        "services: {pnc: 'http://127.0.0.1:1'}\n"
+        "routes:\n  /pnc VehicleEnquiry: {mode: shadow}\n  /pnc PersonEnquiry: {mode: shadow}\n"
+    )
+    result = run("routes", "check", "-c", str(config), "--wait", "0")
+    assert result.exit_code == 0, result.output
+    assert f"ok: {config}: 2 routes" in result.output
+
+
+def test_the_demo_translators_pass_translators_check() -> None:
+    """Every demo translator, on every golden recording and a request generated from its WSDL
+    where none is recorded, request and reply halves, against turnout/demo/wsdl."""
+    result = run("translators", "check", str(DEMO / "translators"), "--wsdl", str(DEMO / "wsdl"),
+                 "--examples", str(RECORDINGS))
+    assert result.exit_code == 0, result.output
+    found = re.search(r"ok: .*: (\d+) translators, (\d+) example requests, (\d+) example replies",
+                      result.output)
+    assert found is not None, result.output
+    translators, requests, replies = map(int, found.groups())
+    assert translators >= 7 and requests >= translators and replies > 0
+
+
+def test_a_reply_half_writing_an_element_the_schema_does_not_allow_is_caught(tmp_path: Path) -> None:
+    """An example reply beside the scaffold-style example request: the envelope the reply half
+    writes is validated against the WSDL, so an element the schema has no place for fails."""
+    translators = _copy_demo(tmp_path)
+    _edit(translators / "pnc" / "vehicle_enquiry.yaml", "        pnc:model: model\n",
+          "        pnc:model: model\n        pnc:colour: colour\n")
+    reply = {"registration": "AB12 CDE", "make": "FORD", "model": "FOCUS", "colour": "blue",
+             "firstRegistered": "2019-03-01", "insured": True, "stolen": False}
+    examples = tmp_path / "examples" / "pnc"
+    examples.mkdir(parents=True)
+    (examples / "vehicle_enquiry.reply.json").write_text(json.dumps({"status": 200, "body": reply}))
+
+    result = run("translators", "check", str(translators))
+
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if "does not validate" in line]
+    assert line.startswith("pnc/VehicleEnquiry: the reply envelope does not validate against "
+                           "pnc.wsdl: Body/VehicleEnquiryResponse:")
+    assert "'{urn:police:pnc:v1}colour': This element is not expected" in line
+    assert "vehicle_enquiry.reply.json to generated from pnc.wsdl" in line
