@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import re
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -330,7 +331,8 @@ def _xml_reader(compiled: etree.XPath, whole: bool) -> Callable[[Scope], Any]:
 
 def _xml_text(element: etree._Element) -> str:
     """`element` serialised on its own, with the namespace declarations it uses and no others."""
-    copy = etree.fromstring(etree.tostring(element))  # a detached copy, declarations included
+    copy = deepcopy(element)  # detached, with the declarations it needs (no re-parse)
+    copy.tail = None
     etree.cleanup_namespaces(copy)
     text: str = etree.tostring(copy, encoding="unicode", with_tail=False)
     return text + (element.tail or "")
