@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from turnout.cli import main
 from turnout.compare import load_rules, rules_for
-from turnout.scaffold import scaffold
+from turnout.scaffold import openapi_document, plans_for, scaffold
 from turnout.soap import read_envelope
 from turnout.translators import JsonReply, load_translators
 from turnout.wsdl import check_envelope, compile_schemas, fetch_documents, read_wsdl
@@ -163,3 +163,56 @@ def test_docs_say_rpc_scaffolds_load() -> None:
     text = (Path(__file__).parent.parent / "docs" / "wsdl.md").read_text()
     assert "do not load" not in text
     assert "**rpc operations** load and translate as scaffolded" in text
+
+
+# --- array wrappers unwrapped ----------------------------------------------------------------
+
+LINKED = "urn:police:merlin:linked:v1"
+
+
+def test_array_wrappers_do_not_leak_into_the_mapping_or_the_json_contract(tmp_path: Path) -> None:
+    scaffold(str(SPYNE), tmp_path)
+    text = (tmp_path / "translators/linked/get_linked_record.yaml").read_text()
+    assert "linked:linkedRefs: {json: linkedRefs, items: \"linked:string\", absent: omit}" in text
+    assert "each: string" not in text and "from: linkedRefs" not in text
+    wsdl = read_wsdl(str(SPYNE), check_with_zeep=False)
+    plans, _ = plans_for(wsdl)
+    schemas = openapi_document(wsdl, plans)["components"]["schemas"]
+    record = schemas["GetLinkedRecordResponse"]["properties"]["getLinkedRecordResult"]
+    assert record["properties"]["linkedRefs"]["type"] == "array"
+    assert record["properties"]["linkedRefs"]["items"] == {"type": "string"}
+    aliases = record["properties"]["aliases"]
+    assert aliases["type"] == "array" and set(aliases["items"]["properties"]) == {
+        "surname", "forenames"}
+    assert schemas["LinkRecordsRequest"]["properties"]["linkedRefs"]["items"] == {
+        "type": "string"}
+
+
+def test_scaffolded_wrappers_read_and_write_plain_arrays(tmp_path: Path) -> None:
+    scaffold(str(SPYNE), tmp_path)
+    translators = load_translators(tmp_path / "translators")
+    link = translators["merlin/linked/LinkRecords"]
+    request = read_envelope(
+        (tmp_path / "examples/linked/link_records.request.xml").read_bytes(), "/merlin/linked")
+    body = link.to_call(request).body
+    assert body["linkedRefs"] == ["example"]
+    assert body["aliases"] == [{"surname": "example", "forenames": "example"}]
+    get = translators["merlin/linked/GetLinkedRecord"]
+    request = read_envelope(
+        (tmp_path / "examples/linked/get_linked_record.request.xml").read_bytes(),
+        "/merlin/linked")
+    reply = {"getLinkedRecordResult": {"recordId": "MP-1", "linkedRefs": ["CR-1", "CR-2"],
+                                       "aliases": [{"surname": "Doe"}]}}
+    answer = get.to_reply(JsonReply(200, body=reply), request).body
+    operation = next(op for op in read_wsdl(str(SPYNE), check_with_zeep=False).bindings[0]
+                     .operations if op.name == "GetLinkedRecord")
+    assert check_envelope(compile_schemas(fetch_documents(str(SPYNE))), operation, "output",
+                          answer) == []
+    result = read_envelope(answer, "/merlin/linked").payload[0]
+    refs = result.find(f"{{{LINKED}}}linkedRefs")
+    assert refs is not None
+    assert [e.text for e in refs.iter(f"{{{LINKED}}}string")] == ["CR-1", "CR-2"]
+    # no array in the reply: no wrapper (it is optional), rather than an error
+    bare = get.to_reply(JsonReply(200, body={"getLinkedRecordResult": {"recordId": "MP-2"}}),
+                        request).body
+    assert b"linkedRefs" not in bare

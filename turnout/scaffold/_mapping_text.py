@@ -175,6 +175,10 @@ def _request_slot(
         spec = _request_spec(slot, xpath, flat, under_optional)
         out.add(indent, f"{scalar(slot.json)}: {flow(spec)}", note)
         return
+    item = slot.wrapped
+    if item is not None:
+        _request_wrapper(out, plan, slot, item, indent, xpath, flat, under_optional)
+        return
     if slot.repeated:
         out.add(indent, f"{scalar(slot.json)}:", note)
         out.add(indent + 1, f"each: {scalar(xpath)}")
@@ -198,6 +202,31 @@ def _request_slot(
             out.add(indent + 1, f"{scalar(child.json)}: {flow(spec)}", "the element's text")
             continue
         _request_slot(out, plan, child, indent + 1, xpath, flat, below_optional)
+
+
+def _request_wrapper(
+    out: _Text, plan: Plan, slot: Slot, item: Slot, indent: int, xpath: str, flat: bool,
+    under_optional: bool,
+) -> None:
+    """An array wrapper read as a plain JSON array of its items (`items:`): no wrapper object
+    in the JSON (`linkedRefs: ["a", "b"]`, not `linkedRefs: {string: [...]}`)."""
+    note = f"{describe(slot, plan.wsdl)}, an array of {item.tag} ({describe(item, plan.wsdl)})"
+    absent = "required" if not (slot.optional or under_optional) else "omit"
+    if item.kind == "leaf":
+        spec: dict[str, Any] = {"xpath": xpath, "items": item.xpath, "absent": absent}
+        spec.update((k, v) for k, v in _request_spec(item, xpath, flat, True).items()
+                    if k not in ("xpath", "list", "required", "omit_if_empty"))
+        out.add(indent, f"{scalar(slot.json)}: {flow(spec)}", note)
+        return
+    out.add(indent, f"{scalar(slot.json)}:", note)
+    out.add(indent + 1, f"xpath: {scalar(xpath)}")
+    out.add(indent + 1, f"items: {scalar(item.xpath)}")
+    out.add(indent + 1, f"absent: {absent}")
+    out.add(indent + 1, "item:", "relative to one item")
+    if not item.children:
+        out.add(indent + 2, "{}")
+    for child in item.children:
+        _request_slot(out, plan, child, indent + 2, "", flat)
 
 
 def _request_spec(slot: Slot, xpath: str, flat: bool, under_optional: bool) -> dict[str, Any]:
@@ -286,6 +315,10 @@ def _response_slot(out: _Text, plan: Plan, slot: Slot, indent: int, top: bool = 
             if child.kind == "attribute":
                 _response_slot(out, plan, child, indent)
         return
+    item = None if top else slot.wrapped
+    if item is not None:
+        _response_wrapper(out, plan, slot, item, indent)
+        return
     out.add(indent, f"{slot.tag}:", note)
     if not top:
         if slot.repeated:
@@ -296,6 +329,28 @@ def _response_slot(out: _Text, plan: Plan, slot: Slot, indent: int, top: bool = 
             out.add(indent + 1, "optional: true")
     for child in slot.children:
         _response_slot(out, plan, child, indent + 1)
+
+
+def _response_wrapper(out: _Text, plan: Plan, slot: Slot, item: Slot, indent: int) -> None:
+    """An array wrapper written from a plain JSON array (`items:`), one item element per
+    array item; an absent array writes no wrapper when the wrapper is optional."""
+    note = f"{describe(slot, plan.wsdl)}, an array of {item.tag} ({describe(item, plan.wsdl)})"
+    if item.kind == "leaf":
+        spec: dict[str, Any] = {"json": slot.json, "items": item.tag}
+        if slot.optional:
+            spec["absent"] = "omit"
+        spec.update((k, v) for k, v in _response_spec(item).items()
+                    if k not in ("json", "each", "optional"))
+        out.add(indent, f"{slot.tag}: {flow(spec)}", note)
+        return
+    out.add(indent, f"{slot.tag}:", note)
+    out.add(indent + 1, f"json: {scalar(slot.json)}")
+    if slot.optional:
+        out.add(indent + 1, "absent: omit")
+    out.add(indent + 1, "items:")
+    out.add(indent + 2, f"{item.tag}:", "JSON paths relative to one item")
+    for child in item.children:
+        _response_slot(out, plan, child, indent + 3)
 
 
 def _response_spec(slot: Slot) -> dict[str, Any]:

@@ -4,7 +4,8 @@ One path per operation, with the method, path and JSON names the mapping scaffol
 same `Plan`s), so the modern team builds the service the translators will call. JSON Schemas
 come from the XSD types: enumerations (the value maps' words), required fields (minOccurs),
 dates (`format: date` / `date-time`, also for legacy text dates the mapping converts to ISO),
-numbers and their bounds, lengths, and repeated elements as arrays.
+numbers and their bounds, lengths, and repeated elements as arrays; an array wrapper (spyne's
+`stringArray`) is a plain array of its items, as the mapping unwraps it.
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ def _property(slot: Slot, wsdl: Wsdl) -> dict[str, Any]:
     note = f"XML {slot.tag or slot.kind}: {describe(slot, wsdl)}"
     if slot.field.documentation:
         note = f"{slot.field.documentation} ({note})"
+    item = slot.wrapped
+    if item is not None:  # an array wrapper is a plain array of its items, as the mapping says
+        inner = _object(item.children, wsdl) if item.kind == "complex" else _leaf(item)
+        return {"type": "array", "items": inner, "description": note}
     if slot.kind in ("any", "unresolved", "recursive"):
         one: dict[str, Any] = {}
     elif slot.kind == "complex":

@@ -59,6 +59,20 @@ class Slot:
         return self.field.simple.builtin if self.field.simple else None
 
     @property
+    def wrapped(self) -> Slot | None:
+        """The item of an array wrapper (spyne's `stringArray`, .NET's `ArrayOfX`): this is
+        one element, not repeated, whose only content is one repeated element; else None. A
+        scaffold maps the wrapper to a plain JSON array of its items (`items:`)."""
+        if self.kind != "complex" or self.repeated or self.field.simple is not None:
+            return None
+        if len(self.children) != 1:
+            return None
+        item = self.children[0]
+        if not item.repeated or item.kind not in ("leaf", "complex") or item.choice:
+            return None
+        return item
+
+    @property
     def json_type(self) -> str:
         builtin = self.builtin
         if builtin in INTEGER_TYPES:

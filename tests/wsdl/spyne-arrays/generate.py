@@ -41,6 +41,12 @@ class LinkedRecordService(ServiceBase):
     def GetLinkedRecord(ctx: Any, record_id: str) -> LinkedRecord:  # noqa: N802 - SOAP name
         return LinkedRecord(recordId=record_id)
 
+    @rpc(Unicode, Array(Unicode), Array(Alias), _returns=LinkedRecord,
+         _in_variable_names={"record_id": "recordId", "linked_refs": "linkedRefs"})
+    def LinkRecords(ctx: Any, record_id: str, linked_refs: list[str],  # noqa: N802 - SOAP name
+                    aliases: list[Alias]) -> LinkedRecord:
+        return LinkedRecord(recordId=record_id, linkedRefs=linked_refs, aliases=aliases)
+
 
 def main() -> None:
     application = Application([LinkedRecordService], tns=NAMESPACE, name="LinkedRecordService",
