@@ -1,9 +1,8 @@
 """The golden set: the demo scenario recorded once with every operation in shadow.
 
 `record_golden(out)` starts the legacy bus, the modern services and the proxy on free loopback
-ports, puts all seven operations in shadow (the two writes through their services' dry-run
-endpoints, as the demo's route table says), drives the scenario once and leaves the recordings
-in `out`, with the compare rules that only the golden set needs (`GOLDEN_RULES`). Each
+ports, puts every operation in shadow (the writes through their services' dry-run endpoints, as
+the demo's route table says), drives the scenario once and leaves the recordings in `out`, with the compare rules that only the golden set needs (`GOLDEN_RULES`). Each
 recording then holds the client's request, the bus's answer, and the translator's JSON call
 and reply: everything a golden test needs to run both halves offline (docs/golden.md).
 """
@@ -35,15 +34,16 @@ RULES_FILE = "compare.yaml"
 GOLDEN_RULES = """\
 # Compare rules for the golden set only, used on top of turnout/demo/compare.yaml.
 #
-# The set is recorded in shadow mode. The two writes are shadowed through their services'
-# dry-run endpoints (POST /crimes/validate, POST /statements/validate), which run after the
-# bus has already filed the record: the reference the dry run predicts is the *next* free one,
-# never the one the bus allocated. That difference is an artefact of how the set is recorded,
-# not of the translators, so it is ignored here and not in the demo's rules, where a shadow
-# diff should still show it.
+# The set is recorded in shadow mode. The three writes are shadowed through their services'
+# dry-run endpoints (POST /crimes/validate, POST /statements/validate, POST /records/validate),
+# which run after the bus has already filed the record: the reference the dry run predicts is the
+# *next* free one, never the one the bus allocated. That difference is an artefact of how the set
+# is recorded, not of the translators, so it is ignored here and not in the demo's rules, where a
+# shadow diff should still show it.
 namespaces:
   cris: urn:police:cris:v1
   eforms: urn:police:eforms:v1
+  merlin: urn:police:merlin:v1
 
 "/cris CreateCrimeReport":
   ignore:
@@ -52,6 +52,10 @@ namespaces:
 "/eforms SubmitWitnessStatement":
   ignore:
     - //eforms:SubmitWitnessStatementResponse/eforms:statementId
+
+"/merlin CreateRecord":
+  ignore:
+    - //merlin:CreateRecordResult/merlin:recordId
 """
 
 
