@@ -163,3 +163,32 @@ def test_a_reply_half_writing_an_element_the_schema_does_not_allow_is_caught(tmp
                            "pnc.wsdl: Body/VehicleEnquiryResponse:")
     assert "'{urn:police:pnc:v1}colour': This element is not expected" in line
     assert "vehicle_enquiry.reply.json to generated from pnc.wsdl" in line
+
+
+def test_a_scaffold_passes_its_own_check_and_a_call_off_its_openapi_contract_fails(
+        tmp_path: Path) -> None:
+    """A fresh scaffold (its WSDL found through the scaffold's record, its OpenAPI beside the
+    translators) passes; a mapping whose JSON call renames a query parameter or moves the path
+    is held against the contract and fails, naming the parameter and the path."""
+    out = tmp_path / "out"
+    scaffolded = run("scaffold", str(DEMO / "wsdl" / "pnc.wsdl"), "--out", str(out),
+                     "--openapi", str(out / "openapi.json"))
+    assert scaffolded.exit_code == 0, scaffolded.output
+
+    clean = run("translators", "check", str(out / "translators"))
+    assert clean.exit_code == 0, clean.output
+    assert re.search(r"ok: .*: 2 translators, \d+ example requests, \d+ example replies against "
+                     r"1 WSDLs and 1 OpenAPI contracts", clean.output), clean.output
+
+    _edit(out / "translators" / "pnc" / "vehicle_enquiry.yaml",
+          "    registrationMark: {xpath:", "    registration: {xpath:")
+    _edit(out / "translators" / "pnc" / "person_enquiry.yaml",
+          "  path: /person-enquiry", "  path: /people")
+    broken = run("translators", "check", str(out / "translators"))
+
+    assert broken.exit_code == 1, broken.output
+    assert ("pnc/VehicleEnquiry: the JSON call does not fit openapi.json: query parameter "
+            "'registration' is not declared in openapi.json") in broken.output
+    assert "required query parameter 'registrationMark' is not sent" in broken.output
+    assert ("pnc/PersonEnquiry: the JSON call does not fit openapi.json: GET /people is not an "
+            "operation of openapi.json") in broken.output

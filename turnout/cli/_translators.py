@@ -110,7 +110,7 @@ def render_check(report: CheckReport, what: str) -> None:
     if against:
         checked += " against " + " and ".join(against)
     if report.ok:
-        console.print(f"[green]ok[/]: {what}: {checked}", highlight=False)
+        console.print(f"[green]ok[/]: {what}: {checked}", highlight=False, soft_wrap=True)
         return
     for finding in report.findings:
         errors.print(f"{finding.translator}: {finding}", highlight=False, soft_wrap=True)

@@ -165,23 +165,28 @@ def wsdl_files(directory: Path) -> list[Path]:
 
 
 def _state_wsdls(state: Path) -> list[Path]:
+    """The WSDL files a scaffold state records (`{"wsdls": {label: {"location": ...}}}`, or an
+    older state's `{"wsdl": name}`): a location that is a file as given, relative to the
+    state's directory, or relative to where this runs; URLs are not fetched."""
     try:
         data = json.loads(state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    names: list[Any] = []
-    if isinstance(data, dict):
-        names.append(data.get("wsdl"))
-        for entry in (data.get("wsdls") or {}).values() if isinstance(data.get("wsdls"), dict) else ():
-            names.append(entry.get("wsdl") if isinstance(entry, dict) else entry)
-        if isinstance(data.get("wsdls"), dict):
-            names.extend(data["wsdls"].keys())
+    if not isinstance(data, dict):
+        return []
+    names: list[Any] = [data.get("wsdl")]
+    records = data.get("wsdls")
+    if isinstance(records, dict):
+        for label, record in records.items():
+            names += [record.get("location") if isinstance(record, dict) else None, label]
     found = []
     for name in names:
-        if isinstance(name, str) and "://" not in name:
-            path = state.parent / name
+        if not isinstance(name, str) or "://" in name:
+            continue
+        for path in (Path(name), state.parent / name):
             if path.is_file():
                 found.append(path)
+                break
     return found
 
 
