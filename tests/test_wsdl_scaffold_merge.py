@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from turnout.cli import main
@@ -17,7 +18,13 @@ from turnout.compare import load_rules, rules_for
 from turnout.scaffold import openapi_document, plans_for, scaffold
 from turnout.soap import read_envelope
 from turnout.translators import JsonReply, load_translators
-from turnout.wsdl import check_envelope, compile_schemas, fetch_documents, read_wsdl
+from turnout.wsdl import (
+    check_envelope,
+    compile_schemas,
+    fetch_documents,
+    read_documents,
+    read_wsdl,
+)
 
 WSDLS = Path(__file__).parent / "wsdl"
 DEMO = Path(__file__).parent.parent / "turnout" / "demo" / "wsdl"
@@ -216,3 +223,33 @@ def test_scaffolded_wrappers_read_and_write_plain_arrays(tmp_path: Path) -> None
     bare = get.to_reply(JsonReply(200, body={"getLinkedRecordResult": {"recordId": "MP-2"}}),
                         request).body
     assert b"linkedRefs" not in bare
+
+
+# --- example replies beside example requests -------------------------------------------------
+
+REPLY_WSDLS = [DEMO / "pnc.wsdl", DEMO / "cris.wsdl", DEMO / "geo.wsdl", DEMO / "eforms.wsdl",
+               SPYNE, DUAL, RPC, WSDLS / "blz-service" / "BLZService.wsdl"]
+
+
+@pytest.mark.parametrize("path", REPLY_WSDLS, ids=lambda p: p.name)
+def test_example_replies_give_answers_valid_against_the_schema(path: Path,
+                                                               tmp_path: Path) -> None:
+    report = scaffold(str(path), tmp_path)
+    translators = load_translators(tmp_path / "translators")
+    documents = fetch_documents(str(path))
+    wsdl, schema = read_documents(documents), compile_schemas(documents)
+    checked = 0
+    for op in report.operations:
+        stem = tmp_path / "examples" / op.mapping.relative_to(tmp_path / "translators")
+        example = json.loads(stem.with_suffix(".reply.json").read_text())
+        assert example["status"] == 200
+        request = read_envelope(stem.with_suffix(".request.xml").read_bytes(),
+                                op.key.split(" ", 1)[0])
+        answer = translators[op.name].to_reply(JsonReply(200, body=example["body"]), request)
+        operation = next(o for b in wsdl.bindings for o in b.operations
+                         if o.request_element is not None
+                         and o.request_element.name == request.operation.name
+                         and o.soap_version == request.version.name)
+        assert check_envelope(schema, operation, "output", answer.body) == [], op.key
+        checked += 1
+    assert checked == len(report.operations)

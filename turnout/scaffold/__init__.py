@@ -9,12 +9,15 @@ file through `turnout.config.write_atomically`.
 
 from ._check import CheckReport, Example, Finding, check_translators
 from ._example_note import read_example_note, with_example_note
+from ._example_reply import example_reply
 from ._openapi import openapi_document
 from ._plan import Plan, Slot, plans_for
-from ._state import Change
+from ._state import STATE_FILE, Change, WsdlRecord
+from ._state import load_state as scaffold_records
 from ._write import OperationReport, ScaffoldReport, scaffold, scaffold_wsdl
 
 __all__ = [
+    "STATE_FILE",
     "Change",
     "CheckReport",
     "Example",
@@ -23,11 +26,14 @@ __all__ = [
     "Plan",
     "ScaffoldReport",
     "Slot",
+    "WsdlRecord",
+    "example_reply",
     "check_translators",
     "openapi_document",
     "plans_for",
     "read_example_note",
     "scaffold",
+    "scaffold_records",
     "scaffold_wsdl",
     "with_example_note",
 ]

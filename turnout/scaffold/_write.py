@@ -6,6 +6,8 @@ For every SOAP operation (or those named), under `out`:
     examples/<service>/<operation>.request.xml     an example request envelope, with a comment
                                                    naming its operation key and soapAction
     examples/<service>/<operation>.response.xml    an example response envelope
+    examples/<service>/<operation>.reply.json      an example JSON reply of the modern service,
+                                                   as the mapping's reply half reads it
     golden/<service path>/<Operation>/README.md    where its golden recordings go (the folder
                                                    the recording store files them under)
     pytest.ini                                     the golden-test plugin pointed at the above
@@ -24,6 +26,7 @@ one (appended after what is there; nothing a person wrote is touched).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +42,7 @@ from ..wsdl import (
     read_documents,
 )
 from ._example_note import with_example_note
+from ._example_reply import example_reply
 from ._mapping_text import GENERATED_ID, GENERATED_TIME, UUID_HINT, mapping_text, scalar
 from ._plan import Plan, Slot, plans_for
 from ._state import Change, WsdlRecord, changes, fields_of, load_state, save_state
@@ -170,6 +174,10 @@ def _operation(
                 for direction, data in envelopes.items()
                 for problem in check_envelope(schema, op, direction, data)
             ]
+    reply = example_reply(plan)
+    if reply is not None:
+        text = json.dumps(reply, indent=2, ensure_ascii=False) + "\n"
+        _once(examples.parent / f"{examples.name}.reply.json", text, report.written, report.kept)
     if schema is not None:
         report.invalid = invalid
     elif schema_problem:
