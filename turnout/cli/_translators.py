@@ -114,5 +114,6 @@ def render_check(report: CheckReport, what: str) -> None:
         return
     for finding in report.findings:
         errors.print(f"{finding.translator}: {finding}", highlight=False, soft_wrap=True)
-    errors.print(f"[red]failed[/]: {what}: {len(report.findings)} problems in {checked}",
+    count = len(report.findings)
+    errors.print(f"[red]failed[/]: {what}: {count} problem{'s' if count != 1 else ''} in {checked}",
                  highlight=False)
