@@ -12,7 +12,7 @@ import pytest
 from tests.support.mappings import NS, envelope, merlin, parsed, payload_of
 from turnout.config import ConfigError
 from turnout.soap import SOAP12_NS, read_envelope, split_related
-from turnout.translators import JsonReply, RequestRejected, TranslationError, with_attachments
+from turnout.translators import JsonReply, RequestRejected, TranslationError
 
 WSA = "http://www.w3.org/2005/08/addressing"
 EF = "urn:police:eforms:v1"
@@ -230,6 +230,9 @@ def _mtom(root: bytes, cid: str = "sig@witness") -> tuple[bytes, str]:
 
 
 def _read(body: bytes, content_type: str):  # type: ignore[no-untyped-def]
+    # imported here so the rest of this file runs on a Turnout without attachments
+    from turnout.translators import with_attachments
+
     related = split_related(body, content_type)
     return with_attachments(read_envelope(related.root.content, "/eforms"), related)
 
