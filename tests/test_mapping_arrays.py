@@ -124,3 +124,16 @@ def test_absent_takes_only_its_sides_words(tmp_path: Path) -> None:
     request = REQUEST.replace("absent: omit, case: upper", "absent: nil")
     with pytest.raises(ConfigError, match="must be one of null, omit, required"):
         merlin(tmp_path, request, RESPONSE)
+
+
+def test_absent_nil_writes_a_nillable_leaf_as_xsi_nil(tmp_path: Path) -> None:
+    translator = merlin(tmp_path, "path: /records", """
+    body:
+      ms:GetRecordResponse:
+        ms:dateOfBirth: {json: dateOfBirth, absent: nil}
+    """)
+    reply = translator.to_reply(JsonReply(200, {}, {"dateOfBirth": None}), envelope(""))
+    born = payload_of(reply.body).find(f"{{{NS}}}dateOfBirth")
+    assert born is not None and born.get(f"{{{XSI}}}nil") == "true" and born.text is None
+    given = translator.to_reply(JsonReply(200, {}, {"dateOfBirth": "1990-01-02"}), envelope(""))
+    assert payload_of(given.body).findtext(f"{{{NS}}}dateOfBirth") == "1990-01-02"
