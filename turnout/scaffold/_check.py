@@ -53,6 +53,7 @@ from ..wsdl import (
 )
 from ._check_contract import Contract, load_contract
 from ._check_xpaths import mapping_xpaths
+from ._example_note import read_example_note
 from ._state import STATE_FILE
 
 #: OpenAPI documents looked for in the translators directory and the one above it
@@ -216,7 +217,9 @@ def example_files(directory: Path, translator: Translator, source: Path) -> list
             continue
         for path in sorted(folder.glob(f"{name}*.request.xml")):
             if _same_stem(path.name, name, ".request.xml"):
-                found.append(Example(translator.operation, str(path), path.read_bytes()))
+                data = path.read_bytes()
+                key = read_example_note(data)[0] or translator.operation
+                found.append(Example(key, str(path), data, path=key.split(" ", 1)[0]))
         for suffix in (".reply.json", ".response.json"):
             for path in sorted(folder.glob(f"{name}*{suffix}")):
                 if _same_stem(path.name, name, suffix):
@@ -241,6 +244,15 @@ def _reply_file(path: Path) -> JsonReply:
             raise ConfigError("status must be an HTTP status code", file=path, field="status")
         return JsonReply(status=status, body=data.get("body"))
     return JsonReply(status=200, body=data)
+
+
+def operation_keys(translator: Translator) -> tuple[str, ...]:
+    """Every operation key a translator serves (a mapping may name the 1.1 and 1.2 keys of one
+    operation): its `operations`, else its one `operation`."""
+    keys = getattr(translator, "operations", None)
+    if isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys):
+        return keys
+    return (translator.operation,)
 
 
 def check_translators(
@@ -273,7 +285,9 @@ def check_translators(
         translator = translators[name]
         source = translators.source(name)
         report.translators.append(name)
-        found = example_files(directory, translator, source) + given.get(translator.operation, [])
+        found = example_files(directory, translator, source)
+        for key in operation_keys(translator):
+            found += given.get(key, [])
         _TranslatorCheck(translator, source, schemas, loaded, report).run(found)
     return report
 
@@ -285,7 +299,9 @@ class _TranslatorCheck:
         self.source = source
         self.report = report
         self.name = translator.name
-        self.wsdl = schemas.operations.get(translator.operation)
+        self.keys = operation_keys(translator)
+        #: per operation key the translator serves, its WSDL operation, schema and WSDL name
+        self.wsdl = {key: schemas.operations[key] for key in self.keys if key in schemas.operations}
         self.contracts = [c for c in contracts if c.covers(translator.service)]
         #: file:line: field of each XPath that found nothing
         self.missing: set[str] = set()
@@ -307,13 +323,14 @@ class _TranslatorCheck:
 
     def run(self, examples: list[Example]) -> None:
         requests = [e for e in examples if e.request is not None and e.valid_request]
-        if not requests and self.wsdl is not None:
-            operation, _, wsdl_name = self.wsdl
-            requests = [Example(self.translator.operation, f"generated from {wsdl_name}",
-                                example_envelope(operation, "input"), generated=True)]
-        if self.wsdl is None:
-            self.note(f"no WSDL found offering {self.translator.operation}: no schema checks, no "
-                      "generated example")
+        for key in self.keys:
+            if key in self.wsdl and not any(e.operation == key for e in requests):
+                operation, _, wsdl_name = self.wsdl[key]
+                requests.append(Example(key, f"generated from {wsdl_name}",
+                                        example_envelope(operation, "input"),
+                                        path=key.split(" ", 1)[0], generated=True))
+            elif key not in self.wsdl:
+                self.note(f"no WSDL found offering {key}: no schema checks, no generated example")
         if not requests:
             self.note("no example request: the request half was not run")
         envelopes = []
@@ -345,15 +362,15 @@ class _TranslatorCheck:
 
     def _envelope(self, example: Example) -> Any:
         assert example.request is not None
-        path = example.path or self.translator.operation.split(" ", 1)[0]
+        path = example.path or example.operation.split(" ", 1)[0]
         try:
             envelope = read_envelope(example.request, path)
         except SoapError as exc:
             self.fail(f"the example request cannot be read: {exc}", example=example.label)
             return None
-        if envelope.operation.key != self.translator.operation:
+        if envelope.operation.key not in self.keys:
             self.fail(f"the example request is {envelope.operation.key}, not "
-                      f"{self.translator.operation}", example=example.label)
+                      f"{' or '.join(self.keys)}", example=example.label)
             return None
         return envelope
 
@@ -422,9 +439,9 @@ class _TranslatorCheck:
         except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
             self.fail(f"the reply half crashed: {type(exc).__name__}: {exc}", example=label)
             return
-        if self.wsdl is None:
+        if envelope.operation.key not in self.wsdl:
             return
-        operation, schema, wsdl_name = self.wsdl
+        operation, schema, wsdl_name = self.wsdl[envelope.operation.key]
         if schema is None:
             return
         try:
