@@ -29,7 +29,7 @@ from typing import Any
 
 from turnout.config import write_atomically
 from turnout.recording import Exchange, RecordingError, dumps
-from turnout.soap import Envelope, HttpResponse, SoapError, headers_dict, read_envelope
+from turnout.soap import Envelope, HttpResponse, SoapError, headers_dict, read_message
 from turnout.translators import (
     JsonCall,
     JsonReply,
@@ -221,7 +221,7 @@ def check_golden(
     result = GoldenResult(exchange.id, key, "accepted" if accepted else "legacy")
     request = exchange.request
     try:
-        envelope = read_envelope(request.body, request.path, headers_dict(request.headers))
+        envelope = read_message(request.body, request.path, headers_dict(request.headers))
     except SoapError as exc:
         raise NotGolden(f"the recorded request is not a readable envelope: {exc}") from None
 

@@ -67,7 +67,7 @@ from turnout.soap import (
     end_to_end,
     headers_dict,
     parse_xml,
-    read_envelope,
+    read_message,
 )
 from turnout.translators import (
     JsonReply,
@@ -516,7 +516,7 @@ class TranslatorAnswers:
             return "the request was not recorded (not redactable)"
         request = exchange.request
         try:
-            return read_envelope(request.body, request.path, headers_dict(request.headers))
+            return read_message(request.body, request.path, headers_dict(request.headers))
         except SoapError as exc:
             return f"the recorded request cannot be read: {exc}"
 

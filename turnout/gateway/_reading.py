@@ -3,8 +3,10 @@
 Everything the router, the forwarder and the recorder decide rests on this one reading, so it
 reads what the bus will execute, not what the client's bytes look like: the path as the bus
 resolves it (`turnout.soap.normalise_target`), the body after its Content-Encoding is undone
-(bounded), and every method that carries a body, not just POST. The bus itself still receives
-the bytes the client sent.
+(bounded), and every method that carries a body, not just POST. An MTOM or SwA body
+(multipart/related) is split: its root is the envelope, and the other parts travel with it as
+the envelope's `attachments`, so a translator's `attachment:` values find them. The bus itself
+still receives the bytes the client sent.
 """
 
 from __future__ import annotations
@@ -16,23 +18,19 @@ from ..soap import (
     Envelope,
     Fault,
     HttpRequest,
-    MultipartUnreadable,
     SoapVersion,
     Target,
     XmlLimits,
     XmlThreat,
     XmlUnreadable,
     decode_content,
-    envelope_threats,
     headers_dict,
     is_encoded,
     is_multipart_related,
     normalise_target,
-    parse_xml,
     read_envelope,
-    split_related,
+    read_related,
     version_for_content_type,
-    xml_parts,
 )
 
 
@@ -90,7 +88,7 @@ def read_request(
         content_type = headers.get("content-type")
         if is_multipart_related(content_type):
             assert content_type is not None
-            envelope = _read_related(body, content_type, target.path, headers, limits)
+            envelope = read_related(body, content_type, target.path, headers, limits)
             notes.append("multipart/related")
         else:
             envelope = read_envelope(body, target.path, headers, limits)
@@ -103,21 +101,3 @@ def read_request(
                            notes=[*notes, f"unreadable: {problem}"], body=body, headers=headers)
     return ReadRequest(envelope.version, target, envelope, notes=notes, body=body, headers=headers)
 
-
-def _read_related(
-    body: bytes, content_type: str, path: str, headers: dict[str, str], limits: XmlLimits
-) -> Envelope:
-    """MTOM / SwA: the root part is the envelope; every other XML part passes the same guard,
-    XInclude included (a bus resolving xop:Include or reading an attachment as XML would parse
-    it too). A broken
-    multipart body is unreadable, but the parts read before the break are still checked."""
-    try:
-        related = split_related(body, content_type)
-    except MultipartUnreadable as broken:
-        for part in broken.parts:
-            if part.is_xml:
-                parse_xml(part.content, limits, check=envelope_threats)
-        raise
-    for part in xml_parts(related):
-        parse_xml(part.content, limits, check=envelope_threats)
-    return read_envelope(related.root.content, path, headers, limits)

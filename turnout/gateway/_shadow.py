@@ -30,7 +30,7 @@ from ..soap import (
     decode_content,
     headers_dict,
     is_encoded,
-    read_envelope,
+    read_message,
 )
 from ..translators import JsonCall, JsonReply, Translator
 from ._handoff import translated_response
@@ -162,7 +162,7 @@ class ShadowRunner:
             return
         headers = headers_dict(exchange.request.headers)
         try:
-            envelope = await asyncio.to_thread(read_envelope, job.body, job.path, headers, self.limits)
+            envelope = await asyncio.to_thread(read_message, job.body, job.path, headers, self.limits)
         except SoapError as exc:  # read once already; only a changed limit could get here
             exchange.notes.append(f"shadow:unreadable: {exc}")
             stats.count("shadow.failed")

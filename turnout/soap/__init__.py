@@ -20,6 +20,7 @@ from ._envelope import (
 from ._errors import SoapError, XmlThreat, XmlUnreadable
 from ._fault import TURNOUT_FAULT_NS, Fault, SoapFault, build_fault, write_fault
 from ._http import HOP_BY_HOP, Headers, HttpRequest, HttpResponse, end_to_end, header, headers_dict
+from ._message import DEFAULT_MAX_PARTS, read_message, read_related
 from ._multipart import (
     MimePart,
     MultipartUnreadable,
@@ -110,6 +111,9 @@ __all__ = [
     "make_parser",
     "parse_xml",
     "read_envelope",
+    "read_message",
+    "read_related",
+    "DEFAULT_MAX_PARTS",
     "service_path",
     "version_for_content_type",
     "BASE64_BINARY",

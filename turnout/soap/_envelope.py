@@ -22,6 +22,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from ._errors import XmlThreat, XmlUnreadable
+from ._multipart import MimePart
 from ._parser import DEFAULT_LIMITS, XmlLimits, parse_xml
 from ._version import VERSIONS_BY_NAMESPACE, SoapVersion
 
@@ -65,6 +66,9 @@ class Envelope:
     operation: OperationName
     #: the action the HTTP headers claim (SOAPAction in 1.1, the action parameter in 1.2)
     action: str | None
+    #: the MIME parts that came with it in a multipart/related (MTOM / SwA) body, every part
+    #: but the root, in order; none for a plain body (see `read_message`)
+    attachments: tuple[MimePart, ...] = ()
 
     @property
     def payload(self) -> etree._Element:

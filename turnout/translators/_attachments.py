@@ -1,33 +1,30 @@
 """Attachments (MTOM / SwA) travelling with a request envelope to a translator.
 
-`turnout.soap.Envelope` is the envelope alone: an MTOM or SwA request is split first
-(`split_related`) and its root part read as the envelope. `with_attachments` gives the same
-envelope carrying the other parts, so a mapping's `attachment:` values can resolve
-`xop:Include href="cid:..."` and SwA `cid:` references. An envelope without them has none.
+They travel on the envelope itself: `turnout.soap.Envelope.attachments`, filled by
+`turnout.soap.read_message` (the proxy, shadow runs, golden tests and compare all read requests
+with it) from a multipart/related body's parts. A mapping's `attachment:` values resolve
+`xop:Include href="cid:..."` and SwA `cid:` references against them. The names below came first
+and still work: `AttachedEnvelope` is `Envelope`, `with_attachments` a copy carrying given parts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import replace
 
 from ..soap import Envelope, MimePart, RelatedParts
 
-
-@dataclass(frozen=True)
-class AttachedEnvelope(Envelope):
-    """An envelope with the MIME parts that came with it (every part but the root)."""
-
-    attachments: tuple[MimePart, ...] = ()
+#: an envelope with the MIME parts that came with it: every `Envelope` now (kept as a name)
+AttachedEnvelope = Envelope
 
 
 def with_attachments(
     envelope: Envelope, parts: RelatedParts | tuple[MimePart, ...]
-) -> AttachedEnvelope:
-    """`envelope` carrying `parts`' attachments (a split body, or the parts themselves)."""
+) -> Envelope:
+    """`envelope` carrying `parts`' attachments (a split body, or the parts themselves), for an
+    envelope read without them (`read_envelope` on a root part)."""
     attachments = parts.attachments if isinstance(parts, RelatedParts) else tuple(parts)
-    values = {f.name: getattr(envelope, f.name) for f in fields(Envelope)}
-    return AttachedEnvelope(**values, attachments=attachments)
+    return replace(envelope, attachments=attachments)
 
 
 def attachments_of(envelope: Envelope) -> tuple[MimePart, ...]:
-    return envelope.attachments if isinstance(envelope, AttachedEnvelope) else ()
+    return envelope.attachments
