@@ -154,6 +154,14 @@ class Crime:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """A witness's signature image, as sent: its media type and its bytes."""
+
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class WitnessStatement:
     statement_id: str  # WS/<year>/<six digits>
     crime_reference: str
@@ -165,6 +173,7 @@ class WitnessStatement:
     text: str
     officer_id: str
     received_at: datetime  # timezone-aware, UTC
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -445,6 +454,7 @@ class DemoStore:
         postcode: str,
         text: str,
         officer_id: str,
+        signature: Signature | None = None,
     ) -> WitnessStatement:
         """File a witness statement against an existing crime; stamped with the clock."""
         with self._lock:
@@ -466,6 +476,7 @@ class DemoStore:
                 text=text,
                 officer_id=officer_id,
                 received_at=self._clock(),
+                signature=signature,
             )
             self._statements[statement_id] = statement
             return statement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from ..data import Crime, DemoStore, Location, Person, Vehicle, WitnessStatement
@@ -83,6 +84,12 @@ def location_json(location: Location) -> Json:
 
 
 def statement_json(statement: WitnessStatement) -> Json:
+    """The statement as the service answers it; `signature` only when one was sent."""
+    signature = statement.signature
+    extra: Json = {} if signature is None else {"signature": {
+        "contentType": signature.content_type,
+        "data": base64.b64encode(signature.data).decode("ascii"),
+    }}
     return {
         "statementId": statement.statement_id,
         "id": url_id(statement.statement_id),
@@ -95,4 +102,5 @@ def statement_json(statement: WitnessStatement) -> Json:
         },
         "text": statement.text,
         "officerId": statement.officer_id,
+        **extra,
     }
