@@ -28,6 +28,7 @@ from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
+from .bus.merlin import FAULT_CODES as MERLIN_FAULT_CODES
 from .identity import DemoIdentity
 
 TIMEOUT_SECONDS = 10.0
@@ -53,7 +54,8 @@ class ScenarioCall:
     latency_ms: float
     fault_code: str | None = None  # "soap:Client", "soap:Sender", or "HTTP 502" for non-SOAP
     fault_reason: str | None = None
-    error_code: str | None = None  # the bus's own code from the ServiceFault detail, "NOREC"
+    #: the bus's own code from the ServiceFault detail, "NOREC" (MERLIN's from its faultcode)
+    error_code: str | None = None
     officer: str | None = None  # who signed the call (an authenticating bus), else None
     #: the bus code a refusal must carry (AUTHFAIL, FORBIDDEN); a Fault without a ServiceFault
     #: (a proxy's own refusal) passes too, a Fault with another bus code does not
@@ -117,7 +119,7 @@ class _Run:
         try:
             result = method(**step.args)
         except Fault as exc:
-            code, reason, error_code = exc.code, exc.message, _error_code(exc.detail)
+            code, reason, error_code = exc.code, exc.message, _error_code(exc.code, exc.detail)
         except TransportError as exc:  # a non-SOAP answer, e.g. a proxy's 502
             code, reason = f"HTTP {exc.status_code}", str(exc)
         latency = (time.perf_counter() - started) * 1000.0
@@ -138,11 +140,17 @@ class _Run:
         return result
 
 
-def _error_code(detail: etree._Element | None) -> str | None:
-    if detail is None or not isinstance(detail, etree._Element):
-        return None
-    code: str | None = detail.findtext("{*}ServiceFault/{*}errorCode")
-    return code
+#: MERLIN's faultcodes (`Client.RecordNotFound`) -> the bus's own codes (`NOREC`)
+_MERLIN_ERRORS = {subcode: code for code, subcode in MERLIN_FAULT_CODES.items()}
+
+
+def _error_code(code: str | None, detail: etree._Element | None) -> str | None:
+    """The bus's own code: from the `ServiceFault` detail, or from a MERLIN faultcode."""
+    if isinstance(detail, etree._Element):
+        found: str | None = detail.findtext("{*}ServiceFault/{*}errorCode")
+        if found is not None:
+            return found
+    return _MERLIN_ERRORS.get((code or "").rpartition(":")[2])
 
 
 def _body(result: Any) -> Any:
