@@ -45,7 +45,7 @@ from .support.asgi import SwappableApp
 
 SERVICE = {service.name: service for service in SERVICES}
 PASSWORD = {"PC5518": "larkspur-kettle-42", "PC4127": "marchbank-otter-7",
-            "PCSO9001": "quarry-lane-lantern"}
+            "PCSO9001": "quarry-lane-lantern", "DC0912": "hollowmead-heron-19"}
 TIMEOUT = 5
 
 
@@ -250,7 +250,7 @@ def test_documents_stay_open_when_the_bus_authenticates(secure_bus: SecureBus) -
 def test_the_scenario_signs_as_officers_and_is_refused_where_it_should_be(secure_bus: SecureBus) -> None:
     calls = run_scenario(secure_bus.url, secure_bus.identity)
     assert [c for c in calls if not c.as_expected] == []
-    assert Counter(c.officer for c in calls).keys() == {"PC5518", "PC4127", "PCSO9001"}
+    assert Counter(c.officer for c in calls).keys() == {"PC5518", "PC4127", "PCSO9001", "DC0912"}
     refusals = {(c.label, c.officer, c.error_code) for c in calls if c.error_code in ("AUTHFAIL", "FORBIDDEN")}
     assert refusals == {
         ("PC4127 may not file a crime", "PC4127", "FORBIDDEN"),
@@ -368,6 +368,9 @@ CRIME = {"offence": "criminal-damage", "committed": {"date": "2026-01-08"}, "bea
 STATEMENT = {"crimeReference": "CR/2026/000101", "text": "I saw it.", "officerId": "PC5518",
              "witness": {"name": {"given": "Harriet", "family": "Lowe"}, "dateOfBirth": "1990-05-01",
                          "address": {"lines": ["3 Hollowmead Rise"], "postcode": "TB1 7HQ"}}}
+RECORD = {"type": "missing", "risk": "high", "circumstances": "Did not come home.",
+          "subject": {"name": {"given": "Hana", "family": "Nakamura-Bell"}, "dateOfBirth": "1996-03-11"},
+          "officerId": "DC0912"}
 ENDPOINTS = [
     ("pnc", "GET", "/people?surname=Thistlewood", "/people", None),
     ("pnc", "GET", "/people/98-118402B", "/people/{pncId}", None),
@@ -380,6 +383,10 @@ ENDPOINTS = [
     ("eforms", "POST", "/statements", "/statements", STATEMENT),
     ("eforms", "POST", "/statements/validate", "/statements/validate", STATEMENT),
     ("eforms", "GET", "/statements/WS-2026-000001", "/statements/{statementId}", None),
+    ("merlin", "GET", "/records?surname=Quillfeather", "/records", None),
+    ("merlin", "POST", "/records", "/records", RECORD),
+    ("merlin", "POST", "/records/validate", "/records/validate", RECORD),
+    ("merlin", "GET", "/records/MER-2026-000001", "/records/{recordId}", None),
 ]
 
 
@@ -405,7 +412,7 @@ def test_each_endpoint_needs_a_token_for_its_service_with_its_operations_role(
     if template == "/statements/{statementId}":  # a statement to read
         assert modern.post("/statements", STATEMENT, token("eforms", ["statements"])).status_code == 201
     role = DemoIdentity.load().operations[ENDPOINT_OPERATIONS[service][(method, template)]]
-    others = [r for r in ("pnc-check", "crime-report", "statements", "geo") if r != role]
+    others = [r for r in ("pnc-check", "crime-report", "statements", "geo", "safeguarding") if r != role]
     other_service = next(s for s in SERVICE_ROUTES if s != service)
 
     challenge = problem(call(modern, method, path, body, None), 401, "unauthorized")

@@ -109,12 +109,13 @@ def read_fault(service: BusService, response: requests.Response) -> tuple[str, s
 def test_services_lists_every_service_with_version_and_wsdl(legacy_bus: LegacyBus) -> None:
     listed = requests.get(f"{legacy_bus.url}/services", timeout=5).json()
     by_path = {entry["path"]: entry for entry in listed}
-    assert set(by_path) == {"/pnc", "/cris", "/geo", "/eforms"}
+    assert set(by_path) == {"/pnc", "/cris", "/geo", "/eforms", "/merlin"}
     assert {path: entry["soapVersion"] for path, entry in by_path.items()} == {
         "/pnc": "1.1",
         "/cris": "1.1",
         "/geo": "1.1",
         "/eforms": "1.2",
+        "/merlin": "1.1",
     }
     assert by_path["/cris"]["wsdl"] == f"{legacy_bus.url}/cris?wsdl"
     actions = {op["name"]: op["soapAction"] for op in by_path["/pnc"]["operations"]}
@@ -122,7 +123,7 @@ def test_services_lists_every_service_with_version_and_wsdl(legacy_bus: LegacyBu
         "PersonEnquiry": "urn:police:pnc:v1#PersonEnquiry",
         "VehicleEnquiry": "urn:police:pnc:v1#VehicleEnquiry",
     }
-    assert sum(len(entry["operations"]) for entry in listed) == 7
+    assert sum(len(entry["operations"]) for entry in listed) == 10
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE))
@@ -445,6 +446,9 @@ def test_scenario_calls_every_operation_and_gets_the_faults_it_expects(
         "/cris SearchCrimeReports",
         "/geo ResolveLocation",
         "/eforms SubmitWitnessStatement",
+        "/merlin CreateRecord",
+        "/merlin GetRecord",
+        "/merlin SearchRecords",
     }
     unexpected = [call for call in calls if not call.as_expected]
     assert unexpected == []
@@ -454,6 +458,8 @@ def test_scenario_calls_every_operation_and_gets_the_faults_it_expects(
         ("soap:Client", "INVAL"),
         ("soap:Sender", "NOREC"),
         ("soap:Sender", "INVAL"),
+        ("soap:Client.RecordNotFound", "NOREC"),  # MERLIN's: the code in the faultcode
+        ("soap:Client.ValidationError", "INVAL"),
     }
     assert all(c.fault_reason for c in faults)
     assert all(c.latency_ms > 0 for c in calls)

@@ -895,7 +895,7 @@ def test_each_app_serves_its_own_paths_only_and_the_combined_app_serves_all(
 ) -> None:
     ok(sides.post("/statements", statement_body()), 201)  # so eforms has a record to read
     apps = make_modern_apps(sides.store)
-    assert set(apps) == set(SERVICE_ROUTES) == {"pnc", "cris", "geo", "eforms"}
+    assert set(apps) == set(SERVICE_ROUTES) == {"pnc", "cris", "geo", "eforms", "merlin"}
     combined = sides.modern_app.target
     for name, app in apps.items():
         sides.modern_app.target = app

@@ -98,7 +98,7 @@ def test_record_golden_shadows_every_operation_and_carries_its_rules(recorded: P
     assert all(e.route == "shadow" and e.translation for e in exchanges)
     writes = [e for e in exchanges if e.translation.get("dry_run")]
     assert {e.operation.key for e in writes if e.operation} == {
-        "/cris CreateCrimeReport", "/eforms SubmitWitnessStatement",
+        "/cris CreateCrimeReport", "/eforms SubmitWitnessStatement", "/merlin CreateRecord",
     }
     assert all(e.translation["call"]["path"].endswith("/validate") for e in writes
                if "call" in e.translation)

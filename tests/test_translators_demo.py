@@ -518,7 +518,7 @@ def test_every_demo_operation_has_exactly_one_translator(translators: Translator
     }
     assert set(translators.operations) == operations
     assert {name for name, t in translators.items() if t.writes} == {
-        "cris/CreateCrimeReport", "eforms/SubmitWitnessStatement",
+        "cris/CreateCrimeReport", "eforms/SubmitWitnessStatement", "merlin/CreateRecord",
     }
 
 
