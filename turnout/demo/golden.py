@@ -2,9 +2,10 @@
 
 `record_golden(out)` starts the legacy bus, the modern services and the proxy on free loopback
 ports, puts every operation in shadow (the writes through their services' dry-run endpoints, as
-the demo's route table says), drives the scenario once and leaves the recordings in `out`, with the compare rules that only the golden set needs (`GOLDEN_RULES`). Each
-recording then holds the client's request, the bus's answer, and the translator's JSON call
-and reply: everything a golden test needs to run both halves offline (docs/golden.md).
+the demo's route table says), drives the scenario once and leaves the recordings in `out`, with
+the compare rules that only the golden set needs (`GOLDEN_RULES`). Each recording then holds the
+client's request, the bus's answer, and the translator's JSON call and reply: everything a
+golden test needs to run both halves offline (docs/golden.md).
 """
 
 from __future__ import annotations
