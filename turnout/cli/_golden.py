@@ -20,7 +20,7 @@ def record_golden_command(out: Path, replace: bool) -> None:
     """Record the demo scenario with every operation in shadow, as golden test cases.
 
     Starts the legacy bus, the modern services and the proxy on free loopback ports, shadows
-    all seven operations (the writes through their dry-run endpoints), drives the scenario once
+    every operation (the writes through their dry-run endpoints), drives the scenario once
     and leaves the redacted recordings in OUT, with OUT/compare.yaml: the rules only the golden
     set needs. Then checks each recording against the demo's translators and shows the result.
     See docs/golden.md.
