@@ -20,7 +20,7 @@ def run_services(
     token_key: bytes | None = None,
     identity: DemoIdentity | None = None,
 ) -> None:
-    """Serve all four modern services on `host`:`port` (blocking).
+    """Serve all the modern services on `host`:`port` (blocking).
 
     Over `store`, or a fresh `DemoStore`. With `legacy_port`, the legacy bus is served too, on
     `host`:`legacy_port` over the same store, so writes on one side are readable on the other.
