@@ -19,7 +19,7 @@ RequestHeader, to spyne directly and through a real `turnout proxy` process (eac
   the recordings, in the admin `/metrics` and in `turnout compare` over the recordings;
 - in `translator` mode (`on_error: fault`, so a failing translator cannot hide behind spyne)
   the client gets, from the modern service by way of the mapping, envelopes the compare
-  package finds identical to spyne's, Fault detail included, with no rules at all.
+  package finds identical to spyne's (`exact`: nothing disregarded), Fault detail included.
 
 Nothing is volatile in these answers, so no ignore rule is needed. One thing compare never
 weighs is not reproduced: the empty `<faultactor/>` spyne writes in every Fault (a mapping
