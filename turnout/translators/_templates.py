@@ -436,7 +436,24 @@ class JsonWrapped:
         return [item for item in built if item is not OMIT]
 
 
-JsonTemplate = JsonObject | JsonArray | JsonEach | JsonValue | JsonWrapped
+@dataclass(frozen=True)
+class JsonRecord:
+    """One object read from one element (`{xpath: element, item: {...}}`): the item's XPaths
+    are relative to that element; without the element the object is absent (then `absent:`
+    decides, e.g. `omit` leaves the key out rather than sending `{}`)."""
+
+    element: Any  # a compiled etree.XPath
+    item: JsonTemplate
+    absent: ValueSpec  # evaluated only when the element is absent, for its absent rule
+
+    def build(self, scope: Scope) -> Any:
+        found = self.element(scope.node)
+        if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
+            return self.absent.evaluate(scope)
+        return self.item.build(scope.at(node=found[0]))
+
+
+JsonTemplate = JsonObject | JsonArray | JsonEach | JsonValue | JsonWrapped | JsonRecord
 
 
 def compile_json(node: Node, decl: Declarations, name: str = "") -> JsonTemplate:
@@ -471,6 +488,17 @@ def compile_json(node: Node, decl: Declarations, name: str = "") -> JsonTemplate
             absent = replace(absent, field=name or absent.field)
         return JsonWrapped(decl.xpath(wrapper_node), decl.xpath(items_node),
                            compile_json(item_node, decl, name), absent)
+    if isinstance(value, dict) and "item" in value and "xpath" in value:
+        node.mapping({"xpath", "item", "absent", "required", "field"})
+        element_node, item_node = node.get("xpath"), node.get("item")
+        assert element_node is not None and item_node is not None
+        rule = {k: v for k, v in value.items() if k != "item"}
+        rule["xpath"] = "/.."  # the absent rule, as a value read from nowhere
+        absent = compile_value(Node(rule, node.file, node.field, node.line), decl, "request",
+                               name=name)
+        if "field" not in value:
+            absent = replace(absent, field=name or absent.field)
+        return JsonRecord(decl.xpath(element_node), compile_json(item_node, decl, name), absent)
     if isinstance(value, dict) and not _SOURCES & set(value):
         fields = []
         for key in value:
