@@ -1,7 +1,8 @@
 """One SOAP request in, one response or fault envelope out: the bus's whole POST handling.
 
 Pure over bytes and headers, so it is tested without HTTP. The request is read only with
-`turnout.soap.read_envelope`, the hardened parser.
+`turnout.soap.read_message`, the hardened parser: a plain envelope, or an MTOM / SwA
+(multipart/related) one whose `xop:Include`s are put back as base64 text (`_xop`).
 
 With a `DemoIdentity`, the bus authenticates as a real one does, after reading the envelope and
 before naming its operation (so an unsigned caller learns nothing about what is served): a
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ...soap import IdentityError, XmlThreat, XmlUnreadable, read_envelope
+from ...soap import IdentityError, XmlThreat, XmlUnreadable, read_message
 from ..data import DemoStore
 from ..identity import DemoIdentity, Forbidden
 from ._codec import Fields
@@ -33,6 +34,7 @@ from ._fault import (
     BusFault,
 )
 from ._service import BusService
+from ._xop import resolve_xop
 
 _log = logging.getLogger(__name__)
 
@@ -75,7 +77,7 @@ def _handle(
     identity: DemoIdentity | None,
 ) -> etree._Element:
     try:
-        envelope = read_envelope(body, service.path, headers)
+        envelope = read_message(body, service.path, headers)
     except XmlThreat as threat:
         raise BusFault(UNREADABLE_MESSAGE, f"message refused: {threat}") from None
     except XmlUnreadable as error:
@@ -110,6 +112,7 @@ def _handle(
             ACTION_MISMATCH,
             f"action {envelope.action!r} does not name operation {operation.name}",
         )
+    resolve_xop(envelope)
     try:
         return handler(store, Fields(envelope.payload))
     except BusFault:

@@ -1,17 +1,24 @@
 """`/eforms`: electronic forms, here witness statements. The one SOAP 1.2 service on the bus.
 
 The witness's date of birth travels as `DD/MM/YYYY`; the receipt time as a legacy timestamp.
+A statement may carry the witness's signature image (`signature`, xs:base64Binary): sent with
+MTOM (an `xop:Include` of an `image/png` or `application/octet-stream` part, which the
+dispatcher has put back as base64 text with its media type) or inline; stored as sent.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from lxml import etree
 
 from ...soap import SOAP12
-from ..data import DemoStore, StoreError
+from ..data import DemoStore, Signature, StoreError
 from ._codec import Fields, add, format_timestamp, new_element
 from ._fault import BusFault
 from ._service import BusService
+from ._xop import XMIME_CONTENT_TYPE
 from .cris import CRIME_REFERENCE
 
 NS = "urn:police:eforms:v1"
@@ -30,6 +37,7 @@ def submit_witness_statement(store: DemoStore, fields: Fields) -> etree._Element
     text = fields.required("statementText", max_length=20_000)
     officer = fields.matching("officerId", _OFFICER, "PC1234")
     reference = fields.matching("crimeReference", CRIME_REFERENCE, "CR/2026/000123")
+    signature = _signature(fields)
     try:
         statement = store.add_statement(
             crime_reference=reference,
@@ -40,6 +48,7 @@ def submit_witness_statement(store: DemoStore, fields: Fields) -> etree._Element
             postcode=postcode,
             text=text,
             officer_id=officer,
+            signature=signature,
         )
     except StoreError as error:
         raise BusFault.from_store(error, "crimeReference") from None
@@ -48,6 +57,20 @@ def submit_witness_statement(store: DemoStore, fields: Fields) -> etree._Element
     add(response, "crimeReference", statement.crime_reference)
     add(response, "receivedAt", format_timestamp(statement.received_at))
     return response
+
+
+def _signature(fields: Fields) -> Signature | None:
+    """The optional signature: its bytes (base64 in the element, MTOM already resolved) and
+    media type (`xmime:contentType` from its MIME part; octet-stream when sent inline)."""
+    node = fields.element.find(f"{{{NS}}}signature")
+    text = "".join((node.text or "").split()) if node is not None else ""
+    if node is None or not text:
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise BusFault.invalid("signature", "signature is not base64") from None
+    return Signature(node.get(XMIME_CONTENT_TYPE) or "application/octet-stream", data)
 
 
 SERVICE = BusService(

@@ -2,11 +2,15 @@
 `GET /statements/{statementId}`.
 
 Checks run in the order the legacy bus makes them, so the first invalid param names the field
-the legacy fault would name.
+the legacy fault would name. A statement may carry the witness's signature image as
+`signature: {contentType, data}`, `data` its bytes in base64 (what the bus receives as an MTOM
+attachment); it is stored as sent and answered back on `GET`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..data import DemoStore, StoreError, UnknownRecord, WitnessStatement, normalise_postcode
+from ..data import (
+    DemoStore,
+    Signature,
+    StoreError,
+    UnknownRecord,
+    WitnessStatement,
+    normalise_postcode,
+)
 from ._body import read_json_object
 from ._check import Checker
 from ._problem import (
@@ -46,6 +57,29 @@ class NewStatement:
     postcode: str
     text: str
     officer_id: str
+    signature: Signature | None = None
+
+
+def _signature(check: Checker, body: Mapping[str, Any]) -> Signature | None:
+    """The optional `signature: {contentType, data}`; `data` must be base64."""
+    value = body.get("signature")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        check.fail("signature", "signature must be an object {contentType, data}")
+        return None
+    content_type = value.get("contentType") or "application/octet-stream"
+    data = value.get("data")
+    if data is None or data == "":  # an empty value counts as absent, as on the legacy bus
+        return None
+    if not isinstance(content_type, str) or not isinstance(data, str):
+        check.fail("signature", "signature's contentType and data must be strings")
+        return None
+    try:
+        return Signature(content_type, base64.b64decode(data, validate=True))
+    except binascii.Error:
+        check.fail("signature.data", "signature is not base64")
+        return None
 
 
 def read_new_statement(store: DemoStore, body: Mapping[str, Any]) -> NewStatement:
@@ -64,6 +98,7 @@ def read_new_statement(store: DemoStore, body: Mapping[str, Any]) -> NewStatemen
     reference = check.matching(
         body, "crimeReference", "crimeReference", _CRIME_REFERENCE, "CR/2026/000123"
     )
+    signature = _signature(check, body)
     check.raise_if_invalid()
     assert reference and surname and forenames and born_on and address_line and postcode
     assert text and officer
@@ -72,7 +107,8 @@ def read_new_statement(store: DemoStore, body: Mapping[str, Any]) -> NewStatemen
         reason = f"no crime with reference {reference!r}"
         raise Problem(UNKNOWN_REFERENCE, reason, [InvalidParam("crimeReference", reason)])
     return NewStatement(
-        crime.reference, surname, forenames, born_on, address_line, postcode, text, officer
+        crime.reference, surname, forenames, born_on, address_line, postcode, text, officer,
+        signature,
     )
 
 
@@ -89,6 +125,7 @@ def _would_create(store: DemoStore, new: NewStatement) -> WitnessStatement:
         text=new.text,
         officer_id=new.officer_id,
         received_at=store.now(),
+        signature=new.signature,
     )
 
 
