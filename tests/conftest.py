@@ -79,6 +79,7 @@ PROXY_SUITE_FILES = (
     "test_hostile.py", "test_failing_neighbours.py", "test_tls.py", "test_live_reload.py",
     "test_identity_path.py", "test_audit.py", "test_naming.py", "test_leaks.py", "test_proxy_signals.py",
     "test_recording_failures.py", "test_soak.py", "test_metrics.py", "test_health.py", "test_tracing.py",
+    "test_attachments_proxy.py",
 )
 _ENGINE_GIVEN = os.environ.get(ENGINE_VARIABLE)
 
