@@ -6,6 +6,10 @@ witness statements against them. The script is fixed; only what the bus allocate
 message ids, timestamps) varies from one bus to another. Expected faults are recorded, never
 raised.
 
+One witness statement carries the witness's signature image as an MTOM attachment, as a
+form-filling client sends it; zeep sends no MTOM, so zeep builds and signs that envelope and
+`_mtom.optimise` moves the image into a MIME part before it is posted.
+
 `run_scenario(base_url, identity=DemoIdentity.load())` is the same day on a bus that
 authenticates: every call is signed with a WS-Security UsernameToken (PasswordDigest, zeep's
 `UsernameToken(use_digest=True)`) by the officer on that desk (PC4127 runs the PNC checks,
@@ -17,6 +21,7 @@ a wrong password (AUTHFAIL).
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +33,8 @@ from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
+from ..soap import SoapError, parse_xml
+from ._mtom import optimise
 from .bus.merlin import FAULT_CODES as MERLIN_FAULT_CODES
 from .identity import DemoIdentity
 
@@ -92,6 +99,7 @@ class _Run:
             session=session, timeout=TIMEOUT_SECONDS, operation_timeout=TIMEOUT_SECONDS
         )
         base = base_url.rstrip("/")
+        self.base, self.session = base, session
         self.clients = {
             path: zeep.Client(f"{base}{path}?wsdl", transport=transport) for path in SERVICE_PATHS
         }
@@ -122,6 +130,26 @@ class _Run:
             code, reason, error_code = exc.code, exc.message, _error_code(exc.code, exc.detail)
         except TransportError as exc:  # a non-SOAP answer, e.g. a proxy's 502
             code, reason = f"HTTP {exc.status_code}", str(exc)
+        self._record(step, officer, started, code, reason, error_code)
+        return result
+
+    def call_mtom(self, step: _Step, element: str, media_type: str) -> None:
+        """Make one call as an MTOM client does: zeep builds and signs the envelope, then the
+        bytes in `step.args[element]` go in a MIME part of `media_type` (`_mtom.optimise`)."""
+        officer = self._sign(step)
+        client = self.clients[step.path]
+        envelope = client.create_message(client.service, step.operation, **step.args)
+        namespace = etree.QName(envelope.find("{*}Body")[0]).namespace
+        found = envelope.find(f".//{{{namespace}}}{element}")
+        action = client.service._binding.get(step.operation).soapaction
+        body, headers = optimise(envelope, found, step.args[element], media_type, action)
+        started = time.perf_counter()
+        answer = self.session.post(f"{self.base}{step.path}", data=body, headers=headers,
+                                   timeout=TIMEOUT_SECONDS)
+        self._record(step, officer, started, *_fault_of(answer))
+
+    def _record(self, step: _Step, officer: str | None, started: float, code: str | None,
+                reason: str | None, error_code: str | None) -> None:
         latency = (time.perf_counter() - started) * 1000.0
         self.calls.append(
             ScenarioCall(
@@ -137,7 +165,20 @@ class _Run:
                 expected_error=step.error if self.identity is not None else None,
             )
         )
-        return result
+
+
+def _fault_of(answer: requests.Response) -> tuple[str | None, str | None, str | None]:
+    """(code, reason, bus code) of a SOAP 1.2 Fault answer; all None for a 200."""
+    if answer.status_code == 200:
+        return None, None, None
+    try:
+        fault = parse_xml(answer.content).find("{*}Body/{*}Fault")
+    except SoapError:
+        fault = None
+    if fault is None:
+        return f"HTTP {answer.status_code}", answer.text[:200], None
+    code = fault.findtext("{*}Code/{*}Value")
+    return code, fault.findtext("{*}Reason/{*}Text"), _error_code(code, fault.find("{*}Detail"))
 
 
 #: MERLIN's faultcodes (`Client.RecordNotFound`) -> the bus's own codes (`NOREC`)
@@ -346,6 +387,21 @@ def _statements(run: _Run, references: list[str]) -> None:
         crimeReference="CR/2026/000108",
     )
     run.call(iso_date)
+    signed = _statement(
+        "statement with a signature image (MTOM)",
+        witness=_WITNESSES[2],
+        statementText="I saw what happened and I sign this statement.",
+        crimeReference=targets[0],
+        signature=SIGNATURE_PNG,
+    )
+    run.call_mtom(signed, "signature", "image/png")
+
+
+#: the witness's signature image (a small real PNG), sent as an MTOM attachment
+SIGNATURE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAECAAAAACWpiEsAAAAJElEQVR4nGNgUPXKn7LzHjNDdMPSU+9FLOMYtt2GiDEImkHE"
+    "APZkDkFvhLuqAAAAAElFTkSuQmCC"
+)
 
 
 _NEW_MERLIN_RECORDS: tuple[dict[str, Any], ...] = (
