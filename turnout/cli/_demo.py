@@ -102,7 +102,7 @@ def _render_phase(run: DemoRun, phase: Phase) -> None:
     for operation, verdict in sorted(phase.readiness.items()):
         console.print(f"readiness gate passed: {operation}: {verdict}", highlight=False)
     faults = sum(1 for call in phase.calls if not call.ok)
-    console.print(f"{len(phase.calls)} zeep calls, {faults} answered with a Fault as scripted, "
+    console.print(f"{len(phase.calls)} SOAP calls, {faults} answered with a Fault as scripted, "
                   f"{len(phase.surprises)} surprises")
     for message in phase.refusals:
         console.print(f"[yellow]proxy log:[/] {message}", highlight=False)
