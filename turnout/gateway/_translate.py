@@ -1,5 +1,8 @@
 """Running one translator for one request: to_call, the HTTP call, to_reply, within a timeout.
 
+A fan-out translator (`to_calls`) gets its calls made at once, each within its own timeout;
+an optional call that fails reaches `to_replies` as a `NoAnswer`, a required one fails the run.
+
 Plain asyncio, no mitmproxy: the router and the shadow runner both use it. Every way this can
 fail ends as a `TranslationRun` with `reply=None` and a `kind`; nothing raises, because the caller
 must decide explicitly (fall back to the bus, or a Fault), never mitmproxy's default of
@@ -23,11 +26,16 @@ from ..soap import Envelope
 from ..translators import (
     Answered,
     JsonCall,
+    JsonCalls,
     JsonReply,
+    NamedCall,
+    NoAnswer,
     RequestRejected,
     SoapReply,
     TranslationError,
     Translator,
+    fans_out,
+    reply_document,
 )
 from ._services import ServiceClients, ServiceError
 from ._state import is_power_of_ten
@@ -54,6 +62,9 @@ class TranslationRun:
     called: float | None = None
     #: the translator's `version` (a hash of its files), None when no translator ran
     translator_version: str | None = None
+    #: a fan-out translator's calls, and each one's reply or NoAnswer by name (else None)
+    calls: JsonCalls | None = None
+    replies: dict[str, JsonReply | NoAnswer] | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,6 +84,10 @@ class TranslationRun:
             }
         if self.json_reply is not None:
             doc["reply"] = {"status": self.json_reply.status, "body": self.json_reply.body}
+        if self.calls is not None:
+            doc["calls"] = {named.name: _named_call_document(named) for named in self.calls.calls}
+        if self.replies is not None:
+            doc["replies"] = {name: reply_document(reply) for name, reply in self.replies.items()}
         if self.error:
             doc["error"] = self.error
         return doc
@@ -108,12 +123,14 @@ async def run_translation(
             else:
                 await _run(translator, envelope, clients, timeout, run, offload, authorise, trace)
     except TimeoutError:
-        if run.call is not None and run.json_reply is None:
+        if run.calls is not None and run.replies is None:
+            run.kind, run.error = "service.timeout", f"the calls did not all end within {timeout:g} s"
+        elif run.call is not None and run.json_reply is None:
             # The call's own timeout and this one race; either way the service did not answer.
             run.kind, run.error = "service.timeout", f"{run.call.service} did not answer within {timeout:g} s"
         else:
             run.kind, run.error = "timeout", f"translator took longer than {timeout:g} s"
-        run.may_have_acted = run.call is not None
+        run.may_have_acted = run.call is not None or run.calls is not None
         run.reply = None
     run.ms = (time.perf_counter() - started) * 1000
     return run
@@ -125,6 +142,9 @@ async def _run(
     authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None = None,
     trace: tuple[tuple[str, str], ...] = (),
 ) -> None:
+    if fans_out(translator):
+        await _fan_out(translator, envelope, clients, timeout, run, offload, authorise, trace)
+        return
     try:
         if offload:
             call = await asyncio.to_thread(translator.to_call, envelope, dry_run=run.dry_run)
@@ -175,6 +195,99 @@ async def _run(
     except Exception as exc:  # noqa: BLE001
         _log_crash(translator.name, "to_reply")
         run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
+
+
+def _named_call_document(named: NamedCall) -> dict[str, Any]:
+    call = named.call
+    doc: dict[str, Any] = {"service": call.service, "method": call.method, "path": call.path,
+                           "query": dict(call.query), "body": call.body}
+    if named.timeout is not None:
+        doc["timeout"] = named.timeout
+    if named.optional:
+        doc["optional"] = True
+    return doc
+
+
+async def _fan_out(
+    translator: Any, envelope: Envelope, clients: ServiceClients, timeout: float,
+    run: TranslationRun, offload: bool,
+    authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None,
+    trace: tuple[tuple[str, str], ...],
+) -> None:
+    """`to_calls`, every call at once (each within its own timeout), then `to_replies`."""
+    try:
+        if offload:
+            calls = await asyncio.to_thread(translator.to_calls, envelope, dry_run=run.dry_run)
+        else:
+            calls = translator.to_calls(envelope, dry_run=run.dry_run)
+    except (Answered, RequestRejected) as exc:
+        if exc.reply is not None:
+            run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
+            return
+        run.kind, run.error = "translation-error", str(exc)
+        return
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+        return
+    except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
+        _log_crash(translator.name, "to_calls")
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_calls"
+        return
+    run.calls = calls
+    run.called = called = time.perf_counter()
+    try:
+        answers = await asyncio.gather(*(
+            _one_of_several(named, clients, timeout, authorise, trace) for named in calls.calls
+        ))
+    finally:
+        run.service_ms = (time.perf_counter() - called) * 1000
+    run.may_have_acted = any(acted for _, acted, _ in answers)
+    replies: dict[str, JsonReply | NoAnswer] = {}
+    for named, (answer, _, required_failure) in zip(calls.calls, answers, strict=True):
+        replies[named.name] = answer
+        if required_failure and run.error is None:
+            assert isinstance(answer, NoAnswer)
+            run.kind, run.error = answer.kind, f"{named.name}: {answer.error}"
+    run.replies = replies
+    if run.error is not None:
+        return
+    try:
+        if offload:
+            run.reply = await asyncio.to_thread(translator.to_replies, replies, envelope)
+        else:
+            run.reply = translator.to_replies(replies, envelope)
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+    except Exception as exc:  # noqa: BLE001
+        _log_crash(translator.name, "to_replies")
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_replies"
+
+
+async def _one_of_several(
+    named: NamedCall, clients: ServiceClients, timeout: float,
+    authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None,
+    trace: tuple[tuple[str, str], ...],
+) -> tuple[JsonReply | NoAnswer, bool, bool]:
+    """One call of a fan-out: (its reply or NoAnswer, may it have acted, did a required call
+    fail). A 5xx is a NoAnswer too: the service failed, as a timeout is a failure."""
+    call = named.call
+    if authorise is not None:
+        call = replace(call, headers=(*call.headers, *authorise(call), *trace))
+    elif trace:
+        call = replace(call, headers=(*call.headers, *trace))
+    limit = timeout if named.timeout is None else min(named.timeout, timeout)
+    try:
+        async with asyncio.timeout(limit):
+            reply = await clients.call(call, limit)
+    except TimeoutError:
+        return (NoAnswer("service.timeout", f"{call.service} did not answer within {limit:g} s"),
+                True, not named.optional)
+    except ServiceError as exc:
+        return NoAnswer(exc.kind, str(exc)), exc.may_have_acted, not named.optional
+    if reply.status >= 500:
+        return (NoAnswer("service.error", f"{call.service} answered HTTP {reply.status}"),
+                True, not named.optional)
+    return reply, True, False
 
 
 async def _refuse(translator: Translator, envelope: Envelope, run: TranslationRun, refusal: JsonReply) -> None:
