@@ -272,10 +272,27 @@ class DemoStore:
         self._next_merlin = _seed.FIRST_NEW_MERLIN_NUMBER
         self._next_crime = _seed.FIRST_NEW_CRIME_NUMBER
         self._next_statement = 1
+        self._source_delays: dict[str, float] = {}
 
     def now(self) -> datetime:
         """The store's clock: what receipts are stamped with."""
         return self._clock()
+
+    # a demo switch: slow sources -------------------------------------------------------------
+
+    def slow_source(self, source: str, seconds: float) -> None:
+        """Make `source` (`PNC`, `CRIS`, `MERLIN`) answer a MetSearch lookup `seconds` late, on
+        the bus and on its modern search endpoint alike (0: at once again). For demos and tests
+        of the path where a source does not answer within MetSearch's per-source timeout."""
+        with self._lock:
+            if seconds > 0:
+                self._source_delays[source.upper()] = seconds
+            else:
+                self._source_delays.pop(source.upper(), None)
+
+    def source_delay(self, source: str) -> float:
+        """Seconds `source` is made to wait before answering a search (0: none)."""
+        return self._source_delays.get(source.upper(), 0.0)
 
     # locations -----------------------------------------------------------------------------
 
@@ -367,6 +384,13 @@ class DemoStore:
         ]
         start = (page - 1) * page_size
         return CrimePage(len(matches), page, page_size, tuple(matches[start : start + page_size]))
+
+    def search_crimes_by_victim(
+        self, surname: str, forenames: str | None = None, born_on: date | None = None
+    ) -> list[tuple[Crime, Person]]:
+        """Crimes whose victim is a person `search_people` finds, in reference order."""
+        victims = {p.pnc_id: p for p in self.search_people(surname, forenames, born_on)}
+        return [(c, victims[c.victim_id]) for c in self.crimes() if c.victim_id in victims]
 
     def create_crime(
         self,

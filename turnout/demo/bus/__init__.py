@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import cris, eforms, geo, merlin, pnc
+from . import cris, eforms, geo, merlin, metsearch, pnc
 from ._codec import Fields
 from ._dispatch import BusReply, answer
 from ._envelope import fault_envelope, response_envelope, service_fault
@@ -24,7 +24,7 @@ from ._fault import (
 from ._service import BusService, Handler
 
 SERVICES: tuple[BusService, ...] = (
-    pnc.SERVICE, cris.SERVICE, geo.SERVICE, eforms.SERVICE, merlin.SERVICE
+    pnc.SERVICE, cris.SERVICE, geo.SERVICE, eforms.SERVICE, merlin.SERVICE, metsearch.SERVICE,
 )
 
 __all__ = [
