@@ -1,5 +1,6 @@
 """Crime recording as JSON: `POST /crimes`, `POST /crimes/validate`, `GET /crimes/{crimeId}`,
-`GET /crimes?offence=&beat=&page=&pageSize=`.
+`GET /crimes?offence=&beat=&page=&pageSize=`, and `GET /crimes?victimSurname=&victimForenames=&victimDob=`
+(every crime whose victim is a person found as `GET /people` finds them; MetSearch's CRIS source).
 
 Checks run in the order the legacy bus makes them (shape of every field, then the victim's
 record, then the date against the clock), so the first invalid param names the field the legacy
@@ -8,6 +9,7 @@ fault would name.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -29,7 +31,7 @@ from ._problem import (
     Problem,
     bad_path_param,
 )
-from .records import crime_json
+from .records import crime_json, person_name_json
 from .vocab import OFFENCES_BY_WORD, crime_reference_from_id, url_id
 
 MAX_PAGE_SIZE = 50
@@ -150,9 +152,30 @@ def routes(store: DemoStore) -> list[BaseRoute]:
             raise Problem(NOT_FOUND, f"no crime report {reference}")
         return JSONResponse(crime_json(crime))
 
+    async def by_victim(query: dict[str, str]) -> Response:
+        """Crimes by their victim's name, reference order, not paged; each with its victim's
+        name and date of birth. Waits first when the demo switch makes CRIS slow."""
+        check = Checker(INVALID_PARAMETERS)
+        for other in ("offence", "beat", "page", "pageSize"):
+            if other in query:
+                check.fail(other, f"{other} cannot be combined with victimSurname")
+        surname = check.text(query, "victimSurname", "victimSurname", max_length=35)
+        forenames = check.text(query, "victimForenames", "victimForenames", max_length=50,
+                               required=False)
+        born_on = check.iso_date(query, "victimDob", "victimDob", required=False)
+        check.raise_if_invalid()
+        assert surname is not None
+        if delay := store.source_delay("CRIS"):
+            await asyncio.sleep(delay)
+        found = store.search_crimes_by_victim(surname, forenames, born_on)
+        items = [{**crime_json(crime), "victim": person_name_json(victim)} for crime, victim in found]
+        return JSONResponse({"total": len(items), "items": items})
+
     async def search(request: Request) -> Response:
         """SearchCrimeReports: reference order, paged as on the bus."""
         query = dict(request.query_params)
+        if "victimSurname" in query:
+            return await by_victim(query)
         check = Checker(INVALID_PARAMETERS)
         offence = check.one_of(query, "offence", "offence", OFFENCES_BY_WORD, required=False)
         beat = check.matching(query, "beat", "beat", _BEAT, "TN01", required=False)

@@ -9,6 +9,7 @@ first invalid param names the field the legacy fault would name.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -219,6 +220,8 @@ def routes(store: DemoStore) -> list[BaseRoute]:
         born_on = check.iso_date(query, "dob", "dob", required=False)
         check.raise_if_invalid()
         assert surname is not None
+        if delay := store.source_delay("MERLIN"):  # the demo switch (MetSearch's slow source)
+            await asyncio.sleep(delay)
         hits = store.search_merlin(
             surname, forenames, born_on, include_closed=_FLAGS[include_closed or "false"]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from starlette.requests import Request
@@ -27,6 +28,8 @@ def routes(store: DemoStore) -> list[BaseRoute]:
         born_on = check.iso_date(query, "dob", "dob", required=False)
         check.raise_if_invalid()
         assert surname is not None
+        if delay := store.source_delay("PNC"):  # the demo switch (MetSearch's slow source)
+            await asyncio.sleep(delay)
         people = store.search_people(surname, forenames, born_on)
         return JSONResponse(
             {"total": len(people), "items": [person_json(store, p) for p in people]}

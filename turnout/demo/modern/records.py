@@ -40,6 +40,15 @@ def person_json(store: DemoStore, person: Person) -> Json:
     }
 
 
+def person_name_json(person: Person) -> Json:
+    """Who a person is, without where they live: PNC id, name, date of birth."""
+    return {
+        "pncId": person.pnc_id,
+        "name": {"given": person.forenames, "family": person.surname},
+        "dateOfBirth": iso_date(person.born_on),
+    }
+
+
 def vehicle_json(store: DemoStore, vehicle: Vehicle) -> Json:
     keeper = store.person(vehicle.keeper_id)
     return {
