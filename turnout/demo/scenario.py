@@ -13,7 +13,8 @@ form-filling client sends it; zeep sends no MTOM, so zeep builds and signs that 
 `run_scenario(base_url, identity=DemoIdentity.load())` is the same day on a bus that
 authenticates: every call is signed with a WS-Security UsernameToken (PasswordDigest, zeep's
 `UsernameToken(use_digest=True)`) by the officer on that desk (PC4127 runs the PNC checks,
-PCSO9001 the location lookups, PC5518 crimes and statements, DC0912 the MERLIN records), and
+PCSO9001 the location lookups, PC5518 crimes and statements, DC0912 the MERLIN records, DS7043
+MetSearch), and
 three refusals follow, each an
 expected Fault: PC4127 filing a crime (FORBIDDEN), PCSO9001 checking a vehicle (FORBIDDEN) and
 a wrong password (AUTHFAIL).
@@ -39,7 +40,7 @@ from .bus.merlin import FAULT_CODES as MERLIN_FAULT_CODES
 from .identity import DemoIdentity
 
 TIMEOUT_SECONDS = 10.0
-SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms", "/merlin")
+SERVICE_PATHS = ("/pnc", "/cris", "/geo", "/eforms", "/merlin", "/metsearch")
 #: who signs a service's calls when the bus authenticates: the officer on that desk
 DESK_OFFICERS = {
     "/pnc": "PC4127",
@@ -47,6 +48,7 @@ DESK_OFFICERS = {
     "/cris": "PC5518",
     "/eforms": "PC5518",
     "/merlin": "DC0912",
+    "/metsearch": "DS7043",
 }
 AUTHENTICATION_FAILED = "AUTHFAIL"
 FORBIDDEN = "FORBIDDEN"
@@ -249,6 +251,23 @@ _MERLIN_READS: tuple[_Step, ...] = (
             dateOfBirth="30/09/1965"),
 )
 
+def _metsearch(label: str, *, fault: bool = False, **args: Any) -> _Step:
+    return _Step("/metsearch", "Search", label, args, fault)
+
+
+#: MetSearch: one search across PNC, CRIS and MERLIN, hits merged by person and ranked
+_METSEARCH: tuple[_Step, ...] = (
+    _metsearch("one person in all three sources, another in PNC only", surname="Thistlewood"),
+    _metsearch("a PNC person and a MERLIN record of no PNC person", surname="Quillfeather"),
+    _metsearch("forenames and date of birth raise the score", surname="Golightly",
+               forenames="Rufus", dateOfBirth="30/09/1965"),
+    _metsearch("a crime victim", surname="Nakamura-Bell"),
+    _metsearch("MERLIN's surname prefix only", surname="Pember"),
+    _metsearch("no match in any source", surname="Zzyzx-Nonesuch"),
+    _metsearch("ISO date, not DD/MM/YYYY", fault=True, surname="Penhallow",
+               dateOfBirth="1975-05-09"),
+)
+
 #: the enquiries and searches: fixed requests, whatever the bus holds
 _READS: tuple[_Step, ...] = (
     _pnc("surname with two matches", surname="Thistlewood"),
@@ -289,6 +308,7 @@ _READS: tuple[_Step, ...] = (
     _cris("GetCrimeReport", "unknown reference", fault=True, crimeReference="CR/2026/999999"),
     _cris("GetCrimeReport", "malformed reference", fault=True, crimeReference="CR-2026-17"),
     *_MERLIN_READS,
+    *_METSEARCH,
 )
 
 
