@@ -30,7 +30,7 @@ from ..setup import readiness_of
 READS = (
     "/pnc PersonEnquiry", "/pnc VehicleEnquiry", "/geo ResolveLocation",
     "/cris GetCrimeReport", "/cris SearchCrimeReports",
-    "/merlin GetRecord", "/merlin SearchRecords",
+    "/merlin GetRecord", "/merlin SearchRecords", "/metsearch Search",
 )
 
 
