@@ -339,9 +339,14 @@ class Redactor:
     # -- JSON calls and replies
 
     def _json_fields(self, translation: dict[str, Any], run: _Pass) -> None:
-        """JSON rules and credential keys on the calls' query and the JSON bodies."""
-        for part in ("call", "reply", "dry_run_call"):
-            message = translation.get(part)
+        """JSON rules and credential keys on the calls' query and the JSON bodies (a fan-out
+        translator's too: `calls` and `replies`, each a mapping of call name -> message)."""
+        messages = [translation.get(part) for part in ("call", "reply", "dry_run_call")]
+        for part in ("calls", "replies"):
+            several = translation.get(part)
+            if isinstance(several, dict):
+                messages.extend(several.values())
+        for message in messages:
             if not isinstance(message, dict):
                 continue
             for key in ("query", "body"):
