@@ -31,6 +31,7 @@ from turnout.config import write_atomically
 from turnout.recording import Exchange, RecordingError, dumps
 from turnout.soap import Envelope, HttpResponse, SoapError, headers_dict, read_message
 from turnout.translators import (
+    FanOutTranslator,
     JsonCall,
     JsonReply,
     SoapReply,
@@ -38,6 +39,7 @@ from turnout.translators import (
     Translator,
     TranslatorSet,
     Volatiles,
+    reply_from_document,
 )
 
 from ._diff import diff
@@ -105,6 +107,8 @@ class GoldenResult:
     status: tuple[int, int] | None = None
     envelope: Diff | None = None
     produced_call: JsonCall | None = None
+    #: a fan-out translator's calls as produced, each as the recording holds it, by name
+    produced_calls: dict[str, dict[str, Any]] | None = None
     produced_reply: SoapReply | None = None
 
     @property
@@ -192,7 +196,8 @@ def not_golden_reason(exchange: Exchange) -> str | None:
         if exchange.response is None or "response" in exchange.omitted_bodies:
             return "no legacy response body stored"
     kind = translation.get("kind")
-    if "reply" not in translation and kind not in ("answered", "rejected"):
+    if "reply" not in translation and "replies" not in translation and kind not in (
+            "answered", "rejected"):
         return f"the translator failed when this was recorded ({kind}): nothing to hold it to"
     return None
 
@@ -229,8 +234,22 @@ def check_golden(
     # half: the proxy handed the reply half the service's 401/403. Only that half is the
     # translator's, and it must word the refusal as the bus did.
     refused = translation.get("kind") == "identity.refused"
-    early = None if refused else _request_half(translator, envelope, translation, result)
-    if "reply" in translation:
+    several = isinstance(translator, FanOutTranslator) and not refused
+    if refused:
+        early = None
+    elif isinstance(translator, FanOutTranslator):
+        early = _request_halves(translator, envelope, translation, result)
+    else:
+        early = _request_half(translator, envelope, translation, result)
+    if isinstance(translator, FanOutTranslator) and several and isinstance(
+            translation.get("replies"), Mapping):
+        replies = {str(name): reply_from_document(doc) for name, doc
+                   in translation["replies"].items() if isinstance(doc, Mapping)}
+        try:
+            result.produced_reply = translator.to_replies(replies, envelope)
+        except TranslationError as exc:
+            result.reply_problem = f"to_replies raised {type(exc).__name__}: {exc}"
+    elif "reply" in translation:
         recorded = translation["reply"]
         reply = JsonReply(status=int(recorded.get("status", 0)), body=recorded.get("body"))
         try:
@@ -275,6 +294,40 @@ def _request_half(
         )
         return None
     result.call_differences = call_differences(recorded, call_document(call))
+    return None
+
+
+def _request_halves(
+    translator: FanOutTranslator, envelope: Envelope, translation: Mapping[str, Any],
+    result: GoldenResult,
+) -> SoapReply | None:
+    """`_request_half` for a fan-out translator: every call compared with the recorded one of
+    its name (`calls.<name>.query.surname`)."""
+    recorded = translation.get("calls")
+    try:
+        calls = translator.to_calls(envelope, dry_run=bool(translation.get("dry_run", False)))
+    except TranslationError as exc:
+        if exc.reply is None:
+            result.call_problem = f"to_calls raised {type(exc).__name__}: {exc}"
+            return None
+        if recorded is not None:
+            result.call_problem = (f"the recording has JSON calls, but to_calls now answers "
+                                   f"without them ({type(exc).__name__}: {exc})")
+        return exc.reply
+    produced = {named.name: call_document(named.call) for named in calls.calls}
+    result.produced_calls = produced
+    if not isinstance(recorded, Mapping):
+        result.call_problem = (f"the recording has no JSON calls ({translation.get('kind')}), "
+                               f"but to_calls now makes {len(produced)}; re-record this exchange")
+        return None
+    for name in (*recorded, *(n for n in produced if n not in recorded)):
+        mine, theirs = recorded.get(name), produced.get(name)
+        if not isinstance(mine, Mapping) or theirs is None:
+            result.call_differences.append(CallDifference(
+                f"calls.{name}", ABSENT if mine is None else mine, ABSENT if theirs is None else theirs))
+            continue
+        result.call_differences += [CallDifference(f"calls.{name}.{d.field}", d.recorded, d.produced)
+                                    for d in call_differences(mine, theirs)]
     return None
 
 
@@ -355,6 +408,13 @@ def accept_golden(exchange: Exchange, result: GoldenResult) -> Exchange:
         )
     updated = copy.deepcopy(exchange)
     translation = updated.translation
+    if result.call_differences and result.produced_calls is not None:
+        recorded_calls = translation["calls"]
+        translation["calls"] = {
+            name: {**{k: v for k, v in recorded_calls.get(name, {}).items() if k not in produced},
+                   **produced}
+            for name, produced in result.produced_calls.items()
+        }
     if result.call_differences and result.produced_call is not None:
         recorded = translation["call"]
         produced = call_document(result.produced_call)

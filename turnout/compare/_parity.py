@@ -70,11 +70,13 @@ from turnout.soap import (
     read_message,
 )
 from turnout.translators import (
+    FanOutTranslator,
     JsonReply,
     TranslationError,
     Translator,
     TranslatorSet,
     Volatiles,
+    reply_from_document,
 )
 
 from ._diff import diff
@@ -465,6 +467,9 @@ class TranslatorAnswers:
         reply, kind = translation.get("reply"), translation.get("kind")
         if not translation:
             return "no translation: the recording has no JSON reply"
+        replies = translation.get("replies")
+        if isinstance(translator, FanOutTranslator) and isinstance(replies, dict):
+            return self._from_replies(exchange, translator, replies)
         if isinstance(reply, dict) and _status_of(reply) >= 500:
             return recorded_failure(exchange) or NewAnswer(
                 None, via="recorded", error=f"the service answered HTTP {_status_of(reply)}")
@@ -486,6 +491,27 @@ class TranslatorAnswers:
         except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
             return NewAnswer(None, via="to_reply", error=f"translator {translator.name} crashed "
                                                           f"in to_reply: {type(exc).__name__}")
+        return NewAnswer(soap.status, soap.body, via="to_reply")
+
+    def _from_replies(self, exchange: Exchange, translator: FanOutTranslator,
+                      replies: dict[str, Any]) -> NewAnswer | str:
+        """A fan-out translator's answer from its recorded replies, by call name."""
+        failure = recorded_failure(exchange)
+        if failure is not None:
+            return failure
+        envelope = self._request(exchange)
+        if isinstance(envelope, str):
+            return envelope
+        self._moment.pin(exchange)
+        given = {str(name): reply_from_document(doc) for name, doc in replies.items()
+                 if isinstance(doc, dict)}
+        try:
+            soap = translator.to_replies(given, envelope)
+        except TranslationError as exc:
+            return NewAnswer(None, error=f"translation error: {exc.message}", via="to_reply")
+        except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
+            return NewAnswer(None, via="to_reply", error=f"translator {translator.name} crashed "
+                                                          f"in to_replies: {type(exc).__name__}")
         return NewAnswer(soap.status, soap.body, via="to_reply")
 
     def _without_call(self, exchange: Exchange, translator: Translator) -> NewAnswer | str:
