@@ -200,6 +200,57 @@ def test_check_translators_names_the_route_line() -> None:
     check_translators(parse_route_table("routes:\n  /x Y: {writes: true}\n", "t"), set())
 
 
+class _Serving:
+    """What routing reads of a translator: the keys its `operation:` lists."""
+
+    def __init__(self, *operations: str) -> None:
+        self.operation, self.operations = operations[0], operations
+
+
+FOLDED = ("routes:\n  /merlin/records GetRecord: {mode: shadow}\n"
+          "  /merlin/records/soap12 GetRecord: {mode: translator}\n")
+BOTH = _Serving("/merlin/records GetRecord", "/merlin/records/soap12 GetRecord")
+
+
+def test_a_route_for_a_folded_mappings_second_key_finds_it_by_its_operations() -> None:
+    table = parse_route_table(FOLDED, "turnout.yaml")
+    checked = check_translators(table, {"merlin/records/GetRecord": BOTH})
+    assert [r.translator_name for r in checked] == ["merlin/records/GetRecord"] * 2
+    second = checked.get("/merlin/records/soap12 GetRecord")
+    assert second is not None and second.as_dict()["translator"] == "merlin/records/GetRecord"
+    assert checked == table  # what was found is not a change to the file's routes
+    # only names known: nothing to fall back to
+    with pytest.raises(ConfigError) as info:
+        check_translators(table, {"merlin/records/GetRecord"})
+    assert (info.value.line, info.value.field) == (3, "routes./merlin/records/soap12 GetRecord")
+
+
+def test_a_key_two_translators_could_serve_is_refused_with_file_line_and_field() -> None:
+    table = parse_route_table(FOLDED, "turnout.yaml")
+    with pytest.raises(ConfigError) as info:
+        check_translators(table, {
+            "merlin/records/GetRecord": BOTH,
+            "merlin/v2/GetRecord": _Serving("/merlin/v2 GetRecord", "/merlin/records/soap12 GetRecord"),
+        })
+    assert (info.value.file, info.value.line) == ("turnout.yaml", 3)
+    assert info.value.field == "routes./merlin/records/soap12 GetRecord"
+    assert "'merlin/records/GetRecord'" in info.value.message and "'merlin/v2/GetRecord'" in info.value.message
+    # one named after the key that serves other keys, and one that lists it: ambiguous too
+    with pytest.raises(ConfigError) as info:
+        check_translators(table, {
+            "merlin/records/GetRecord": BOTH,
+            "merlin/records/soap12/GetRecord": _Serving("/merlin/other GetRecord"),
+        })
+    assert info.value.field == "routes./merlin/records/soap12 GetRecord"
+    # naming the translator settles it
+    named = parse_route_table(FOLDED.replace(
+        "{mode: translator}", "{mode: translator, translator: merlin/records/GetRecord}"), "t")
+    check_translators(named, {
+        "merlin/records/GetRecord": BOTH,
+        "merlin/v2/GetRecord": _Serving("/merlin/v2 GetRecord", "/merlin/records/soap12 GetRecord"),
+    })
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 def test_diff_describes_each_change_for_the_log() -> None:

@@ -88,9 +88,10 @@ def _file_hash(path: Path) -> str:
         return ""
 
 
-def check_routes(table: RouteTable, translators: Mapping[str, Translator], config: ProxyConfig) -> None:
-    """What the route file alone cannot know: its translators exist and can reach a service."""
-    check_translators(table, set(translators))
+def check_routes(table: RouteTable, translators: Mapping[str, Translator], config: ProxyConfig) -> RouteTable:
+    """What the route file alone cannot know: its translators exist and can reach a service.
+    Returns the table with each route's translator found (see `check_translators`)."""
+    table = check_translators(table, translators)
     for route in table:
         translator = translators.get(route.translator_name)
         if route.uses_translator and translator is not None and translator.service not in config.services:
@@ -99,14 +100,14 @@ def check_routes(table: RouteTable, translators: Mapping[str, Translator], confi
                 "which has no URL under services:",
                 file=route.source, line=route.line, field=f"routes.{route.key}",
             )
+    return table
 
 
 def load_setup(config: ProxyConfig) -> Setup:
     """Translators and routes of `config`, all validated. Raises ConfigError."""
     translators = load_translators_of(config)
     routes = load_route_table(config.source) if config.source is not None else RouteTable()
-    check_routes(routes, translators, config)
-    return Setup(config, routes, translators)
+    return Setup(config, check_routes(routes, translators, config), translators)
 
 
 def readiness_of(

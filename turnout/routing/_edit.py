@@ -34,7 +34,7 @@ class WriteRollbackRefused(ConfigError):
 def set_route(
     path: Path | str, operation_key: str, mode: str, percent: float | None = None,
     history: dict[str, object] | None = None,
-    validate: Callable[[RouteTable], None] | None = None,
+    validate: Callable[[RouteTable], RouteTable | None] | None = None,
     *, allow_write_rollback: bool = False, problems: list[ConfigError] | None = None,
 ) -> RouteTable:
     """Set the mode (and, for a canary, the percent) of one operation's route in `path`.
@@ -48,7 +48,7 @@ def set_route(
     `history`, when given, is appended to the route's `history:` list (e.g. why a switch was
     forced past the readiness gate), so the reason stays in the file beside the route.
     `validate(table)` may raise ConfigError to refuse the result (e.g. a missing translator)
-    before anything is written.
+    before anything is written; a table it returns (its translators found) is the one returned.
 
     Going back to `legacy`: a write whose route is `translator` or `canary` is refused with
     `WriteRollbackRefused` unless `allow_write_rollback`. With a `problems` list, a move to
@@ -104,7 +104,9 @@ def set_route(
     _check_only_routes_changed(before.plain(), parse_yaml(proposed, path).plain(), path)
     if validate is not None:
         try:
-            validate(table)
+            checked = validate(table)
+            if checked is not None:
+                table = checked
         except ConfigError as exc:
             if not lenient or _about(exc, operation_key):
                 raise

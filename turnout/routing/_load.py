@@ -7,6 +7,8 @@ Other top-level keys belong to other layers and are not looked at here.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -159,20 +161,70 @@ def _check_write(node: Node, mode: str, on_error: str, on_error_node: Node | Non
         )
 
 
-def check_translators(table: RouteTable, known: set[str]) -> None:
-    """Refuse a table whose non-legacy routes name a translator that does not exist.
+def check_translators(table: RouteTable, known: Collection[str] | Mapping[str, Any]) -> RouteTable:
+    """Refuse a table whose non-legacy routes name a translator that does not exist; return it
+    with each such route's translator found (`Route.found`).
+
+    A route that names no translator (`translator:`) uses the one named after its key
+    (`/pnc X` -> `pnc/X`). When no translator has that name, it uses the one translator whose
+    `operation:` lists the key: a mapping serving a service's SOAP 1.1 and 1.2 ports is named
+    after the first key, and the route for the second finds it this way. Two translators that
+    could serve the key (two listing it, or one named after it that lists other keys and one
+    listing it) are refused: the route must say which with `translator:`. `known` is the
+    translators by name; given only their names, there is nothing to fall back to.
 
     The proxy calls this at start and before accepting a reload, so a typo cannot send live
     traffic to nothing.
     """
+    serving = _serving(known) if isinstance(known, Mapping) else {}
+    names = set(known)
+    routes = []
     for route in table:
-        if route.uses_translator and route.translator_name not in known:
-            where = "translator" if route.translator else None
-            field = f"routes.{route.key}" + (f".{where}" if where else "")
-            names = sorted(known)
-            hint = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "") or "none loaded"
-            how = "" if route.translator else " (the default for this operation; set translator:)"
-            raise ConfigError(
-                f"no translator named {route.translator_name!r}{how}; known: {hint}",
-                file=route.source or table.source, line=route.line, field=field,
-            )
+        if route.uses_translator:
+            route = _found(route, names, serving.get(route.key, ()), table)
+        routes.append(route)
+    return RouteTable(routes, sticky_header=table.sticky_header, salt=table.salt,
+                      source=table.source)
+
+
+def _serving(translators: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Operation key -> the names of the translators that list it (`operation:`)."""
+    serving: dict[str, list[str]] = {}
+    for name, translator in translators.items():
+        keys = getattr(translator, "operations", None) or (getattr(translator, "operation", None),)
+        for key in keys:
+            if isinstance(key, str):
+                serving.setdefault(key, []).append(name)
+    return serving
+
+
+def _found(route: Route, names: set[str], claimants: Collection[str], table: RouteTable) -> Route:
+    file, field = route.source or table.source, f"routes.{route.key}"
+    if route.translator is not None:
+        if route.translator not in names:
+            raise ConfigError(f"no translator named {route.translator!r}; known: {_hint(names)}",
+                              file=file, line=route.line, field=f"{field}.translator")
+        return route
+    default = route.translator_name
+    others = sorted(name for name in claimants if name != default)
+    if default in names and not others:
+        return route
+    if default not in names and len(others) == 1:
+        return replace(route, found=others[0])
+    if others:
+        both = ([f"{default!r} (named after it)"] if default in names else []) + [
+            f"{name!r} (its operation: lists it)" for name in others]
+        raise ConfigError(
+            f"more than one translator could serve {route.key}: {', '.join(both)}; "
+            "say which with translator:", file=file, line=route.line, field=field,
+        )
+    raise ConfigError(
+        f"no translator named {default!r} (the default for this operation; set translator:), "
+        f"and none lists {route.key!r} in its operation:; known: {_hint(names)}",
+        file=file, line=route.line, field=field,
+    )
+
+
+def _hint(names: Collection[str]) -> str:
+    ordered = sorted(names)
+    return ", ".join(ordered[:10]) + (", ..." if len(ordered) > 10 else "") or "none loaded"

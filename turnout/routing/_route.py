@@ -73,10 +73,16 @@ class Route:
     shadow_target: str | None = None
     line: int | None = field(default=None, compare=False, repr=False)
     source: str | None = field(default=None, compare=False, repr=False)
+    #: the translator found for this key when the route was checked against the translators
+    #: loaded (`check_translators`): the one whose `operation:` lists the key, when none is
+    #: named after it (a mapping serving a SOAP 1.1 and a 1.2 port is named after the first)
+    found: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def translator_name(self) -> str:
-        return self.translator or default_translator(self.key)
+        """The translator this route sends requests to: the one it names, else the one found
+        for its key at load, else the one named after its key."""
+        return self.translator or self.found or default_translator(self.key)
 
     @property
     def service(self) -> str:

@@ -69,8 +69,10 @@ class LiveRoutes:
     seconds; puts each valid new pair in force through `on_swap(served, changes)`.
 
     - `start()` reads the file and loads the translators once, synchronously, checks them with
-      `check(table, translators)` and returns the first `Served` pair (raising `ConfigError` on
-      a broken file: a proxy should not start on one), unless an `initial` pair is given.
+      `check(table, translators)` (which may return the table with its translators found, as
+      `check_translators` does: that table is the one served) and returns the first `Served`
+      pair (raising `ConfigError` on a broken file: a proxy should not start on one), unless
+      an `initial` pair is given.
     - A change is considered once stable across two polls (see the module's docstring), then
       validated as a pair: the route file under the reload rules (`check_reload`), the
       translators by loading them all, both together by `check`. Valid: `on_swap` is called
@@ -85,7 +87,7 @@ class LiveRoutes:
     def __init__(
         self, path: Path | str, *, on_swap: Callable[[Served, list[str]], None],
         on_refused: Callable[[Refusal], None], source: TranslatorSource | None = None,
-        check: Callable[[RouteTable, Mapping[str, Any]], None] | None = None,
+        check: Callable[[RouteTable, Mapping[str, Any]], RouteTable | None] | None = None,
         interval: float = 0.5, missing_grace: float = 2.0, initial: Served | None = None,
     ) -> None:
         self.path = Path(path)
@@ -147,8 +149,7 @@ class LiveRoutes:
             text = read_trusted(self.path)
             table = parse_route_table(text, self.path)
             translators = self._source.load() if self._source is not None else {}
-            if self._check is not None:
-                self._check(table, translators)
+            table = self._checked(table, translators)
             digest = _hash(text)
             self._served = Served(table, MappingProxyType(dict(translators)), 1,
                                   source_sha256=digest)
@@ -270,9 +271,8 @@ class LiveRoutes:
         table: RouteTable | None = None
         if error is None:
             try:
-                table = check_reload(served.table, state.text, self.path)
-                if self._check is not None:
-                    self._check(table, translators)
+                table = self._checked(check_reload(served.table, state.text, self.path),
+                                      translators)
             except ConfigError as exc:
                 error = exc
         if error is None and table is not None:
@@ -299,8 +299,7 @@ class LiveRoutes:
         translators, translators_inputs = served.translators, self._served_inputs
         if new_translators is not None and _versions(new_translators) != served.translator_versions:
             try:
-                if self._check is not None:
-                    self._check(table, new_translators)
+                table = self._checked(table, new_translators)
                 translators, translators_inputs = new_translators, inputs
             except ConfigError:
                 pass
@@ -314,6 +313,14 @@ class LiveRoutes:
         refusal = Refusal(error, applied=tuple(applied), source_sha256=state.digest)
         self._refused = refusal
         self._report_refusal(refusal)
+
+    def _checked(self, table: RouteTable, translators: Mapping[str, Any]) -> RouteTable:
+        """`table` as `check` leaves it (a check may return the table with its translators
+        found, see `check_translators`); raises ConfigError to refuse it."""
+        if self._check is None:
+            return table
+        checked = self._check(table, translators)
+        return checked if isinstance(checked, RouteTable) else table
 
     def _swap(self, table: RouteTable, translators: Mapping[str, Any], digest: str,
               inputs: Hashable) -> bool:
@@ -370,7 +377,8 @@ class RouteWatcher(LiveRoutes):
     def __init__(
         self, path: Path | str, on_change: Callable[[RouteTable], None],
         on_error: Callable[[ConfigError], None], interval: float = 0.5, *,
-        validate: Callable[[RouteTable], None] | None = None, initial: RouteTable | None = None,
+        validate: Callable[[RouteTable], RouteTable | None] | None = None,
+        initial: RouteTable | None = None,
         missing_grace: float = 2.0,
     ) -> None:
         super().__init__(

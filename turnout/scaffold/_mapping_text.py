@@ -86,9 +86,9 @@ def mapping_text(plan: Plan, wsdl_name: str) -> str:
                            for o in plan.also)
         out.note(0, f"One translator for this operation's ports (SOAP {plan.binding.soap_version} "
                     f"here; {others}):")
-        out.note(0, "it answers in the request's SOAP version. A route for another key names "
-                    "it in routes.yaml")
-        out.note(0, f"(`translator: {plan.name}`).")
+        out.note(0, "it answers in the request's SOAP version. A route for another key finds "
+                    "it by this list")
+        out.note(0, f"(no `translator: {plan.name}` needed).")
         out.add(0, "operation:")
         for key in plan.keys:
             out.add(1, f"- {scalar(key)}")
