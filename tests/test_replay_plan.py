@@ -171,6 +171,24 @@ def test_without_a_config_nothing_is_declared(recordings: Path, bus: ScriptedBus
     assert received(bus) == [] and "no operation is declared a read" in output
 
 
+def test_every_key_a_folded_mapping_lists_is_declared_by_it(
+    recordings: Path, config: Path, bus: ScriptedBus, tmp_path: Path
+) -> None:
+    """A mapping serving a SOAP 1.1 and a 1.2 port lists two keys; a read for either."""
+    mapping = tmp_path / "translators" / "pnc" / "enquiry.yaml"
+    mapping.parent.mkdir(parents=True)
+    mapping.write_text(
+        "name: pnc/Enquiry\n"
+        f"operation: ['/pnc/soap11 VehicleEnquiry', '{key(UNDECLARED_READ)}']\n"
+        "service: pnc\nwrites: false\nnamespaces: {p: 'urn:police:pnc:v1'}\n"
+        "request: {method: GET, path: /vehicles}\n"
+        "response: {body: {p:VehicleEnquiryResponse: {p:colour: colour}}}\n"
+    )
+    config.write_text(config.read_text().replace("routes:\n", "translators: translators\nroutes:\n"))
+    replay(recordings, config, tmp_path, "--target", bus.url)
+    assert sorted(received(bus)) == ["PersonEnquiry", "VehicleEnquiry"]
+
+
 # -- compare --target -----------------------------------------------------------------------
 
 

@@ -257,11 +257,16 @@ def declared(
     except ConfigError as exc:
         fail(str(exc))
     writes = {route.key for route in routes or () if route.writes}
-    writes.update(t.operation for t in translators.values() if t.writes)
+    writes.update(key for t in translators.values() if t.writes for key in _keys(t))
     reads = {route.key for route in routes or () if not route.writes}
-    reads.update(t.operation for t in translators.values() if not t.writes)
+    reads.update(key for t in translators.values() if not t.writes for key in _keys(t))
     write_set = write_keys(writes, case_insensitive)
     return write_keys(reads, case_insensitive) - write_set, write_set
+
+
+def _keys(translator: Translator) -> tuple[str, ...]:
+    """Every operation key a translator serves (a mapping's `operation:` may list several)."""
+    return tuple(getattr(translator, "operations", ()) or (translator.operation,))
 
 
 def replay_policy(
