@@ -369,11 +369,6 @@ def test_three_instances_behind_nginx_switch_together_stick_per_officer_and_rest
     assert len(union) >= traffic.ok
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known, not fixed: the mitmproxy host sometimes closes a connection nginx opened just before "
-    "it stopped listening, after the request was sent (nginx: 'upstream prematurely closed "
-    "connection'; not retried for a POST); about 1 request in 3,000 over three restarts, in more "
-    "than half the runs. The fast host serves such connections (see docs/operations-instances.md)"))
 def test_a_rolling_restart_of_mitmproxy_hosts_behind_nginx_loses_no_request(
         bus: ScriptedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from .support.nginx import Nginx, require_nginx
