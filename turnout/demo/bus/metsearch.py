@@ -13,7 +13,9 @@ The hits, merged:
 - de-duplicated by person: hits naming the same PNC id (a PNC person, a MERLIN record's
   subject, a crime's victim) are one hit, the best ranked of them, listing the others in
   `alsoIn` (source and reference, best ranked first);
-- ranked by score (highest first), then source (PNC, MERLIN, CRIS), then reference.
+- ranked by score (highest first), then source (PNC, MERLIN, CRIS), then the order the source
+  answered in (PNC: by name and date of birth; CRIS: by reference; MERLIN: by record id), never
+  by a value redaction replaces, so a redacted recording replays in the same order.
 Names are written as the bus writes them everywhere: surname in capitals, forenames as held.
 
 A demo switch makes a source slow (`DemoStore.slow_source`), so the unavailable path can be
@@ -64,10 +66,12 @@ class Hit:
     score: int
     #: the PNC id of the person the hit is about, when known: hits sharing one are merged
     person: str | None
+    #: its place in its source's answer
+    order: int = 0
 
     @property
-    def rank(self) -> tuple[int, int, str]:
-        return (-self.score, RANK[self.source], self.reference)
+    def rank(self) -> tuple[int, int, int]:
+        return (-self.score, RANK[self.source], self.order)
 
 
 def exact_score(query: Query) -> int:
@@ -77,21 +81,21 @@ def exact_score(query: Query) -> int:
 
 def _pnc(store: DemoStore, query: Query) -> list[Hit]:
     score = exact_score(query)
-    return [Hit("PNC", p.pnc_id, p.surname, p.forenames, p.born_on, score, p.pnc_id)
-            for p in store.search_people(query.surname, query.forenames, query.born_on)]
+    return [Hit("PNC", p.pnc_id, p.surname, p.forenames, p.born_on, score, p.pnc_id, n)
+            for n, p in enumerate(store.search_people(query.surname, query.forenames, query.born_on))]
 
 
 def _cris(store: DemoStore, query: Query) -> list[Hit]:
     score = exact_score(query)
     found = store.search_crimes_by_victim(query.surname, query.forenames, query.born_on)
-    return [Hit("CRIS", c.reference, p.surname, p.forenames, p.born_on, score, p.pnc_id)
-            for c, p in found]
+    return [Hit("CRIS", c.reference, p.surname, p.forenames, p.born_on, score, p.pnc_id, n)
+            for n, (c, p) in enumerate(found)]
 
 
 def _merlin(store: DemoStore, query: Query) -> list[Hit]:
     found = store.search_merlin(query.surname, query.forenames, query.born_on)
     return [Hit("MERLIN", h.record.record_id, h.record.surname, h.record.forenames,
-                h.record.born_on, h.score, h.record.pnc_id) for h in found]
+                h.record.born_on, h.score, h.record.pnc_id, n) for n, h in enumerate(found)]
 
 
 LOOKUPS: dict[str, Callable[[DemoStore, Query], list[Hit]]] = {

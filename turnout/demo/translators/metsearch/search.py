@@ -8,7 +8,8 @@ MessageHeader and the faults. What is Python, because a mapping cannot say it: t
 and the merge (the bus's rule, turnout/demo/bus/metsearch.py): PNC and CRIS hits score 60, +25
 with forenames, +15 with a date of birth, MERLIN's keep its score; hits about the same PNC
 person are one hit, the best ranked, listing the others in `alsoIn`; ranked by score, then
-source (PNC, MERLIN, CRIS), then reference.
+source (PNC, MERLIN, CRIS), then the order the source answered in (never by a value redaction
+replaces, so a redacted recording replays in the bus's order).
 """
 
 from __future__ import annotations
@@ -124,26 +125,27 @@ class Search(PythonTranslator):
     def _hits(self, source: str, body: Any, exact: int) -> list[dict[str, Any]]:
         try:
             if source == "PNC":
-                return [_hit(source, p["pncId"], p, exact, p["pncId"]) for p in body["items"]]
+                return [_hit(source, p["pncId"], p, exact, p["pncId"], n)
+                        for n, p in enumerate(body["items"])]
             if source == "CRIS":
-                return [_hit(source, c["reference"], c["victim"], exact, c["victim"]["pncId"])
-                        for c in body["items"]]
+                return [_hit(source, c["reference"], c["victim"], exact, c["victim"]["pncId"], n)
+                        for n, c in enumerate(body["items"])]
             return [_hit(source, h["record"]["recordId"], h["record"]["subject"], h["score"],
-                         h["record"]["subject"]["pncId"]) for h in body["hits"]]
+                         h["record"]["subject"]["pncId"], n) for n, h in enumerate(body["hits"])]
         except (KeyError, TypeError) as exc:
             raise TranslationError(f"{SOURCES[source]} answered without {exc}",
                                    translator=self.name) from None
 
 
 def _hit(source: str, reference: str, who: dict[str, Any], score: int,
-         person: str | None) -> dict[str, Any]:
+         person: str | None, order: int) -> dict[str, Any]:
     return {"source": source, "reference": reference, "surname": who["name"]["family"],
             "forenames": who["name"]["given"], "dateOfBirth": who["dateOfBirth"],
-            "score": score, "person": person, "alsoIn": []}
+            "score": score, "person": person, "order": order, "alsoIn": []}
 
 
-def _rank(hit: dict[str, Any]) -> tuple[int, int, str]:
-    return (-hit["score"], RANK[hit["source"]], hit["reference"])
+def _rank(hit: dict[str, Any]) -> tuple[int, int, int]:
+    return (-hit["score"], RANK[hit["source"]], hit["order"])
 
 
 def _merge(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
