@@ -192,3 +192,30 @@ def test_a_scaffold_passes_its_own_check_and_a_call_off_its_openapi_contract_fai
     assert "required query parameter 'registrationMark' is not sent" in broken.output
     assert ("pnc/PersonEnquiry: the JSON call does not fit openapi.json: GET /people is not an "
             "operation of openapi.json") in broken.output
+
+
+@pytest.mark.parametrize("wsdl", [DEMO / "wsdl" / "merlin.wsdl",
+                                  ROOT / "tests" / "wsdl" / "turnout-features" / "dispatch.wsdl"],
+                         ids=["merlin", "dispatch"])
+def test_a_fresh_scaffold_writes_the_reply_attributes_its_schema_requires(
+        tmp_path: Path, wsdl: Path) -> None:
+    """MERLIN's records carry required recordType, riskLevel and score attributes; dispatch's
+    `distance` is text with a required `unit` attribute (`d:Measure`). The scaffold writes them
+    as `"@name"` keys from fields of the example reply, so the reply half's envelope validates."""
+    out = tmp_path / "out"
+    scaffolded = run("scaffold", str(wsdl), "--out", str(out))
+    assert scaffolded.exit_code == 0, scaffolded.output
+    checked = run("translators", "check", str(out / "translators"))
+    assert "does not validate" not in checked.output, checked.output
+    assert "example replies against 1 WSDLs" in checked.output
+    if wsdl.stem == "merlin":
+        assert checked.exit_code == 0, checked.output
+        text = (out / "translators" / "merlin" / "get_record.yaml").read_text()
+        assert '"@riskLevel": {json: riskLevel, unmap: riskLevel}' in text
+        assert "TODO: attribute" not in text
+    else:
+        text = (out / "translators" / "dispatch" / "raise_incident.yaml").read_text()
+        assert ('dispatch:distance: {json: distance.value, "@unit": {json: distance.unit, '
+                'unmap: unit}}') in text
+        reply = json.loads((out / "examples" / "dispatch" / "raise_incident.reply.json").read_text())
+        assert reply["body"]["assigned"]["distance"] == {"value": 1.5, "unit": "m"}

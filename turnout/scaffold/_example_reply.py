@@ -3,9 +3,11 @@
 The example request envelope shows what a client sends; this shows what the mapping's reply
 half reads, in the JSON names and shapes the scaffold proposed (plain arrays for repeated
 elements and array wrappers, objects for nested elements, the value maps' words, ISO dates for
-legacy text dates), with values made from the XSD facets the way the example envelopes' values
-are (`turnout.wsdl.example_value`). Fed to the reply half with the example request, it gives a
-response envelope the WSDL's schemas accept, so a reply half can be checked before any traffic.
+legacy text dates, attributes as fields beside the element's children, an element with text and
+attributes as an object whose `value` is the text), with values made from the XSD facets the way
+the example envelopes' values are (`turnout.wsdl.example_value`). Fed to the reply half with the
+example request, it gives a response envelope the WSDL's schemas accept, so a reply half can be
+checked before any traffic.
 """
 
 from __future__ import annotations
@@ -59,8 +61,10 @@ def _put(slot: Slot, body: dict[str, Any]) -> None:
 
 
 def _value(slot: Slot) -> Any:
-    if slot.kind in ("any", "unresolved", "recursive", "attribute"):
+    if slot.kind in ("any", "unresolved", "recursive"):
         return None  # not mapped by the scaffold (a TODO in the mapping)
+    if slot.kind == "attribute":
+        return _leaf(slot)
     item = slot.wrapped
     if item is not None:
         return [_one(item)]
@@ -70,7 +74,7 @@ def _value(slot: Slot) -> Any:
 
 def _one(slot: Slot) -> Any:
     """One occurrence of the slot's element, as JSON: an object, or a leaf's value."""
-    if slot.kind == "complex" and slot.field.simple is None:
+    if slot.kind == "complex":  # an object; for text with attributes, `value` is the text
         record: dict[str, Any] = {}
         for child in slot.children:
             _put(child, record)
