@@ -3,7 +3,8 @@
 The legacy side is a real spyne SOAP 1.1 service (spyne_safeguarding/service.py, waitress, its
 own process): a record with a risk level enumeration in an attribute, an xs:dateTime, a field
 spyne leaves out and one it writes as `xsi:nil`, linked references in spyne's `stringArray`
-wrapper, a search answering an array of records, a header echoed from the request, and Faults
+wrapper, a search answering an array of records, a header echoed from the request (and no Header
+when the request has none to echo), and Faults
 with spyne's QName codes (`soap11env:Client.RecordNotFound`, with a detail in no namespace;
 `Client.ValidationError` for a blank surname) and no Header.
 
@@ -13,7 +14,8 @@ modern JSON service**: the same records with no SOAP left in them (`linkedRefs: 
 
 Between them, spyne_safeguarding/translators/ holds the translator: YAML mapping files, no
 Python. zeep (a real client, reading spyne's WSDL) sends the same requests, each with a
-RequestHeader, to spyne directly and through a real `turnout proxy` process (each host):
+RequestHeader but the last, to spyne directly and through a real `turnout proxy` process (each
+host):
 
 - in `shadow` mode the client gets spyne's answers and every exchange is compared, equal: in
   the recordings, in the admin `/metrics` and in `turnout compare` over the recordings;
@@ -70,6 +72,8 @@ class Call:
     arguments: dict[str, str]
     #: whether the translator calls the modern service (a blank surname is refused before)
     calls_service: bool = True
+    #: whether zeep sends a RequestHeader (without one, spyne answers with no Header)
+    header: bool = True
 
     @property
     def name(self) -> str:
@@ -84,6 +88,7 @@ CALLS = (
     Call(SEARCH, {"surname": "Adebayo"}),      # two records
     Call(SEARCH, {"surname": "Nobody"}),       # an empty wrapper
     Call(SEARCH, {"surname": " "}, calls_service=False),  # Client.ValidationError, from the mapping
+    Call(GET, {"recordId": "SG-1003"}, header=False),  # no header to echo: no Header at all
 )
 
 
@@ -112,9 +117,10 @@ def _fault_code(body: bytes) -> str:
 
 def _ask(service: Any, transport: CapturingTransport, call: Call, number: int) -> Answer:
     transport.last = None
-    header = {"RequestHeader": {"correlationId": f"corr-{number}"}}
+    header = {"_soapheaders": {"RequestHeader": {"correlationId": f"corr-{number}"}}} if (
+        call.header) else {}
     try:
-        result = getattr(service, call.name)(**call.arguments, _soapheaders=header)
+        result = getattr(service, call.name)(**call.arguments, **header)
         value: Any = zeep.helpers.serialize_object(result, dict)
     except zeep.exceptions.Fault as fault:
         assert transport.last is not None
@@ -262,7 +268,8 @@ def test_spyne_writes_what_the_mapping_must_reproduce(spyne_answers: list[Answer
     assert "Header" not in bodies[3] and "<detail><RecordFault><field>recordId</field>" in bodies[3]
     assert bodies[4].count("<tns:Record ") == 2 and "<tns:SearchRecordsResult/>" in bodies[5]
     assert "<faultcode>soap11env:Client.ValidationError</faultcode>" in bodies[6]
-    assert [answer.status for answer in spyne_answers] == [200, 200, 200, 500, 200, 200, 500]
+    assert "Header" not in bodies[7] and 'riskLevel="LOW"' in bodies[7]
+    assert [answer.status for answer in spyne_answers] == [200, 200, 200, 500, 200, 200, 500, 200]
 
 
 # --- translator mode: the client is answered by the mapping ---------------------------------------

@@ -138,6 +138,10 @@ class Complex:
     source: JsonPath | None = None  # `from:`
     optional: bool = False
     attributes: Attributes = ()
+    #: `absent: omit` with no `from:`/`each:`: left out when nothing inside it is written (no
+    #: child, attribute or text), e.g. a reply header whose values all echo an absent request
+    #: header; an envelope whose Header is then empty has no Header
+    omit_empty: bool = False
 
     def build(self, parent: etree._Element, scope: Scope) -> None:
         if self.each is not None:
@@ -159,6 +163,8 @@ class Complex:
             _set_attributes(element, self.attributes, scope)
         for child in self.children:
             child.build(element, scope)
+        if self.omit_empty and len(element) == 0 and not element.attrib and not element.text:
+            parent.remove(element)
 
 
 Element = Leaf | Complex | Wrapper
@@ -298,7 +304,9 @@ def compile_element(key: str, node: Node, decl: Declarations) -> Element:
             return Complex(tag, (), attributes=attributes)
         return Leaf(tag, compile_value(node, decl, "response"), attributes=attributes, xml=xml)
     children: list[Element] = []
-    options: dict[str, Any] = {"attributes": attributes}
+    attributes_of_templates: list[tuple[str, ValueSpec]] = []
+    options: dict[str, Any] = {}
+    absent_omit = False
     for child_key in value:
         child = node.get(child_key)
         assert child is not None
@@ -310,20 +318,43 @@ def compile_element(key: str, node: Node, decl: Declarations) -> Element:
             options["optional"] = child.boolean()
         elif child_key == "absent":
             options["optional"] = child.choice(("error", "omit")) == "omit"
+            absent_omit = options["optional"]
         elif child_key == "use":
             for name_node in child.items() if isinstance(child.value, list) else [child]:
-                children.extend(named_template(name_node, decl))
+                template = compiled_template(name_node, decl)
+                children.extend(template.children)
+                attributes_of_templates.extend(template.attributes)
         else:
             children.append(compile_element(str(child_key), child, decl))
     if "each" in options and "source" in options:
         raise node.error("give each or from, not both")
     if options.get("optional") and "each" not in options and "source" not in options:
-        raise node.error("optional: true needs from: (or each:) to say what may be absent")
+        if not absent_omit:
+            raise node.error("optional: true needs from: (or each:) to say what may be absent; "
+                             "absent: omit leaves the element out when nothing inside it is "
+                             "written")
+        del options["optional"]
+        options["omit_empty"] = True
+    options["attributes"] = attributes + tuple(attributes_of_templates)
     return Complex(tag, tuple(children), **options)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A named template (`templates:`), compiled: the children and the attributes it gives the
+    element that uses it (`use:`)."""
+
+    children: tuple[Element, ...]
+    attributes: Attributes = ()
 
 
 def named_template(node: Node, decl: Declarations) -> tuple[Element, ...]:
     """The children of the template named by `node` (declared under `templates:`)."""
+    return compiled_template(node, decl).children
+
+
+def compiled_template(node: Node, decl: Declarations) -> Template:
+    """The template named by `node`: its children and its `"@name"` attributes."""
     name = node.string()
     if name not in decl.templates:
         known = ", ".join(sorted(decl.templates)) or "none declared"
@@ -336,22 +367,30 @@ def named_template(node: Node, decl: Declarations) -> tuple[Element, ...]:
         definition = decl.templates[name]
         if not isinstance(definition.value, dict) or not definition.value:
             raise definition.error("a template must be a mapping of prefix:element to template")
-        compiled = _children(definition, decl, allowed={"use"})
+        rest, attributes = _attributes(definition, decl)
+        children, used = _children(rest, decl, allowed={"use"})
+        compiled = Template(children, attributes + used)
         decl.compiled_templates[name] = compiled
-    return tuple(compiled)
+    assert isinstance(compiled, Template)
+    return compiled
 
 
-def _children(node: Node, decl: Declarations, allowed: set[str]) -> tuple[Element, ...]:
+def _children(
+    node: Node, decl: Declarations, allowed: set[str]
+) -> tuple[tuple[Element, ...], Attributes]:
     children: list[Element] = []
+    attributes: list[tuple[str, ValueSpec]] = []
     for key in node.value:
         child = node.get(key)
         assert child is not None
         if key == "use" and "use" in allowed:
             for name_node in child.items() if isinstance(child.value, list) else [child]:
-                children.extend(named_template(name_node, decl))
+                template = compiled_template(name_node, decl)
+                children.extend(template.children)
+                attributes.extend(template.attributes)
         else:
             children.append(compile_element(str(key), child, decl))
-    return tuple(children)
+    return tuple(children), tuple(attributes)
 
 
 def compile_elements(node: Node, decl: Declarations, what: str) -> tuple[Element, ...]:
