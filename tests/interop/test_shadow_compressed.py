@@ -4,9 +4,9 @@ The spyne service sits behind a gzip middleware (as behind mod_deflate), so ever
 client that accepts gzip (zeep does, through requests) is gzipped. `/records GetRecord` is in
 `mode: shadow`: the client is answered by the bus, and the mapping translator
 (translators/records/get_record.yaml) runs beside it against the modern JSON service. The
-translator is right for every record, so once the run is over the recordings on disk must show
-every shadowed exchange compared and 100% equal, as `turnout status` and `turnout compare` read
-them.
+translator is right for every record and for an unknown id (spyne's `Client.RecordNotFound`
+Fault), so once the run is over the recordings on disk must show every shadowed exchange
+compared and 100% equal, as `turnout status` and `turnout compare` read them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from .records import RECORDS
 pytestmark = pytest.mark.interop
 
 CALLS = 20
+#: an id neither side knows: spyne answers a Client.RecordNotFound Fault, the service a 404
+UNKNOWN = "R-0404"
 
 
 @dataclass
@@ -54,13 +56,15 @@ def shadow_run(
         routes={OPERATION: {"mode": "shadow", "timeout": 5}},
         readiness={"min_parity": 100, "min_samples": CALLS},
     )
-    ids = [list(RECORDS)[i % len(RECORDS)] for i in range(CALLS)]
+    known = list(RECORDS)
+    ids = [UNKNOWN if i % 5 == 4 else known[i % len(known)] for i in range(CALLS)]
     answers = []
     try:
         service, transport = zeep_client(proxy.wsdl, proxy.endpoint, accept_encoding="gzip")
         for record_id in ids:
             answer = zeep_call(service, transport, record_id)
-            answer["content-encoding"] = transport.last.headers.get("Content-Encoding") if transport.last else None
+            last = transport.last  # a requests.Response is falsy for a 500: compare with None
+            answer["content-encoding"] = last.headers.get("Content-Encoding") if last is not None else None
             answers.append(answer)
     finally:
         # SIGTERM: the proxy finishes its shadow runs and writes every recording before it exits
@@ -69,10 +73,15 @@ def shadow_run(
 
 
 def test_clients_get_the_buses_gzipped_answers_through_a_shadowed_route(shadow_run: ShadowRun) -> None:
+    assert UNKNOWN in shadow_run.ids
     for record_id, answer in zip(shadow_run.ids, shadow_run.answers):
-        record = RECORDS[record_id]
-        assert answer["value"] == {"id": record_id, "title": record["title"], "created": record["created"],
-                                   "tags": record["tags"]}, answer
+        if record_id == UNKNOWN:
+            assert answer["value"] == {"faultcode": "Client.RecordNotFound",
+                                       "faultstring": f"no record with id {UNKNOWN}"}, answer
+        else:
+            record = RECORDS[record_id]
+            assert answer["value"] == {"id": record_id, "title": record["title"],
+                                       "created": record["created"], "tags": record["tags"]}, answer
         assert answer["content-encoding"] == "gzip", "the bus's answer should reach zeep compressed"
     assert shadow_run.exit_code == 0, shadow_run.proxy.output()
 
