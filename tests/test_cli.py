@@ -77,7 +77,7 @@ def test_routes_set_list_and_check_work_on_the_file(tmp_path: Path) -> None:
     assert config.read_text() == before_refusal  # untouched
 
     checked = runner.invoke(main, ["routes", "check", "-c", str(config)])
-    assert checked.exit_code == 0 and "7 translators" in checked.output
+    assert checked.exit_code == 0 and "11 translators" in checked.output
     assert text_before != config.read_text()
 
 

@@ -45,7 +45,8 @@ from .support.asgi import SwappableApp
 
 SERVICE = {service.name: service for service in SERVICES}
 PASSWORD = {"PC5518": "larkspur-kettle-42", "PC4127": "marchbank-otter-7",
-            "PCSO9001": "quarry-lane-lantern", "DC0912": "hollowmead-heron-19"}
+            "PCSO9001": "quarry-lane-lantern", "DC0912": "hollowmead-heron-19",
+            "DS7043": "tannery-wharf-lantern-3"}
 TIMEOUT = 5
 
 
@@ -250,7 +251,7 @@ def test_documents_stay_open_when_the_bus_authenticates(secure_bus: SecureBus) -
 def test_the_scenario_signs_as_officers_and_is_refused_where_it_should_be(secure_bus: SecureBus) -> None:
     calls = run_scenario(secure_bus.url, secure_bus.identity)
     assert [c for c in calls if not c.as_expected] == []
-    assert Counter(c.officer for c in calls).keys() == {"PC5518", "PC4127", "PCSO9001", "DC0912"}
+    assert Counter(c.officer for c in calls).keys() == {"PC5518", "PC4127", "PCSO9001", "DC0912", "DS7043"}
     refusals = {(c.label, c.officer, c.error_code) for c in calls if c.error_code in ("AUTHFAIL", "FORBIDDEN")}
     assert refusals == {
         ("PC4127 may not file a crime", "PC4127", "FORBIDDEN"),

@@ -109,13 +109,14 @@ def read_fault(service: BusService, response: requests.Response) -> tuple[str, s
 def test_services_lists_every_service_with_version_and_wsdl(legacy_bus: LegacyBus) -> None:
     listed = requests.get(f"{legacy_bus.url}/services", timeout=5).json()
     by_path = {entry["path"]: entry for entry in listed}
-    assert set(by_path) == {"/pnc", "/cris", "/geo", "/eforms", "/merlin"}
+    assert set(by_path) == {"/pnc", "/cris", "/geo", "/eforms", "/merlin", "/metsearch"}
     assert {path: entry["soapVersion"] for path, entry in by_path.items()} == {
         "/pnc": "1.1",
         "/cris": "1.1",
         "/geo": "1.1",
         "/eforms": "1.2",
         "/merlin": "1.1",
+        "/metsearch": "1.1",
     }
     assert by_path["/cris"]["wsdl"] == f"{legacy_bus.url}/cris?wsdl"
     actions = {op["name"]: op["soapAction"] for op in by_path["/pnc"]["operations"]}
@@ -123,7 +124,7 @@ def test_services_lists_every_service_with_version_and_wsdl(legacy_bus: LegacyBu
         "PersonEnquiry": "urn:police:pnc:v1#PersonEnquiry",
         "VehicleEnquiry": "urn:police:pnc:v1#VehicleEnquiry",
     }
-    assert sum(len(entry["operations"]) for entry in listed) == 10
+    assert sum(len(entry["operations"]) for entry in listed) == 11
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE))
@@ -449,6 +450,7 @@ def test_scenario_calls_every_operation_and_gets_the_faults_it_expects(
         "/merlin CreateRecord",
         "/merlin GetRecord",
         "/merlin SearchRecords",
+        "/metsearch Search",
     }
     unexpected = [call for call in calls if not call.as_expected]
     assert unexpected == []

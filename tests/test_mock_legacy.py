@@ -133,7 +133,7 @@ def test_compare_target_against_the_mock_matches_every_recorded_read_but_a_wrong
          "--rules", str(DEMO_CONFIG.parent / "compare.yaml"), "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path)
     report = json.loads((tmp_path / "parity.json").read_text())
-    assert report["mode"] == "live" and report["totals"]["samples"] == 51, done.stdout
+    assert report["mode"] == "live" and report["totals"]["samples"] == 71, done.stdout
     different = [s for s in report["samples"] if s["result"] not in ("equal", "identical")]
     # the one read the mock cannot tell apart: the same officer and payload, refused for a
     # wrong password the recording never holds; every other recorded read is answered alike

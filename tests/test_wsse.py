@@ -312,14 +312,17 @@ def test_one_nonce_raced_from_many_threads_is_accepted_once() -> None:
 
 def test_the_demo_identity_file_loads() -> None:
     officers = load_officers(DEMO_IDENTITY)
-    assert set(officers) == {"PC5518", "PC4127", "PCSO9001", "DC0912"}
+    assert set(officers) == {"PC5518", "PC4127", "PCSO9001", "DC0912", "DS7043"}
     assert officers["PC4127"].roles == {"pnc-check", "geo"}
     assert officers["PCSO9001"].roles == {"geo"}
     roles = load_operation_roles(DEMO_IDENTITY)
     assert roles["/cris CreateCrimeReport"] == "crime-report"
     assert officers["DC0912"].roles == {"safeguarding"}  # the MERLIN desk
-    assert len(roles) == 10
-    assert set(roles.values()) == {"pnc-check", "crime-report", "statements", "geo", "safeguarding"}
+    # the MetSearch desk: the search, and the role of each source its modern services check
+    assert officers["DS7043"].roles == {"metsearch", "pnc-check", "crime-report", "safeguarding"}
+    assert len(roles) == 11
+    assert set(roles.values()) == {"pnc-check", "crime-report", "statements", "geo", "safeguarding",
+                                   "metsearch"}
 
 
 BAD_FILES = {
