@@ -5,8 +5,10 @@ The hot path is measured in microseconds, so a request does not go through prome
 `Value` per series per call, several times per request). `GatewayMetrics.observe` takes one
 lock once per request and updates plain dicts keyed by label tuples, with histogram buckets
 found by `bisect`; `_prometheus.TurnoutCollector` turns them into metric families only when
-someone scrapes. Gauges (queue depths, the route table's version, translators) are read at
-scrape time, never updated per request.
+someone scrapes. An operation's label and its series are resolved once per route table and
+(operation, mode, outcome), not per request (`_Series`); bench/metrics_cost.py measures it.
+Gauges (queue depths, the route table's version, translators) are read at scrape time, never
+updated per request.
 
 Bounded cardinality: no label carries a request's value. `operation` is a key the route table
 in force names, else one of the first `MAX_OTHER_OPERATIONS` other names seen (the key when its
@@ -23,12 +25,13 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._outcomes import Outcome
 
 if TYPE_CHECKING:
     from ..routing import RouteHolder, RouteTable
+    from ..soap import OperationName
     from ._state import RequestNote
 
 #: upper bounds in seconds, for latencies from half a millisecond to ten seconds (+Inf beyond)
@@ -45,6 +48,9 @@ OTHER = "other"
 NONE = "none"
 #: an exemplar's labels may hold 128 characters in all (OpenMetrics)
 _EXEMPLAR_ID = 64
+#: resolved series kept per route table; past it a request resolves its own (see `_resolve`)
+_MAX_SERIES = 4096
+_FALLBACK = Outcome.FALLBACK
 
 
 @dataclass(slots=True)
@@ -57,15 +63,21 @@ class Exemplar:
     at: float
 
 
+#: an exemplar as `observe` keeps it: (request id, trace id, value, at); a tuple costs a request
+#: less than an `Exemplar`, which `Histogram.copy` makes at scrape time
+_Seen = tuple[str, str, float, float]
+
+
 class Histogram:
-    """One series: a count per bucket (not cumulative; the last is +Inf) and the sum."""
+    """One series: a count per bucket (not cumulative; the last is +Inf) and the sum. In a
+    `Snapshot`, `exemplars` holds `Exemplar`s; while counting, `_Seen` tuples."""
 
     __slots__ = ("counts", "total", "exemplars")
 
     def __init__(self, exemplars: bool = False) -> None:
         self.counts = [0] * (len(BUCKETS) + 1)
         self.total = 0.0
-        self.exemplars: list[Exemplar | None] | None = [None] * (len(BUCKETS) + 1) if exemplars else None
+        self.exemplars: list[Any] | None = [None] * (len(BUCKETS) + 1) if exemplars else None
 
     def observe(self, seconds: float) -> int:
         i = bisect_left(BUCKETS, seconds)
@@ -77,8 +89,24 @@ class Histogram:
         twin = Histogram()
         twin.counts = list(self.counts)
         twin.total = self.total
-        twin.exemplars = list(self.exemplars) if self.exemplars is not None else None
+        if self.exemplars is not None:
+            twin.exemplars = [seen if seen is None or isinstance(seen, Exemplar) else Exemplar(*seen)
+                              for seen in self.exemplars]
         return twin
+
+
+@dataclass(slots=True)
+class _Series:
+    """What one (operation, mode, outcome) updates, resolved once per route table: its
+    `operation` label, its key in the request counts and its histograms (shared with every
+    other mode and outcome of the same label; bus and service made on first use)."""
+
+    label: str
+    requests: tuple[str, str, str]
+    duration: Histogram
+    own: Histogram
+    bus: Histogram | None = None
+    service: Histogram | None = None
 
 
 @dataclass
@@ -117,6 +145,9 @@ class GatewayMetrics:
         self._reasons: set[str] = set()
         self._table: RouteTable | None = None
         self._services: frozenset[str] = frozenset()
+        #: (service, name, mode, outcome) -> its series, for the route table in `_table`; at
+        #: most `_MAX_SERIES` (names not in the table are request values: they must not grow it)
+        self._series: dict[tuple[str, str, str, str], _Series] = {}
         #: when the bus last answered a request (`time.monotonic()`), for the readiness check
         self.last_bus_answer: float | None = None
         #: queue name -> (items, bytes or None), read at scrape time (the audit trail's, set
@@ -125,8 +156,12 @@ class GatewayMetrics:
 
     # -- per request ----------------------------------------------------------------------------
     def observe(self, note: RequestNote) -> None:
-        """One finished request: its count, its latencies (total, bus, service, Turnout's own)."""
-        total = (time.perf_counter() - note.started)
+        """One finished request: its count, its latencies (total, bus, service, Turnout's own).
+
+        Runs once per request on the serving loop: the label and the series are looked up in
+        one dict by the operation's parts and the mode and outcome as they are (`StrEnum`s hash
+        as their words), and the buckets are counted inline."""
+        total = time.perf_counter() - note.started
         bus_ms = note.upstream_ms
         run = note.translation
         service_ms = run.service_ms if run is not None else None
@@ -136,48 +171,88 @@ class GatewayMetrics:
             self.last_bus_answer = time.monotonic()
         if service_ms is not None:
             own -= service_ms / 1000
-        mode, outcome = note.route.value, note.outcome.value
         operation = note.inspection.operation
-        reason = _fallback_reason(note.notes) if note.outcome is Outcome.FALLBACK else None
-        at = time.time()
+        mode, outcome = note.route, note.outcome
+        seen: _Seen = (note.request_id[:_EXEMPLAR_ID], note.trace_id, total, time.time())
         with self._lock:
-            label = self._label(operation.key, operation.service, operation.name) if operation is not None else NONE
-            key = (label, mode, outcome)
-            self._requests[key] = self._requests.get(key, 0) + 1
-            series = (label, mode)
-            histogram = self._duration.get(series)
-            if histogram is None:
-                histogram = self._duration[series] = Histogram(exemplars=True)
-            i = histogram.observe(total)
-            assert histogram.exemplars is not None
-            histogram.exemplars[i] = Exemplar(note.request_id[:_EXEMPLAR_ID], note.trace_id, total, at)
-            histogram = self._own.get(series)
-            if histogram is None:
-                histogram = self._own[series] = Histogram()
-            histogram.observe(own if own > 0.0 else 0.0)
+            table = self._routes.get() if self._routes is not None else None
+            if table is not self._table:
+                self._new_table(table)
+            # no operation (a WSDL GET, not an envelope): "" for its parts, which no Body has
+            key = (operation.service, operation.name, mode, outcome) if operation is not None \
+                else ("", "", mode, outcome)
+            series = self._series.get(key)
+            if series is None:
+                series = self._resolve(key, operation)
+            self._requests[series.requests] += 1
+            histogram = series.duration
+            i = bisect_left(BUCKETS, total)
+            histogram.counts[i] += 1
+            histogram.total += total
+            histogram.exemplars[i] = seen  # type: ignore[index]  # made with exemplars
+            histogram = series.own
+            if own < 0.0:
+                own = 0.0
+            histogram.counts[bisect_left(BUCKETS, own)] += 1
+            histogram.total += own
             if bus_ms is not None:
-                histogram = self._bus.get(label)
-                if histogram is None:
-                    histogram = self._bus[label] = Histogram()
+                histogram = series.bus or self._bus_of(series)
                 histogram.observe(bus_ms / 1000)
             if service_ms is not None:
-                histogram = self._service.get(label)
-                if histogram is None:
-                    histogram = self._service[label] = Histogram()
+                histogram = series.service or self._service_of(series)
                 histogram.observe(service_ms / 1000)
-            if reason is not None:
-                fallback = (label, self._reason(reason))
+            if outcome is _FALLBACK:
+                fallback = (series.label, self._reason(_fallback_reason(note.notes)))
                 self._fallbacks[fallback] = self._fallbacks.get(fallback, 0) + 1
 
+    def _new_table(self, table: RouteTable | None) -> None:
+        """A route table swapped in: labels may change, so every resolved series is dropped
+        (their counts stay, under their labels). Called holding the lock."""
+        self._table = table
+        self._services = frozenset(route.service for route in table) if table is not None else frozenset()
+        self._series.clear()
+
+    def _resolve(self, key: tuple[str, str, str, str], operation: OperationName | None) -> _Series:
+        """The series of a request whose key (service, name, mode, outcome) is not cached yet;
+        cached up to `_MAX_SERIES` keys (past that, resolved each time: still right, slower).
+        Called holding the lock."""
+        mode, outcome = str(key[2]), str(key[3])
+        label = self._label(operation.key, operation.service, operation.name) if operation is not None else NONE
+        requests = (label, mode, outcome)
+        if requests not in self._requests:
+            self._requests[requests] = 0
+        pair = (label, mode)
+        duration = self._duration.get(pair)
+        if duration is None:
+            duration = self._duration[pair] = Histogram(exemplars=True)
+        own = self._own.get(pair)
+        if own is None:
+            own = self._own[pair] = Histogram()
+        series = _Series(label, requests, duration, own, self._bus.get(label), self._service.get(label))
+        if len(self._series) < _MAX_SERIES:
+            self._series[key] = series
+        return series
+
+    def _bus_of(self, series: _Series) -> Histogram:
+        histogram = self._bus.get(series.label)
+        if histogram is None:
+            histogram = self._bus[series.label] = Histogram()
+        series.bus = histogram
+        return histogram
+
+    def _service_of(self, series: _Series) -> Histogram:
+        histogram = self._service.get(series.label)
+        if histogram is None:
+            histogram = self._service[series.label] = Histogram()
+        series.service = histogram
+        return histogram
+
     def _label(self, key: str, service: str, name: str) -> str:
-        """The `operation` label (see the module's docstring); called holding the lock."""
-        table = self._routes.get() if self._routes is not None else None
-        if table is not None:
-            if table is not self._table:
-                self._table = table
-                self._services = frozenset(route.service for route in table)
-            if key in table:
-                return key
+        """The `operation` label (see the module's docstring), for the table in `_table`;
+        called holding the lock."""
+        table = self._table
+        if table is not None and key in table:
+            return key
         label = key if service in self._services else f"* {name}"
         if label in self._others:
             return label
