@@ -5,6 +5,11 @@ Run A: a real proxy process shadows every demo operation, calling the real demo 
 records the scenario in clear (the demo's people are fictional). Run B: the same, against a
 fresh demo bus, with the services replaced by `turnout mock services` serving run A's
 recordings. Parity per operation is what the proxy measured in each run (`translation.equal`).
+
+Both runs' demo stores read one clock, stopped when the test starts: a record the bus creates
+during a run is stamped with the store's clock (MERLIN's `reportedAt`), and run B's bus must
+stamp what run A's services answered for it, or the mock would be blamed for the seconds
+between the two runs (it replays run A's answers; it cannot know what time run B's bus wrote).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import urllib.error
 import urllib.request
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.mock_process import MockProcess
@@ -65,11 +71,12 @@ def _shadow_run(work: Path, services_url: str | None, store: DemoStore, record_d
 def test_shadow_parity_against_the_mock_services_equals_parity_against_the_real_ones(
         tmp_path: Path) -> None:
     real_dir, mocked_dir = tmp_path / "real", tmp_path / "mocked"
-    calls = _shadow_run(tmp_path / "a", None, DemoStore(), real_dir)
+    stopped = datetime.now(UTC).replace(microsecond=0)
+    calls = _shadow_run(tmp_path / "a", None, DemoStore(clock=lambda: stopped), real_dir)
     real = _parity(real_dir)
     assert sum(total for _, total in real.values()) == calls
     with MockProcess("services", real_dir, log_dir=tmp_path) as services:
-        _shadow_run(tmp_path / "b", services.url, DemoStore(), mocked_dir)
+        _shadow_run(tmp_path / "b", services.url, DemoStore(clock=lambda: stopped), mocked_dir)
         log = services.log
     mocked = _parity(mocked_dir)
     assert mocked == real, log
