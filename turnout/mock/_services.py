@@ -1,7 +1,8 @@
 """The virtual modern services: a recorded JSON reply for each JSON call.
 
 Built from the JSON calls and replies translator and shadow exchanges record
-(`Exchange.translation`: `call {service, method, path, query, body}`, `reply {status, body}`).
+(`Exchange.translation`: `call {service, method, path, query, body}`, `reply {status, body}`;
+a fan-out translator's `calls` and `replies` by name, each call on its own).
 A call is matched on its method and path, then on its query and body:
 
 1. exact: the same query and the same JSON body (key order never counts);
@@ -102,15 +103,34 @@ class ServiceAnswer:
     how: str
 
 
-def recorded_call(exchange: Exchange) -> RecordedCall | None:
+def recorded_calls(exchange: Exchange) -> list[RecordedCall]:
+    """The JSON calls an exchange recorded with their replies: its one `call` and `reply`, or a
+    fan-out translator's `calls` and `replies` by name (a call its service never answered, a
+    `NoAnswer`, is left out: there is nothing to replay)."""
     translation = exchange.translation or {}
-    call, reply = translation.get("call"), translation.get("reply")
+    single = _recorded(exchange, translation.get("call"), translation.get("reply"),
+                       translation.get("service_ms", translation.get("ms")))
+    if single is not None:
+        return [single]
+    calls, replies = translation.get("calls"), translation.get("replies")
+    if not isinstance(calls, dict) or not isinstance(replies, dict):
+        return []
+    found = []
+    for name, call in calls.items():
+        reply = replies.get(name)
+        ms = reply.get("service_ms", reply.get("ms")) if isinstance(reply, dict) else None
+        recorded = _recorded(exchange, call, reply, ms)
+        if recorded is not None:
+            found.append(recorded)
+    return found
+
+
+def _recorded(exchange: Exchange, call: Any, reply: Any, ms: Any) -> RecordedCall | None:
     if not isinstance(call, dict) or not isinstance(reply, dict):
         return None
     method, path, status = call.get("method"), call.get("path"), reply.get("status")
     if not isinstance(method, str) or not isinstance(path, str) or not isinstance(status, int):
         return None
-    ms = translation.get("service_ms", translation.get("ms"))
     return RecordedCall(
         id=exchange.id, method=method.upper(), path=path, query=_query(call.get("query")),
         body=call.get("body"), status=status, reply=reply.get("body"),
@@ -151,11 +171,9 @@ class ServiceBook:
         self.freshener = Freshener()
         self.handed = handed if handed is not None else Handed()
         for exchange in sorted(exchanges, key=lambda e: e.id):
-            call = recorded_call(exchange)
-            if call is None:
-                continue
-            self.by_route[(call.method, call.path)].append(call)
-            self._exact.setdefault((call.method, call.path, call.canonical), call)
+            for call in recorded_calls(exchange):
+                self.by_route[(call.method, call.path)].append(call)
+                self._exact.setdefault((call.method, call.path, call.canonical), call)
         for (method, _), calls in self.by_route.items():
             if method not in READS:
                 _mark_allocated(calls)
