@@ -197,10 +197,14 @@ class GatewayMetrics:
             histogram.total += own
             if bus_ms is not None:
                 histogram = series.bus or self._bus_of(series)
-                histogram.observe(bus_ms / 1000)
+                seconds = bus_ms / 1000
+                histogram.counts[bisect_left(BUCKETS, seconds)] += 1
+                histogram.total += seconds
             if service_ms is not None:
                 histogram = series.service or self._service_of(series)
-                histogram.observe(service_ms / 1000)
+                seconds = service_ms / 1000
+                histogram.counts[bisect_left(BUCKETS, seconds)] += 1
+                histogram.total += seconds
             if outcome is _FALLBACK:
                 fallback = (series.label, self._reason(_fallback_reason(note.notes)))
                 self._fallbacks[fallback] = self._fallbacks.get(fallback, 0) + 1
