@@ -20,6 +20,7 @@ from turnout.recording import (
     Exchange,
     ExchangeNotFound,
     HeaderRule,
+    JsonRule,
     RecordingError,
     RecordingStore,
     ThreadWriter,
@@ -285,6 +286,20 @@ def test_redact_returns_a_copy():
     assert b"SMITHERINGTON" in exchange.request.body
     assert ("authorization", "Basic c2VjcmV0OnNlY3JldA==") in exchange.request.headers
     assert b"SMITHERINGTON" not in redacted.request.body
+
+
+def test_redact_leaves_a_fan_out_translators_calls_and_replies_as_they_were():
+    exchange = make_exchange()
+    exchange.translation = {
+        "calls": {"pnc": {"method": "GET", "path": "/people", "query": {"surname": "Smitherington"}}},
+        "replies": {"pnc": {"status": 200, "body": {"items": [{"family": "Smitherington"}]}}},
+    }
+    redactor = Redactor([JsonRule("**.surname"), JsonRule("**.family")])
+    redacted = redactor.redact(exchange)
+    assert exchange.translation["calls"]["pnc"]["query"] == {"surname": "Smitherington"}
+    assert exchange.translation["replies"]["pnc"]["body"] == {"items": [{"family": "Smitherington"}]}
+    assert "Smitherington" not in repr(redacted.translation)
+    assert redactor.redact(exchange).translation == redacted.translation  # the same, again
 
 
 def test_replacement_is_pluggable():

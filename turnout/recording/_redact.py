@@ -596,13 +596,23 @@ def _copy(exchange: Exchange) -> Exchange:
     result.notes = list(exchange.notes)
     result.timings = dict(exchange.timings)
     result.omitted_bodies = dict(exchange.omitted_bodies)
-    # `_json_fields` assigns into the call's and the reply's mappings; everything else in the
-    # translation and in `extra` is rebuilt, not changed, by `_everywhere` and `_translation`
+    # `_json_fields` assigns into the call's and the reply's mappings, a fan-out translator's
+    # too (`calls` and `replies`: name -> message, one level further down); everything else in
+    # the translation and in `extra` is rebuilt, not changed, by `_everywhere` and `_translation`
     result.translation = {
-        key: dict(value) if isinstance(value, dict) else value
+        key: _copy_messages(value) if key in ("calls", "replies")
+        else dict(value) if isinstance(value, dict) else value
         for key, value in exchange.translation.items()
     }
     return result
+
+
+def _copy_messages(value: Any) -> Any:
+    """A fan-out translator's `calls` or `replies` (name -> message) with each message new."""
+    if not isinstance(value, dict):
+        return value
+    return {name: dict(message) if isinstance(message, dict) else message
+            for name, message in value.items()}
 
 
 def _translated_is_response(exchange: Exchange) -> bool:
