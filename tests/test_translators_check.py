@@ -219,3 +219,62 @@ def test_a_fresh_scaffold_writes_the_reply_attributes_its_schema_requires(
                 'unmap: unit}}') in text
         reply = json.loads((out / "examples" / "dispatch" / "raise_incident.reply.json").read_text())
         assert reply["body"]["assigned"]["distance"] == {"value": 1.5, "unit": "m"}
+
+
+def test_a_fan_out_translator_s_replies_are_validated_against_the_wsdl(tmp_path: Path) -> None:
+    """MetSearch's reply half (`to_replies`) runs on each golden recording's three replies by
+    name: a template writing an element its schema has no place for fails on those recordings.
+    A reply file of several replies by name (one call timed out) runs too, and a reply the
+    merge cannot read is named with what each call answered."""
+    translators = _copy_demo(tmp_path)
+    _edit(translators / "metsearch" / "_metsearch.yaml", "    ms:hitCount: {json: hitCount}\n",
+          "    ms:hitTotal: {json: hitCount}\n")
+    examples = tmp_path / "examples" / "metsearch"
+    examples.mkdir(parents=True)
+    (examples / "search.reply.json").write_text(json.dumps({"replies": {
+        "pnc": {"status": 200, "body": {"total": 0}},
+        "cris": {"unanswered": "service.timeout", "error": "no answer in 2.0 s"},
+        "merlin": {"status": 200, "body": {"total": 0, "hits": []}},
+    }}))
+
+    result = run("translators", "check", str(translators), "--examples",
+                 str(RECORDINGS / "metsearch"))
+
+    assert result.exit_code == 1, result.output
+    [invalid] = [line for line in result.output.splitlines() if "does not validate" in line]
+    assert invalid.startswith("metsearch/Search: the reply envelope does not validate against "
+                              "metsearch.wsdl: Body/SearchResponse:")
+    assert "hitTotal" in invalid
+    assert re.search(r"examples: recording \d{8}T.* and \d+ more\)", invalid), invalid
+    assert ("metsearch/Search: the reply half failed on the replies pnc HTTP 200, cris "
+            "service.timeout, merlin HTTP 200: pnc answered without 'items'") in result.output
+    assert "search.reply.json to recording" in result.output
+    assert "request half failed" not in result.output
+
+
+def test_each_call_of_a_fan_out_translator_is_held_against_its_service_s_contract(
+        tmp_path: Path) -> None:
+    """A contract covering only CRIS (tagged `cris`) judges MetSearch's `cris` call, and not its
+    `pnc` and `merlin` calls (which send `forenames` too): a query parameter the contract does
+    not declare is named with the call's name. (The CRIS mapping translators' calls are off
+    this small contract as well; only MetSearch's lines are looked at.)"""
+    translators = _copy_demo(tmp_path)
+    contract = {"openapi": "3.0.3", "info": {"title": "CRIS", "version": "1"}, "paths": {
+        "/crimes": {"get": {"tags": ["cris"], "parameters": [
+            {"name": "victimSurname", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "victimDob", "in": "query", "schema": {"type": "string"}},
+        ], "responses": {"200": {"description": "crimes"}}}}}}
+    (tmp_path / "cris.openapi.json").write_text(json.dumps(contract))
+
+    result = run("translators", "check", str(translators), "--examples",
+                 str(RECORDINGS / "metsearch"))
+
+    assert result.exit_code == 1, result.output
+    problems = [line for line in result.output.splitlines()
+                if line.startswith("metsearch/Search:") and "does not fit" in line]
+    [problem] = problems  # only the `cris` call is covered, and only one example sends forenames
+    assert problem.startswith(
+        "metsearch/Search: the JSON call 'cris' does not fit cris.openapi.json: query parameter "
+        "'victimForenames' is not declared in cris.openapi.json"), problem
+    assert "recording 20261201T023204.792Z-4e71f018" in problem
+    assert "1 OpenAPI contracts" in result.output

@@ -13,7 +13,7 @@ import click
 from ..config import ConfigError
 from ..recording import Exchange, read_recordings
 from ..scaffold import CheckReport, Example, check_translators
-from ..translators import JsonReply
+from ..translators import JsonReply, reply_from_document
 from ._render import console, errors, fail_config, warn
 
 
@@ -68,7 +68,8 @@ def _wsdl_files(given: tuple[Path, ...]) -> list[Path]:
 
 def recorded_examples(folder: Path) -> list[Example]:
     """Each recording under `folder` as an example: its request (a valid one when the bus
-    answered without a Fault) and, when a translator called its service, the JSON reply."""
+    answered without a Fault) and, when a translator called its service, the JSON reply (a
+    fan-out translator's replies by call name)."""
     exchanges, problems = read_recordings(folder)
     for problem in problems:
         warn(f"recording not read: {problem}")
@@ -83,12 +84,18 @@ def _example(exchange: Exchange) -> Example | None:
     reply = None
     if isinstance(recorded, dict) and isinstance(recorded.get("status"), int):
         reply = JsonReply(status=recorded["status"], body=recorded.get("body"))
-    if request is None and reply is None:
+    several = exchange.translation.get("replies")  # a fan-out run: each call's reply by name
+    replies = None
+    if isinstance(several, dict):
+        replies = {str(name): reply_from_document(document)
+                   for name, document in several.items() if isinstance(document, dict)}
+    if request is None and reply is None and replies is None:
         return None
     answered = exchange.response.status if exchange.response is not None else None
     return Example(
         operation=exchange.operation.key, label=f"recording {exchange.id}", request=request,
         reply=reply, path=exchange.request.path, valid_request=answered == 200,
+        replies=replies,
     )
 
 

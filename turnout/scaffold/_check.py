@@ -4,13 +4,13 @@ A mapping with a valid but wrong XPath or namespace loads, passes `routes check`
 offline `compare` (which replays the recorded JSON reply and never runs the request half): the
 translator just reads nothing and sends `null`. This check runs both halves on examples:
 
-- the request half (`to_call`) on every example request of the operation: each XPath the
-  mapping reads must find something in at least one example (`_check_xpaths`), a valid example
-  must not be refused, and the JSON call must fit the modern service's OpenAPI contract when
-  one is known (`_check_contract`);
-- the reply half (`to_reply`) on every example reply: it must not fail, and the envelope it
-  writes must validate against the WSDL's schema (Body and Header; a Fault's detail against the
-  operation's declared faults).
+- the request half (`to_call`, or a fan-out translator's `to_calls`) on every example request
+  of the operation: each XPath the mapping reads must find something in at least one example
+  (`_check_xpaths`), a valid example must not be refused, and each JSON call must fit its
+  modern service's OpenAPI contract when one is known (`_check_contract`);
+- the reply half (`to_reply`, or `to_replies` on a fan-out example's replies by call name) on
+  every example reply: it must not fail, and the envelope it writes must validate against the
+  WSDL's schema (Body and Header; a Fault's detail against the operation's declared faults).
 
 Examples come from the scaffold's files (`examples/<service>/<operation>.request.xml` beside
 `translators/`, and example replies beside them), from recordings the caller passes
@@ -34,12 +34,17 @@ from ..config import ConfigError
 from ..soap import SoapError, read_envelope
 from ..translators import (
     Answered,
+    FanOutTranslator,
+    JsonCall,
+    JsonReplies,
     JsonReply,
     MappingTranslator,
     RequestRejected,
+    SoapReply,
     TranslationError,
     Translator,
     load_translators,
+    reply_from_document,
 )
 from ..wsdl import (
     Operation,
@@ -66,7 +71,9 @@ class Example:
 
     `label` says where it came from (a file, `recording <id>`, `generated from pnc.wsdl`);
     `path` is the service path it was posted to (None: the operation key's). A request only is
-    an example request; with `reply`, also an example reply to that request.
+    an example request; with `reply`, also an example reply to that request; with `replies`
+    (a fan-out translator's replies by call name, `NoAnswer` for a call that did not answer),
+    an example for `to_replies`.
     """
 
     operation: str
@@ -79,6 +86,7 @@ class Example:
     #: False for a recorded request the bus answered with a Fault: it answers `reply` only,
     #: and is no example of a valid request
     valid_request: bool = True
+    replies: JsonReplies | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,11 @@ def example_files(directory: Path, translator: Translator, source: Path) -> list
         for suffix in (".reply.json", ".response.json"):
             for path in sorted(folder.glob(f"{name}*{suffix}")):
                 if _same_stem(path.name, name, suffix):
-                    found.append(Example(translator.operation, str(path), None, _reply_file(path)))
+                    reply = _reply_file(path)
+                    if isinstance(reply, JsonReply):
+                        found.append(Example(translator.operation, str(path), None, reply))
+                    else:
+                        found.append(Example(translator.operation, str(path), None, replies=reply))
     return found
 
 
@@ -232,12 +244,22 @@ def _same_stem(filename: str, stem: str, suffix: str) -> bool:
     return middle == "" or middle.startswith(".")
 
 
-def _reply_file(path: Path) -> JsonReply:
-    """An example reply file: `{"status": 404, "body": {...}}`, or the 200 body alone."""
+def _reply_file(path: Path) -> JsonReply | JsonReplies:
+    """An example reply file: `{"status": 404, "body": {...}}`, or the 200 body alone; for a
+    fan-out translator `{"replies": {name: {"status": ..., "body": ...} or {"unanswered":
+    "service.timeout"}}}`, as a recording's `translation.replies` holds them."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"example reply is not JSON: {exc}", file=path) from None
+    if isinstance(data, dict) and set(data) == {"replies"} and isinstance(data["replies"], dict):
+        replies = {}
+        for name, document in data["replies"].items():
+            if not isinstance(document, dict):
+                raise ConfigError("each reply must be {status, body} or {unanswered}",
+                                  file=path, field=f"replies.{name}")
+            replies[str(name)] = reply_from_document(document)
+        return replies
     if isinstance(data, dict) and set(data) <= {"status", "body", "headers"} and "status" in data:
         status = data["status"]
         if not isinstance(status, int) or isinstance(status, bool):
@@ -302,7 +324,8 @@ class _TranslatorCheck:
         self.keys = operation_keys(translator)
         #: per operation key the translator serves, its WSDL operation, schema and WSDL name
         self.wsdl = {key: schemas.operations[key] for key in self.keys if key in schemas.operations}
-        self.contracts = [c for c in contracts if c.covers(translator.service)]
+        #: held against each call whose service they cover (a fan-out's calls name their own)
+        self.contracts = contracts
         #: file:line: field of each XPath that found nothing
         self.missing: set[str] = set()
 
@@ -342,14 +365,13 @@ class _TranslatorCheck:
         self._xpaths(envelopes)
         for example, envelope in envelopes:
             self._request(example, envelope)
-        replies = [e for e in examples if e.reply is not None]
+        replies = [e for e in examples if e.reply is not None or e.replies is not None]
         if not replies:
             self.report.no_reply_examples.append(self.name)
         elif not envelopes:
             self.note("example replies but no example request to answer: the reply half was not run")
         first = envelopes[0] if envelopes else None
         for example in replies:
-            assert example.reply is not None
             own = self._envelope(example) if example.request is not None else None
             if own is not None:
                 envelope, label = own, example.label
@@ -357,8 +379,7 @@ class _TranslatorCheck:
                 envelope, label = first[1], f"{example.label} to {first[0].label}"
             else:
                 continue
-            self.report.reply_examples += 1
-            self._reply(example.reply, envelope, label)
+            self._reply(example, envelope, label)
 
     def _envelope(self, example: Example) -> Any:
         assert example.request is not None
@@ -376,7 +397,7 @@ class _TranslatorCheck:
 
     def _request(self, example: Example, envelope: Any) -> None:
         try:
-            call = self.translator.to_call(envelope)
+            calls = self._calls(envelope)
         except Answered:
             return
         except RequestRejected as exc:
@@ -396,10 +417,20 @@ class _TranslatorCheck:
         except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
             self.fail(f"the request half crashed: {type(exc).__name__}: {exc}", example=example.label)
             return
-        for contract in self.contracts:
-            for problem in contract.problems(call):
-                self.fail(f"the JSON call does not fit {contract.source.name}: {problem}",
-                          example=example.label)
+        for name, call in calls:
+            what = "the JSON call" if name is None else f"the JSON call {name!r}"
+            for contract in self.contracts:
+                if not contract.covers(call.service):
+                    continue
+                for problem in contract.problems(call):
+                    self.fail(f"{what} does not fit {contract.source.name}: {problem}",
+                              example=example.label)
+
+    def _calls(self, envelope: Any) -> list[tuple[str | None, JsonCall]]:
+        """The request half's calls: one unnamed, or a fan-out translator's by name."""
+        if isinstance(self.translator, FanOutTranslator):
+            return [(named.name, named.call) for named in self.translator.to_calls(envelope).calls]
+        return [(None, self.translator.to_call(envelope))]
 
     def _field_line(self, field_name: str | None) -> str | None:
         """file:line of the XPath a refused field was read with, when it can be told."""
@@ -430,15 +461,37 @@ class _TranslatorCheck:
             self.fail(f"XPath {read.text!r}{within} finds nothing in any example request: a "
                       "wrong element name or namespace?", where=read.where, examples=labels)
 
-    def _reply(self, reply: JsonReply, envelope: Any, label: str) -> None:
-        try:
-            soap = self.translator.to_reply(reply, envelope)
-        except TranslationError as exc:
-            self.fail(f"the reply half failed on HTTP {reply.status}: {exc.message}", example=label)
+    def _reply(self, example: Example, envelope: Any, label: str) -> None:
+        soap = self._answer(example, envelope, label)
+        if soap is None:
             return
+        self._validate(soap, envelope, label)
+
+    def _answer(self, example: Example, envelope: Any, label: str) -> SoapReply | None:
+        """Run the reply half on the example's reply (`to_reply`) or on its replies by name
+        (`to_replies`); None when it failed (a finding) or could not be run (a note)."""
+        fan_out = isinstance(self.translator, FanOutTranslator)
+        if example.replies is not None and not fan_out:
+            self.note(f"{label} holds several replies by name (a fan-out run), but the translator "
+                      "makes one call (no to_calls): its reply half was not run on it")
+            return None
+        self.report.reply_examples += 1
+        try:
+            if example.replies is not None:
+                assert isinstance(self.translator, FanOutTranslator)
+                on = f"the replies {_replies_text(example.replies)}"
+                return self.translator.to_replies(example.replies, envelope)
+            assert example.reply is not None
+            on = f"HTTP {example.reply.status}"
+            return self.translator.to_reply(example.reply, envelope)
+        except TranslationError as exc:
+            self.fail(f"the reply half failed on {on}: {exc.message}", example=label)
         except Exception as exc:  # noqa: BLE001 - a translator bug is a finding, not a crash
             self.fail(f"the reply half crashed: {type(exc).__name__}: {exc}", example=label)
-            return
+        return None
+
+    def _validate(self, soap: SoapReply, envelope: Any, label: str) -> None:
+        """The envelope the reply half wrote against the WSDL's schema."""
         if envelope.operation.key not in self.wsdl:
             return
         operation, schema, wsdl_name = self.wsdl[envelope.operation.key]
@@ -457,6 +510,12 @@ class _TranslatorCheck:
         for problem in problems:
             self.fail(f"the reply envelope does not validate against {wsdl_name}: {problem}",
                       example=label)
+
+
+def _replies_text(replies: JsonReplies) -> str:
+    """`pnc HTTP 200, cris service.timeout`: what each call answered, for a finding."""
+    return ", ".join(f"{name} {'HTTP ' + str(r.status) if isinstance(r, JsonReply) else r.kind}"
+                     for name, r in replies.items())
 
 
 def _unknown_parts(operation: Operation, written: Any) -> list[str]:
