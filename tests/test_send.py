@@ -101,11 +101,14 @@ def test_without_a_note_the_action_is_the_operation_name_and_the_url_gives_the_p
 
 
 def test_soap12_carries_the_action_in_the_content_type(tmp_path: Path) -> None:
+    """dispatch's SOAP 1.2 port (/dispatch12) is folded into the dispatch mapping: its example
+    request is `examples/dispatch/raise_incident.soap12.request.xml` (docs/wsdl.md), and its
+    note, not the folder, sends it to /dispatch12."""
     examples = scaffold(DISPATCH, tmp_path / "moving")
     with ScriptedBus() as bus:
         bus.reply = Reply(status=500, headers=[("Content-Type", "application/soap+xml")],
                           body=FAULT_12)
-        result = send(bus.url, str(examples / "dispatch12"))
+        result = send(bus.url, str(examples / "dispatch" / "raise_incident.soap12.request.xml"))
     assert result.exit_code == 0, result.output
     [got] = bus.received
     assert got.path == "/dispatch12"
@@ -113,6 +116,25 @@ def test_soap12_carries_the_action_in_the_content_type(tmp_path: Path) -> None:
         'application/soap+xml; charset=utf-8; action="urn:example:dispatch#RaiseIncident"')
     assert header(got.headers, "SOAPAction") is None
     assert "Fault e:Sender/d:UnknownIncident: no such incident" in result.output
+
+
+def test_a_folded_service_s_examples_folder_reaches_each_port_in_its_own_soap_version(
+        tmp_path: Path) -> None:
+    """The folder of a service whose 1.1 and 1.2 ports the scaffold folded into one mapping
+    holds both ports' examples; sent without a path in the URL, each goes to its own port."""
+    examples = scaffold(DISPATCH, tmp_path / "moving")
+    with ScriptedBus() as bus:
+        bus.reply = Reply(body=ANSWER_11)
+        result = send(bus.url, str(examples / "dispatch"))
+    assert result.exit_code == 0, result.output
+    arrived = sorted((got.path, header(got.headers, "Content-Type") or "") for got in bus.received)
+    assert arrived == [
+        ("/dispatch", "text/xml; charset=utf-8"),
+        ("/dispatch", "text/xml; charset=utf-8"),
+        ("/dispatch12",
+         'application/soap+xml; charset=utf-8; action="urn:example:dispatch#RaiseIncident"'),
+    ]
+    assert "/dispatch12 RaiseIncident" in result.output
 
 
 @pytest.mark.parametrize(("extra", "code"), [((), 0), (("--fail-on-fault",), 1)])
