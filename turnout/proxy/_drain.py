@@ -40,9 +40,11 @@ log = logging.getLogger("turnout.proxy")
 FRESH_GRACE = 2.0
 #: seconds a connection answered while draining (told `Connection: close`) is given to close itself
 CLOSE_GRACE = 1.0
-#: seconds for connections accepted just before the listener closed to reach `client_connected`
-#: (a few loop turns; this is ample, and costs only the stop)
-ACCEPT_SETTLE = 0.1
+#: loop turns for connections accepted just before the listener closed to reach
+#: `client_connected`: from `accept()` it takes four or five (the accept task, the transport's
+#: `connection_made`, mitmproxy's `handle_stream` task); counted in turns, not seconds, because a
+#: process starved of CPU for longer than any wait in seconds still runs its turns in order
+ACCEPT_SETTLE_TURNS = 20
 _POLL = 0.05
 
 
@@ -138,7 +140,8 @@ async def drain_and_stop(master: Master, in_flight: InFlight, timeout: float,
     deadline = loop.time() + timeout
     await stop_listening(master)
     stopped_at = loop.time()
-    await asyncio.sleep(ACCEPT_SETTLE)
+    for _ in range(ACCEPT_SETTLE_TURNS):
+        await asyncio.sleep(0)  # one loop turn each
     # kept alive from before the drain: nobody is waiting on them (answers since said close)
     _close(in_flight.idle_since(draining_since), "the proxy is stopping")
     # a connection accepted before the listener closed is served too: its client has sent, or
