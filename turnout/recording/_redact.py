@@ -440,7 +440,16 @@ class Redactor:
         by_name = self._selections.find(root) if self._selections is not None else []
         for rule, xpath, index in self._steps:
             if index is not None:
-                parsed.changed |= self._replace_named(by_name[index], rule, run)
+                assert self._selections is not None
+                try:  # a condition, if the rule has one, is asked now, as its XPath's would be
+                    named = self._selections.selectors[index].keep(by_name[index])
+                except etree.XPathError:
+                    omitted[which] = OmittedBody(
+                        reason="redaction-failed", sha256=hashlib.sha256(body).hexdigest(),
+                        length=len(body),
+                    )
+                    return None
+                parsed.changed |= self._replace_named(named, rule, run)
                 continue
             try:
                 selected = xpath(root)

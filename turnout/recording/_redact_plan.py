@@ -3,13 +3,16 @@
 The rules operators write are mostly of a few shapes: a field by local name in any namespace
 (`//*[local-name()='surname' or local-name()='forenames']`, and the attribute form
 `//@*[local-name()='surname']`), or by its qualified name (`//pnc:surname`, `//@pnc:id`), or a
-union of these with `|`. libxml2 evaluates `local-name()` for every element of the document,
+union of these with `|`; and an element by name kept only where a condition on its
+surroundings holds (`//*[local-name()='reference'][../*[local-name()='source']='PNC']`, a
+MetSearch hit's reference when the hit is PNC's). libxml2 evaluates `local-name()` for every element of the document,
 once per name per rule: the demo's seven such rules cost 13.5 ms on a 200 KB answer. Selecting
 by name is what lxml's `iter` does in C with a tag filter (`{*}surname`): 55 µs for the same
 answer, all seven rules at once.
 
-`compile_names` recognises those shapes and returns what the rule selects as sets of names, or
-None for anything else (that rule keeps its XPath). `Selections` then finds, for every
+`compile_names` recognises those shapes and returns what the rule selects as sets of names (and
+the condition, kept as an XPath of its own), or None for anything else (that rule keeps its
+XPath). `Selections` then finds, for every
 recognised rule of a redactor, what its XPath would have selected, with one `iter` over the
 elements and one `//@*` over the attributes for all of them together; each rule's nodes are in
 document order, as XPath returns them.
@@ -20,6 +23,11 @@ Exactly what the XPath selects, whenever it is asked:
   run is what its XPath selects at its turn, after the rules before it have run;
 - an attribute is kept as its element and name, and its value read when its rule's turn
   comes, as the XPath's string would have been read then;
+- a condition (`[../*[local-name()='source']='PNC']`) reads values, which the rules before it
+  may have changed, so it is evaluated on each element the name selects at its rule's turn, as
+  the XPath's predicate is. Only a condition whose value is a boolean (a comparison, `and`,
+  `or` at its top) that does not ask `position()` or `last()` of the step is accepted: a
+  number there would select by position among siblings, which one element alone cannot say;
 - each recognised expression is checked, when it is compiled, against its own XPath on a
   document that holds every name it names in several namespaces, as elements and as
   attributes; a difference (a reading of the grammar libxml2 does not share) keeps the XPath.
@@ -32,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
@@ -49,6 +57,8 @@ _TOKEN = re.compile(
 )
 #: a local name an element or attribute can have (anything else can match nothing)
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*")
+#: operators that make a condition's value a boolean when they are at its top
+_BOOLEAN_AT_TOP = frozenset({"=", "!", "<", ">", "or", "and"})
 
 
 @dataclass(frozen=True)
@@ -60,31 +70,45 @@ class NameSelector:
     attributes: bool
     local_names: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
+    #: a condition each element must meet (the XPath of the predicate), or None
+    where: str | None = None
+    _where: etree.XPath | None = field(default=None, compare=False, repr=False)
 
     def matches(self, name: str) -> bool:
         return name in self.names or name.rpartition("}")[2] in self.local_names
 
+    def keep(self, selected: Selected) -> Selected:
+        """What the name selected that meets the condition now, in the same order (all of it
+        without a condition). Raises etree.XPathError as the rule's XPath would."""
+        if self._where is None:
+            return selected
+        return [element for element in selected if self._where(element) is True]
 
-def _tokens(xpath: str) -> list[tuple[str, str]] | None:
-    """`xpath` as (kind, text) tokens, or None when it holds a character no shape uses."""
+
+def _tokens(xpath: str) -> list[tuple[str, str, int, int]]:
+    """`xpath` as (kind, text, start, end) tokens; `other` is a character only a condition
+    may hold."""
     tokens = []
     for match in _TOKEN.finditer(xpath):  # every character but whitespace is in some token
         kind = match.lastgroup
         assert kind is not None
-        if kind == "other":
-            return None
-        tokens.append((kind, match.group(kind)))
+        tokens.append((kind, match.group(kind), match.start(kind), match.end(kind)))
     return tokens
 
 
 class _Parser:
-    """expr := step ('|' step)*; step := '//' ('*' | '@' '*') '[' test ('or' test)* ']'
-    | '//' '@'? QName; test := 'local-name' '(' ')' '=' literal."""
+    """expr := step ('|' step)* | step condition+; step := '//' ('*' | '@' '*') '[' test
+    ('or' test)* ']' | '//' '@'? QName; test := 'local-name' '(' ')' '=' literal;
+    condition := '[' a boolean XPath ']' (elements only)."""
 
-    def __init__(self, tokens: list[tuple[str, str]], namespaces: Mapping[str, str]) -> None:
+    def __init__(self, xpath: str, tokens: list[tuple[str, str, int, int]],
+                 namespaces: Mapping[str, str]) -> None:
+        self.xpath = xpath
         self.tokens = tokens
         self.at = 0
         self.namespaces = namespaces
+        #: where the name part ends in `xpath` when conditions follow it
+        self.name_end: int | None = None
 
     def peek(self, value: str) -> bool:
         return self.at < len(self.tokens) and self.tokens[self.at][1] == value \
@@ -111,6 +135,14 @@ class _Parser:
             steps.append(step)
             if not self.take("|"):
                 break
+        conditions = []
+        if len(steps) == 1 and not steps[0][0] and self.peek("["):
+            self.name_end = self.tokens[self.at][2]
+            while self.peek("["):
+                condition = self.condition()
+                if condition is None:
+                    return None
+                conditions.append(condition)
         if self.at != len(self.tokens):
             return None
         kinds = {attributes for attributes, _, _ in steps}
@@ -120,7 +152,36 @@ class _Parser:
             attributes=kinds.pop(),
             local_names=frozenset(name for _, local, _ in steps for name in local),
             names=frozenset(name for _, _, names in steps for name in names),
+            where=" and ".join(f"({c})" for c in conditions) if conditions else None,
         )
+
+    def condition(self) -> str | None:
+        """The XPath between '[' and its ']', when its value is a boolean that does not
+        depend on the element's position among its siblings; else None."""
+        start = self.at
+        self.at += 1  # the '['
+        brackets = parens = 0
+        boolean = False
+        while self.at < len(self.tokens):
+            kind, text, _, _ = self.tokens[self.at]
+            if kind == "punct" and text == "]" and brackets == 0:
+                break
+            if kind == "other" and text == "$":
+                return None  # a variable: none is bound when the rule runs
+            if kind != "literal" and brackets == 0:
+                if text in ("position", "last"):
+                    return None  # the step's context: one element alone cannot say
+                if parens == 0 and text in _BOOLEAN_AT_TOP:
+                    boolean = True
+            if kind == "punct":
+                brackets += {"[": 1, "]": -1}.get(text, 0)
+                parens += {"(": 1, ")": -1}.get(text, 0)
+            self.at += 1
+        if self.at >= len(self.tokens) or self.at == start + 1 or not boolean:
+            return None
+        inside = self.xpath[self.tokens[start][3]:self.tokens[self.at][2]]
+        self.at += 1  # the ']'
+        return inside
 
     def step(self) -> tuple[bool, frozenset[str], frozenset[str]] | None:
         if not self.take("//"):
@@ -141,9 +202,8 @@ class _Parser:
                 return None
             return attributes, frozenset(local), frozenset()
         qname = self.take_kind("name")
-        if qname is None or qname in ("or", "and", "div", "mod") or self.peek("(") \
-                or self.peek("["):
-            return None
+        if qname is None or qname in ("or", "and", "div", "mod") or self.peek("("):
+            return None  # a '[' after it is a condition, for `expression` to read
         prefix, colon, local_name = qname.rpartition(":")
         if colon:
             uri = self.namespaces.get(prefix)
@@ -165,10 +225,22 @@ def compile_names(xpath: str, namespaces: Mapping[str, str]) -> NameSelector | N
     tokens = _tokens(xpath)
     if not tokens:
         return None
-    selector = _Parser(tokens, namespaces).expression()
-    if selector is None or not _agrees(selector, xpath, namespaces):
+    parser = _Parser(xpath, tokens, namespaces)
+    selector = parser.expression()
+    if selector is None:
         return None
-    return selector
+    if selector.where is None:
+        return selector if _agrees(selector, xpath, namespaces) else None
+    # the name part as its own XPath, then the condition compiled to be asked of one element
+    assert parser.name_end is not None
+    if not _agrees(replace(selector, where=None), xpath[:parser.name_end], namespaces):
+        return None
+    try:
+        where = etree.XPath(f"boolean({selector.where})", namespaces=dict(namespaces))
+    except (etree.XPathSyntaxError, TypeError, ValueError):
+        return None
+    filtered = replace(selector, _where=where)
+    return filtered if _agrees(filtered, xpath, namespaces) else None
 
 
 def _agrees(selector: NameSelector, xpath: str, namespaces: Mapping[str, str]) -> bool:
@@ -197,7 +269,10 @@ def _agrees(selector: NameSelector, xpath: str, namespaces: Mapping[str, str]) -
         return False
     if not isinstance(found, list):
         return False
-    expected = Selections([selector]).find(root)[0]
+    try:
+        expected = selector.keep(Selections([selector]).find(root)[0])
+    except etree.XPathError:
+        return False
     if selector.attributes:
         smart: list[Any] = [item for item in found
                             if isinstance(item, str) and getattr(item, "is_attribute", False)]
