@@ -47,17 +47,10 @@ from turnout.proxy import ProxyThread
 from turnout.recording import Exchange, RecordingStore, redactor_from_config
 from turnout.routing import set_route
 from turnout.soap import HttpRequest, HttpResponse, OperationName
-from turnout.translators import load_translators
 
+from .support.demo_writes import demo_writes
 
-def _demo_writes() -> tuple[str, ...]:
-    """The demo's writes, as its translators declare them (they stay on the legacy route here)."""
-    translators = load_translators(DEMO_TRANSLATORS)
-    return tuple(sorted({translators[name].operation for name in translators
-                         if translators[name].writes}))
-
-
-WRITES = _demo_writes()
+WRITES = tuple(sorted(demo_writes()))  # they stay on the legacy route here
 
 
 @dataclass
