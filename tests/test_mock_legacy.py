@@ -6,6 +6,7 @@ clients, `turnout compare --target` and a real proxy talk to it over loopback.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -25,9 +26,11 @@ from tests.support.mock_process import (
 )
 from tests.support.proxy_process import TURNOUT, ProxyProcess
 from turnout.demo.config import write_demo_config
-from turnout.demo.scenario import run_scenario
+from turnout.demo.scenario import SIGNATURE_PNG, run_scenario
 from turnout.mock import fresh_value, parse_latency
+from turnout.mock._book import recorded_from
 from turnout.recording import RecordingStore
+from turnout.soap import HttpRequest
 from turnout.translators import load_translators
 
 CREATE = "/cris CreateCrimeReport"
@@ -180,3 +183,24 @@ def test_latency_option_reads_its_three_forms() -> None:
     assert parse_latency("50ms").seconds(None) == pytest.approx(0.05)
     with pytest.raises(ValueError):
         parse_latency("fast")
+
+
+def test_a_recorded_mtom_request_is_read_as_the_proxy_reads_it() -> None:
+    """A recording made without body rules keeps an MTOM request as it came; the book reads its
+    root part as the envelope (`turnout.soap.read_message`), as the mock reads a live one."""
+    plain = next(e for e in _recorded("/eforms SubmitWitnessStatement")
+                 if e.response is not None and e.response.status == 200)
+    boundary = "MIMEBoundary_k1"
+    body = (f"--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; "
+            f'type="text/xml"\r\nContent-Transfer-Encoding: 8bit\r\nContent-ID: <root@k1>\r\n\r\n'
+            ).encode() + plain.request.body + (
+            f"\r\n--{boundary}\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: binary\r\n"
+            f"Content-ID: <sig@k1>\r\n\r\n").encode() + SIGNATURE_PNG + f"\r\n--{boundary}--\r\n".encode()
+    headers = [(k, v) for k, v in plain.request.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", f'multipart/related; boundary="{boundary}"; '
+                                    f'type="application/xop+xml"; start="<root@k1>"; start-info="text/xml"'))
+    multipart = copy.copy(plain)
+    multipart.request = HttpRequest(plain.request.method, plain.request.path, headers, body)
+    read, expected = recorded_from(multipart, {}), recorded_from(plain, {})
+    assert read is not None and expected is not None
+    assert read.canonical == expected.canonical and read.key == expected.key

@@ -5,7 +5,9 @@ The relay exists because the committed golden recordings are pseudonymised with 
 (turnout/demo/turnout.yaml `recordings.redaction`): the scenario sends "Thistlewood", the
 recordings hold its keyed pseudonym. The mock never holds the key; the relay, standing where a
 test harness holds it, pseudonymises each request body with the same rules and key before the
-mock sees it, so the mock answers in the recordings' own vocabulary (docs/mock.md).
+mock sees it, so the mock answers in the recordings' own vocabulary (docs/mock.md). An MTOM or
+SwA request (multipart/related) has its root part, the envelope, pseudonymised and its other
+parts (the attachments) passed on as they came.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from turnout.config import load_proxy_config
 from turnout.recording import Redactor, redactor_from_config
+from turnout.soap import is_multipart_related, split_related
 
 from .proxy_process import TURNOUT, free_port
 
@@ -85,6 +88,17 @@ def demo_redactor() -> Redactor:
     return redactor_from_config(load_proxy_config(DEMO_CONFIG).redaction)
 
 
+def pseudonymised(body: bytes, content_type: str | None, redactor: Redactor) -> bytes:
+    """`body` with `redactor`'s rules applied: to the envelope, or to a multipart/related
+    body's root part (the envelope), its other parts and the MIME framing kept byte for byte."""
+    if content_type is None or not is_multipart_related(content_type):
+        return redactor.redact_body(body)
+    root = split_related(body, content_type).root
+    if root.raw != root.content or body.count(root.raw) != 1:  # encoded, or not one place
+        raise ValueError("the relay pseudonymises only a root part sent as it is (8bit/binary)")
+    return body.replace(root.raw, redactor.redact_body(root.content))
+
+
 class PseudonymisingRelay:
     """An HTTP relay to `target` that pseudonymises POSTed SOAP bodies with `redactor`."""
 
@@ -102,7 +116,7 @@ class PseudonymisingRelay:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if body:
-                    body = redactor.redact_body(body)
+                    body = pseudonymised(body, self.headers.get("Content-Type"), redactor)
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("content-length", "connection")}
                 request = urllib.request.Request(f"{target}{self.path}", data=body or None,

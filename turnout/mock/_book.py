@@ -34,7 +34,15 @@ from lxml import etree
 
 from turnout.compare import Difference, Rules, diff, rules_for
 from turnout.recording import Exchange, normalised_key
-from turnout.soap import SOAP11, SOAP12, BadTarget, SoapError, SoapVersion, read_envelope
+from turnout.soap import (
+    SOAP11,
+    SOAP12,
+    BadTarget,
+    SoapError,
+    SoapVersion,
+    read_envelope,
+    read_message,
+)
 
 #: routes on which the recorded response is the bus's own answer
 BUS_ROUTES = frozenset({"legacy", "shadow", "replay"})
@@ -186,7 +194,10 @@ def recorded_from(exchange: Exchange, rules: Mapping[str, Rules]) -> Recorded | 
         return None
     try:
         key = normalised_key(exchange.operation.key)
-        envelope = read_envelope(exchange.request.body, exchange.request.path)
+        # a recorded MTOM / SwA request (kept as it came: recorded without body rules) is read
+        # as the proxy reads it, its root part the envelope
+        envelope = read_message(exchange.request.body, exchange.request.path,
+                                dict(exchange.request.headers))
     except (BadTarget, SoapError):
         return None
     answer: etree._Element | None
