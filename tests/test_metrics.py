@@ -148,6 +148,8 @@ def test_openmetrics_exposition_carries_the_request_id_as_exemplar(demo: ProxyTh
     assert "# {" not in scrape(admin)  # the classic text format has no exemplars
 
 
+@pytest.mark.engine("fast", reason="labels are chosen by the gateway, after either host has read the "
+                                    "request; 10,000 requests once is enough to show the bound")
 def test_distinct_paths_and_invented_operations_leave_the_series_bounded(tmp_path: Path) -> None:
     """10,000 requests, each on its own path and naming its own invented operation: the
     operation label takes the first MAX_OTHER_OPERATIONS names, then "other"; no path is ever a label."""

@@ -145,29 +145,11 @@ async def _run(
     if fans_out(translator):
         await _fan_out(translator, envelope, clients, timeout, run, offload, authorise, trace)
         return
-    try:
-        if offload:
-            call = await asyncio.to_thread(translator.to_call, envelope, dry_run=run.dry_run)
-        else:
-            call = translator.to_call(envelope, dry_run=run.dry_run)
-    except (Answered, RequestRejected) as exc:
-        if exc.reply is not None:  # what the bus would answer, known without a call
-            run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
-            return
-        run.kind, run.error = "translation-error", str(exc)
-        return
-    except TranslationError as exc:
-        run.kind, run.error = "translation-error", str(exc)
-        return
-    except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
-        _log_crash(translator.name, "to_call")
-        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_call"
+    call = await _request_half(translator, translator.to_call, "to_call", envelope, run, offload)
+    if call is None:
         return
     run.call = call
-    if authorise is not None:
-        call = replace(call, headers=(*call.headers, *authorise(call), *trace))
-    elif trace:
-        call = replace(call, headers=(*call.headers, *trace))
+    call = _with_headers(call, authorise, trace)
     run.called = called = time.perf_counter()
     try:
         json_reply = await clients.call(call, timeout)
@@ -185,16 +167,54 @@ async def _run(
         run.may_have_acted = True
         return
     run.may_have_acted = True
+    await _reply_half(translator, translator.to_reply, "to_reply", json_reply, envelope, run, offload)
+
+
+def _with_headers(call: JsonCall, authorise: Callable[[JsonCall], tuple[tuple[str, str], ...]] | None,
+                  trace: tuple[tuple[str, str], ...]) -> JsonCall:
+    """The call as sent: the caller's identity token and the trace headers added (after the
+    call was recorded, so neither is ever written to disk)."""
+    if authorise is not None:
+        return replace(call, headers=(*call.headers, *authorise(call), *trace))
+    if trace:
+        return replace(call, headers=(*call.headers, *trace))
+    return call
+
+
+async def _request_half(translator: Any, half: Callable[..., Any], name: str, envelope: Envelope,
+                        run: TranslationRun, offload: bool) -> Any | None:
+    """The request half (`to_call` or `to_calls`): what it returns, or None when it answered
+    without a call or failed (`run` then says which)."""
     try:
         if offload:
-            run.reply = await asyncio.to_thread(translator.to_reply, json_reply, envelope)
+            return await asyncio.to_thread(half, envelope, dry_run=run.dry_run)
+        return half(envelope, dry_run=run.dry_run)
+    except (Answered, RequestRejected) as exc:
+        if exc.reply is not None:  # what the bus would answer, known without a call
+            run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
         else:
-            run.reply = translator.to_reply(json_reply, envelope)
+            run.kind, run.error = "translation-error", str(exc)
+    except TranslationError as exc:
+        run.kind, run.error = "translation-error", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
+        _log_crash(translator.name, name)
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in {name}"
+    return None
+
+
+async def _reply_half(translator: Any, half: Callable[..., Any], name: str, replies: Any,
+                      envelope: Envelope, run: TranslationRun, offload: bool) -> None:
+    """The reply half (`to_reply` or `to_replies`) into `run.reply`, or why it failed."""
+    try:
+        if offload:
+            run.reply = await asyncio.to_thread(half, replies, envelope)
+        else:
+            run.reply = half(replies, envelope)
     except TranslationError as exc:
         run.kind, run.error = "translation-error", str(exc)
     except Exception as exc:  # noqa: BLE001
-        _log_crash(translator.name, "to_reply")
-        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_reply"
+        _log_crash(translator.name, name)
+        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in {name}"
 
 
 def _named_call_document(named: NamedCall) -> dict[str, Any]:
@@ -215,23 +235,8 @@ async def _fan_out(
     trace: tuple[tuple[str, str], ...],
 ) -> None:
     """`to_calls`, every call at once (each within its own timeout), then `to_replies`."""
-    try:
-        if offload:
-            calls = await asyncio.to_thread(translator.to_calls, envelope, dry_run=run.dry_run)
-        else:
-            calls = translator.to_calls(envelope, dry_run=run.dry_run)
-    except (Answered, RequestRejected) as exc:
-        if exc.reply is not None:
-            run.kind, run.reply = ("answered" if isinstance(exc, Answered) else "rejected"), exc.reply
-            return
-        run.kind, run.error = "translation-error", str(exc)
-        return
-    except TranslationError as exc:
-        run.kind, run.error = "translation-error", str(exc)
-        return
-    except Exception as exc:  # noqa: BLE001 - a translator bug must end in on_error, not a 502
-        _log_crash(translator.name, "to_calls")
-        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_calls"
+    calls = await _request_half(translator, translator.to_calls, "to_calls", envelope, run, offload)
+    if calls is None:
         return
     run.calls = calls
     run.called = called = time.perf_counter()
@@ -251,16 +256,7 @@ async def _fan_out(
     run.replies = replies
     if run.error is not None:
         return
-    try:
-        if offload:
-            run.reply = await asyncio.to_thread(translator.to_replies, replies, envelope)
-        else:
-            run.reply = translator.to_replies(replies, envelope)
-    except TranslationError as exc:
-        run.kind, run.error = "translation-error", str(exc)
-    except Exception as exc:  # noqa: BLE001
-        _log_crash(translator.name, "to_replies")
-        run.kind, run.error = "translator-crash", f"{type(exc).__name__} in to_replies"
+    await _reply_half(translator, translator.to_replies, "to_replies", replies, envelope, run, offload)
 
 
 async def _one_of_several(
@@ -271,10 +267,7 @@ async def _one_of_several(
     """One call of a fan-out: (its reply or NoAnswer, may it have acted, did a required call
     fail). A 5xx is a NoAnswer too: the service failed, as a timeout is a failure."""
     call = named.call
-    if authorise is not None:
-        call = replace(call, headers=(*call.headers, *authorise(call), *trace))
-    elif trace:
-        call = replace(call, headers=(*call.headers, *trace))
+    call = _with_headers(call, authorise, trace)
     limit = timeout if named.timeout is None else min(named.timeout, timeout)
     try:
         async with asyncio.timeout(limit):
