@@ -211,3 +211,26 @@ def test_the_gateways_own_answers_carry_their_status_reason() -> None:
     from turnout.translators import SoapReply
 
     assert answer_of(SoapReply(299, "text/xml", b"<a/>")).reason == ""  # no phrase for it: none sent
+
+
+def test_a_request_accepted_while_the_gateway_starts_waits_for_it_instead_of_failing() -> None:
+    """mitmproxy opens its listener in an earlier addon's `running` hook than the one that starts
+    the gateway, so under load a request can arrive in between. It waited for nothing and hit a
+    half-started gateway: an `internal` Fault, and mitmproxy exits on an error logged at start-up
+    (seen in CI as test_tls's `upstream.certificate` case answering `internal`)."""
+    peers = Peers()
+    state = ProxyState(ProxyConfig(upstream=BUS, services={"pnc": PNC}))
+    state.routes.install(Served(RouteTable([]), MappingProxyType({})))
+    gateway = Gateway(state)
+
+    async def arrive_then_start() -> Any:
+        request = HttpRequest("POST", "/pnc", list(HEADERS), VEHICLE)
+        handling = asyncio.create_task(gateway.handle(request, Peer("127.0.0.1", 50000)))
+        await asyncio.sleep(0.05)  # the request is in, the gateway not started yet
+        assert not handling.done()
+        await start(gateway, peers.transport)
+        return await handling
+
+    handled = asyncio.run(arrive_then_start())
+    assert handled.note.outcome is Outcome.FORWARDED and "internal" not in handled.note.notes
+    assert handled.response.body == b"<bus/>"

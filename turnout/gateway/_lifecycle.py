@@ -89,6 +89,7 @@ async def start(gateway: Gateway, transport: Transport | None = None) -> None:
         state.spans = SpanExport(config.tracing)
     if state.shadow is not None:
         state.shadow.start()
+    state.started.set()
 
 
 async def stop(gateway: Gateway) -> None:

@@ -16,6 +16,7 @@ step: no flag set in one place and read in another can let a request reach the b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from ..audit import Audit, request_id_for
@@ -31,6 +32,9 @@ from ._state import Peer, ProxyState, RequestNote, is_power_of_ten
 from ._trace_context import is_sampled, new_span_id, new_trace_id, parse_traceparent
 
 log = logging.getLogger("turnout.proxy")
+
+#: how long a request accepted while the gateway is still starting waits for it
+_START_WAIT_SECONDS = 10.0
 
 #: each word to its member, looked up without an Enum call (two Python calls) per request
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}
@@ -59,6 +63,11 @@ class Gateway:
         if note.inspection.answer is not None:
             return Handled(note, answer_of(note.inspection.answer, request.method))
         try:
+            if self.state.bus is None:
+                # accepted before `start` ran (mitmproxy listens from an earlier addon's hook):
+                # wait for it, bounded, rather than answer a Fault for a proxy still starting
+                async with asyncio.timeout(_START_WAIT_SECONDS):
+                    await self.state.started.wait()
             return await self._serve(note, request.method)
         except Exception:  # noqa: BLE001 - see the docstring
             log.exception("the gateway failed on %s", note.inspection.operation or request.path)

@@ -150,6 +150,9 @@ class ProxyState:
         self.admin_url: str | None = None
         #: the event loop serving requests, once running: reloads are put in force on it
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: set once `start` has opened the transport: a host that listens before its start hook
+        #: has run (mitmproxy opens its listener in an earlier addon's `running`) waits for it
+        self.started = asyncio.Event()
         #: set when a graceful stop begins: /readyz fails from then on, so a load balancer
         #: drains this instance while it still answers what reaches it
         self.draining = False
