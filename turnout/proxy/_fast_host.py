@@ -24,12 +24,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import ProxyConfig
 from ..gateway import Gateway, ProxyState, prepare
+from ._accept_queue import accept_queued
 from ._client_limits import ClientLimits
 from ._fast_connection import ClientConnection
 from ._host import close_host, open_host
@@ -70,6 +72,8 @@ class FastHost:
         self.draining = False
         #: no longer listening: only what was accepted is served
         self.stopping = False
+        #: the listener's TLS context (None: plain HTTP), for connections taken from its queue
+        self.tls_context: Any = None
         self.trailers_dropped = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -130,6 +134,7 @@ async def serve_fast(
         tls_context = server_context(config.listen_tls)  # an unreadable key stops the start
     admin = await open_host(gateway)
     host = FastHost(gateway)
+    host.tls_context = tls_context
     server: asyncio.AbstractServer | None = None
     stopped = asyncio.Event()
     stopping: list[asyncio.Task[None]] = []
@@ -169,6 +174,32 @@ async def serve_fast(
     return state
 
 
+async def _close_listening(host: FastHost, server: asyncio.AbstractServer) -> None:
+    """Stop listening without resetting the connections queued at the listener: hold a copy of
+    each listening socket, close the server, take what is queued and serve it (_accept_queue)."""
+    held = [socket.fromfd(listening.fileno(), listening.family, listening.type)
+            for listening in getattr(server, "sockets", None) or () if listening.type == socket.SOCK_STREAM]
+    server.close()
+    await asyncio.sleep(0)  # the loop lets go of the listening handle
+    loop = asyncio.get_running_loop()
+    factory = _factory(host, host.tls_context)
+    taken = 0
+    for listener in held:
+        for conn in accept_queued(listener):
+            taken += 1
+            host.spawn(_serve_accepted(loop, factory, conn))
+    if taken:
+        log.info("took %d connections queued at the listener when it closed; serving them", taken)
+
+
+async def _serve_accepted(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol],
+                          conn: socket.socket) -> None:
+    try:
+        await loop.connect_accepted_socket(factory, conn)
+    except OSError:
+        conn.close()
+
+
 def _soon(loop: asyncio.AbstractEventLoop, work: Callable[[], None]) -> None:
     loop.call_soon_threadsafe(work)
 
@@ -195,7 +226,7 @@ async def _drain(host: FastHost, server: asyncio.AbstractServer | None, delay: f
     log.warning("stopping: no new connections; %d requests in flight", host.in_flight)
     host.stopping = True
     if server is not None:
-        server.close()
+        await _close_listening(host, server)
     host.close_idle()
     if not await host.drained(timeout):
         log.error("stopping with %d requests still in flight after %g s", host.in_flight, timeout)

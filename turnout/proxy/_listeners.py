@@ -29,14 +29,13 @@ the pinned mitmproxy 11.x, like `_client_io`.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import socket
-import struct
-import sys
 from typing import Any
 
 from mitmproxy.master import Master
+
+from ._accept_queue import accept_queued
 
 log = logging.getLogger("turnout.proxy")
 
@@ -52,43 +51,6 @@ def _held_listeners(proxyserver: Any) -> list[tuple[Any, socket.socket]]:
                 if listening.type == socket.SOCK_STREAM:
                     held.append((instance, listening.dup()))
     return held
-
-
-#: Linux's SO_ATTACH_FILTER (asm-generic/socket.h; Python's socket module does not name it)
-_SO_ATTACH_FILTER = 26
-#: a classic BPF program of one instruction, `ret #0`: keep nothing of any packet
-_DROP_ALL = (ctypes.c_ubyte * 8).from_buffer_copy(struct.pack("HBBI", 0x06, 0, 0, 0))
-
-
-def _refuse_new(listener: socket.socket) -> bool:
-    """Make `listener` drop every packet from now on: new SYNs, and the last ACK of handshakes
-    not yet complete, so nothing joins its accept queue. True when attached."""
-    if not sys.platform.startswith("linux"):
-        return False
-    program = struct.pack("HP", 1, ctypes.addressof(_DROP_ALL))  # struct sock_fprog
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, program)
-    except OSError as exc:
-        log.warning("could not stop the listener taking new connections before closing it: %s", exc)
-        return False
-    return True
-
-
-def _accept_queued(listener: socket.socket) -> list[socket.socket]:
-    accepted = []
-    _refuse_new(listener)
-    listener.setblocking(False)
-    try:
-        while True:
-            conn, _ = listener.accept()
-            accepted.append(conn)
-    except (BlockingIOError, InterruptedError):
-        pass
-    except OSError as exc:  # the port went away under us: nothing more to take
-        log.warning("accepting the queued connections failed: %s", exc)
-    finally:
-        listener.close()
-    return accepted
 
 
 async def _serve(instance: Any, conn: socket.socket) -> None:
@@ -114,7 +76,7 @@ async def stop_listening(master: Master) -> int:
     loop = asyncio.get_running_loop()
     taken = 0
     for instance, listener in held:
-        for conn in _accept_queued(listener):
+        for conn in accept_queued(listener):
             taken += 1
             task = loop.create_task(_serve(instance, conn))
             _serving.add(task)
