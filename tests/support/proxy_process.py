@@ -29,6 +29,7 @@ class ProxyProcess:
 
     def __init__(self, config: Path, port: int | None = None, extra: list[str] | None = None) -> None:
         self.config = config
+        self._chosen_here = port is None
         self.port = port or free_port()
         self.extra = extra or []
         self.log_path = config.parent / f"proxy-{self.port}.log"
@@ -43,20 +44,34 @@ class ProxyProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self, timeout: float = 30.0) -> "ProxyProcess":
-        out = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [*TURNOUT, "proxy", "--config", str(self.config), "--port", str(self.port), *self.extra],
-            stdout=out, stderr=subprocess.STDOUT, cwd=self.config.parent,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"proxy exited {self.process.returncode}:\n{self.log}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
+        """Start the proxy and wait until *it* listens on its port. `free_port` only finds a port
+        free a moment ago: under parallel test workers another process may take it first. A
+        connect that succeeds is then someone else's listener, and our proxy exits on its bind;
+        so the listener must be ours, and a port lost that way is traded for another (only when
+        the port was chosen here)."""
+        for attempt in range(3):
+            out = self.log_path.open("wb")
+            self.process = subprocess.Popen(
+                [*TURNOUT, "proxy", "--config", str(self.config), "--port", str(self.port), *self.extra],
+                stdout=out, stderr=subprocess.STDOUT, cwd=self.config.parent,
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    if self._chosen_here and attempt < 2 and "in use" in self.log.lower():
+                        self.port = free_port()
+                        self.log_path = self.config.parent / f"proxy-{self.port}.log"
+                        break
+                    raise RuntimeError(f"proxy exited {self.process.returncode}:\n{self.log}")
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                    if _listens(self.process.pid, self.port):
+                        return self
+                except OSError:
+                    pass
                 time.sleep(0.1)
+            else:
+                break
         self.stop()
         raise RuntimeError(f"proxy did not start:\n{self.log}")
 
@@ -123,3 +138,16 @@ def _complete(data: bytes) -> bool:
         if name.strip().lower() == b"content-length":
             return len(body) >= int(value.strip())
     return False
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Does process `pid` itself hold a listening socket on `port`?"""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        connections = (process.net_connections if hasattr(process, "net_connections")
+                       else process.connections)(kind="tcp")
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)
