@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import ConfigError, ProxyConfig, load_proxy_config
+from ..config import ConfigError
 from ..mock import (
     Handed,
     Latency,
@@ -25,7 +25,7 @@ from ..mock import (
     writes_by,
 )
 from ..recording import RecordingError
-from ._render import console, fail
+from ._render import console, fail, load_config
 from ._replay import declared
 
 
@@ -51,14 +51,6 @@ def mock() -> None:
     """Serve recordings as a virtual bus or virtual modern services."""
 
 
-def _config(path: Path | None) -> ProxyConfig | None:
-    if path is None:
-        return None
-    try:
-        return load_proxy_config(path)
-    except ConfigError as exc:
-        fail(str(exc))
-
 
 @mock.command("legacy")
 @_DIRECTORY
@@ -83,7 +75,7 @@ def legacy(directory: Path, host: str, port: int, wsdl_dir: Path | None,
            config_path: Path | None, rules_paths: tuple[Path, ...], services_port: int | None,
            latency: Latency) -> None:
     """A virtual bus on PORT answering SOAP requests from the recordings in DIRECTORY."""
-    config = _config(config_path)
+    config = load_config(config_path)
     files = [*([config.compare_rules] if config and config.compare_rules else []), *rules_paths]
     handed = Handed()
     try:

@@ -12,11 +12,10 @@ from rich.table import Table
 from ..compare import NOISE_GAP, Added, NoiseReport, learn_noise, load_rules, write_proposals
 from ..config import ConfigError
 from ..recording import SKIP_WRITE, SendOptions, read_recordings
-from ._render import console, errors
+from ._render import console, errors, load_config
 from ._replay import (
     NEVER_WRITES_REMEDIES,
     checked_target,
-    load_config,
     progress_bar,
     render_skipped,
     replay_policy,

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from ..config import ConfigError, ProxyConfig, load_proxy_config, write_atomically
+from ..config import ConfigError, ProxyConfig, write_atomically
 from ..gateway import inspect_request
 from ..recording import (
     HarError,
@@ -34,7 +34,7 @@ from ..recording import (
 )
 from ..setup import load_setup
 from ..soap import DEFAULT_LIMITS, HttpRequest, XmlLimits
-from ._render import console, errors, fail, fail_config, shown
+from ._render import console, errors, fail, fail_config, load_config, shown
 
 DEFAULT_CONFIG = Path("turnout.yaml")
 #: HAR files hold recordings: the recordings' own mode
@@ -99,7 +99,7 @@ def import_(har_path: Path, directory: Path | None, config_path: Path | None, as
     are skipped and counted with why. A malformed file writes nothing."""
     if config_path is None and DEFAULT_CONFIG.is_file():
         config_path = DEFAULT_CONFIG
-    config = _config(config_path)
+    config = load_config(config_path)
     if directory is None:
         directory = (config.record_dir if config and config.record_dir else Path("recordings"))
     redactor = None if as_stored else _redactor(config, unredacted)
@@ -125,14 +125,6 @@ def import_(har_path: Path, directory: Path | None, config_path: Path | None, as
     results = store.write_files(files)
     _report(found, har_path, directory, results, already, known)
 
-
-def _config(config_path: Path | None) -> ProxyConfig | None:
-    if config_path is None:
-        return None
-    try:
-        return load_proxy_config(config_path)
-    except ConfigError as exc:
-        fail_config(exc)
 
 
 def _redactor(config: ProxyConfig | None, unredacted: bool) -> Redactor:

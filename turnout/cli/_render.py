@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ..config import ConfigError
+    from ..config import ConfigError, ProxyConfig
     from ..recording import StoreSummary
 
 console = Console()
@@ -50,6 +50,19 @@ def shown(path: Path | str) -> str:
     if Path(path).is_absolute():
         return str(path)
     return f"{path} (relative to {Path.cwd()})"
+
+
+def load_config(path: Path | None) -> ProxyConfig | None:
+    """turnout.yaml when a command was given one (None when not); a bad file ends the command
+    with `file:line: field: message`."""
+    if path is None:
+        return None
+    from ..config import ConfigError, load_proxy_config
+
+    try:
+        return load_proxy_config(path)
+    except ConfigError as exc:
+        fail_config(exc)
 
 
 def fail_config(exc: ConfigError, code: int = 2) -> NoReturn:

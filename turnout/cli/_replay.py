@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..config import ConfigError, ProxyConfig, load_proxy_config
+from ..config import ConfigError, ProxyConfig
 from ..recording import (
     CARRY_MIN_SEEN,
     SKIP_NOT_NAMED,
@@ -52,7 +52,7 @@ from ..routing import load_route_table
 from ..setup import load_translators_of
 from ..soap import BadTarget
 from ..translators import Translator
-from ._render import console, errors, fail
+from ._render import console, errors, fail, load_config
 
 OPERATION_OPTION = click.option(
     "--operation", "operations", multiple=True, metavar="OP",
@@ -222,15 +222,6 @@ def checked_target(target: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         fail(f"--target must be an http:// or https:// URL with a host, not {target!r}")
     return target.rstrip("/")
-
-
-def load_config(path: Path | None) -> ProxyConfig | None:
-    if path is None:
-        return None
-    try:
-        return load_proxy_config(path)
-    except ConfigError as exc:
-        fail(str(exc))
 
 
 def writes_of(config: ProxyConfig, case_insensitive: bool = False) -> frozenset[str]:
