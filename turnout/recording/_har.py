@@ -49,6 +49,7 @@ from turnout.soap import (
 from ._decode import DEFAULT_MAX_DECODED, content_encoding
 from ._errors import RecordingError
 from ._exchange import TOKEN, TRACE_ID, Exchange, OmittedBody, is_exchange_id, new_exchange_id
+from ._serialize import operation_doc
 
 HAR_VERSION = "1.2"
 #: the custom field of each entry holding what HAR has no field for
@@ -170,12 +171,10 @@ def _response_out(response: HttpResponse | None) -> dict[str, Any]:
 
 
 def _turnout_out(exchange: Exchange) -> dict[str, Any]:
-    operation = exchange.operation
     translated = exchange.translated
     return {
         "id": exchange.id,
-        "operation": None if operation is None else {
-            "service": operation.service, "name": operation.name, "namespace": operation.namespace},
+        "operation": operation_doc(exchange.operation),
         "soap_version": exchange.soap_version,
         "action": exchange.action,
         "route": exchange.route,

@@ -56,7 +56,7 @@ def dumps(exchange: Exchange, *, verify: bool = True) -> str:
         VERSION_KEY: FORMAT_VERSION,
         "id": exchange.id,
         "started_at": _format_time(exchange.started_at),
-        "operation": _operation_doc(exchange.operation),
+        "operation": operation_doc(exchange.operation),
         "soap_version": exchange.soap_version,
         "action": exchange.action,
         "route": exchange.route,
@@ -149,7 +149,7 @@ def _format_time(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-def _operation_doc(operation: OperationName | None) -> dict[str, str] | None:
+def operation_doc(operation: OperationName | None) -> dict[str, str] | None:
     if operation is None:
         return None
     return {"service": operation.service, "name": operation.name, "namespace": operation.namespace}
